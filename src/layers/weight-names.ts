@@ -1,0 +1,43 @@
+/**
+ * The names of the tensors each layer class stores, in the order Keras creates
+ * (and therefore saves) them. Keras 3 `.weights.h5` files only number them
+ * (`vars/0`, `vars/1`, ...), so this is how the loader names them; weights-only
+ * HDF5 files have no config, so it also tells the loader which class fits.
+ *
+ * Source: each class's `build()` in keras/src/layers (Keras 3) and keras/layers (Keras 2).
+ * For RNN layers the variables belong to the cell (`cell/vars/N`).
+ */
+type Config = Record<string, unknown>;
+
+const useBias = (c: Config) => c.use_bias !== false;
+
+const TABLE: Record<string, (c: Config) => string[]> = {
+  LSTM: (c) => (useBias(c) ? ["kernel", "recurrent_kernel", "bias"] : ["kernel", "recurrent_kernel"]),
+  GRU: (c) => (useBias(c) ? ["kernel", "recurrent_kernel", "bias"] : ["kernel", "recurrent_kernel"]),
+  SimpleRNN: (c) => (useBias(c) ? ["kernel", "recurrent_kernel", "bias"] : ["kernel", "recurrent_kernel"]),
+  ConvLSTM1D: (c) => (useBias(c) ? ["kernel", "recurrent_kernel", "bias"] : ["kernel", "recurrent_kernel"]),
+  ConvLSTM2D: (c) => (useBias(c) ? ["kernel", "recurrent_kernel", "bias"] : ["kernel", "recurrent_kernel"]),
+  ConvLSTM3D: (c) => (useBias(c) ? ["kernel", "recurrent_kernel", "bias"] : ["kernel", "recurrent_kernel"]),
+  CuDNNLSTM: () => ["kernel", "recurrent_kernel", "bias"],
+  CuDNNGRU: () => ["kernel", "recurrent_kernel", "bias"],
+  Dense: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),
+  Conv1D: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),
+  Conv2D: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),
+  Conv3D: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),
+  SeparableConv1D: (c) => (useBias(c) ? ["depthwise_kernel", "pointwise_kernel", "bias"] : ["depthwise_kernel", "pointwise_kernel"]),
+  DepthwiseConv1D: (c) => (useBias(c) ? ["depthwise_kernel", "bias"] : ["depthwise_kernel"]),
+  Embedding: () => ["embeddings"],
+  BatchNormalization: (c) => [
+    ...(c.scale !== false ? ["gamma"] : []),
+    ...(c.center !== false ? ["beta"] : []),
+    "moving_mean",
+    "moving_variance",
+  ],
+  LayerNormalization: (c) => [...(c.scale !== false ? ["gamma"] : []), ...(c.center !== false ? ["beta"] : [])],
+  PReLU: () => ["alpha"],
+};
+
+/** Stored tensor names for a class and config, or undefined when we do not know the class. */
+export function storedWeightNames(className: string, config: Config): string[] | undefined {
+  return TABLE[className]?.(config);
+}

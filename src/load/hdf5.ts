@@ -1,0 +1,207 @@
+/**
+ * The one place that talks to h5wasm.
+ *
+ * We use h5wasm's default (web) build, whose filesystem is emscripten's in-memory
+ * MEMFS: the file's bytes are copied in, opened, and unlinked on close. HDF5 thus
+ * never sees the host filesystem, so an external link or external storage inside an
+ * untrusted file cannot make it read (or write) anything on the user's disk, and
+ * opening a member of a `.keras` zip leaves nothing behind.
+ *
+ * h5wasm's throwing error handler is switched on, and every h5wasm error is turned
+ * into a FileError that names the file.
+ */
+import h5wasm from "h5wasm";
+import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } from "h5wasm";
+import { FileError } from "../errors.js";
+import type { DType } from "../model.js";
+
+type H5Module = Awaited<typeof h5wasm.ready>;
+
+let modulePromise: Promise<H5Module> | undefined;
+let fileCounter = 0;
+
+async function module(): Promise<H5Module> {
+  modulePromise ??= h5wasm.ready.then((m) => {
+    m.activate_throwing_error_handler();
+    return m;
+  });
+  return modulePromise;
+}
+
+/** Largest dataset we read into memory, in bytes. h5wasm's heap is capped at 2 GiB and a read needs twice the size. */
+export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
+
+/** HDF5 type classes (H5Tpublic.h). */
+const H5T_INTEGER = 0;
+const H5T_FLOAT = 1;
+const H5T_STRING = 3;
+
+export interface DatasetInfo {
+  shape: number[];
+  dtype: DType;
+  /** Bytes the values take once read. */
+  byteLength: number;
+}
+
+/** First line of an HDF5 diagnostic, without the stack of `#000:` frames. */
+function shortH5Message(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const frames = [...text.matchAll(/#\d+: [^\n]*? in (\w+\(\)): ([^\n]*)/g)];
+  if (frames.length > 0) {
+    const last = frames[frames.length - 1];
+    return `${last[2].trim()} (${last[1]})`;
+  }
+  return text.split("\n")[0].slice(0, 300);
+}
+
+export class H5File {
+  private constructor(
+    private readonly file: H5FileHandle,
+    private readonly memPath: string,
+    private readonly fs: H5Module["FS"],
+    /** Name used in messages: the user's path, or `archive.keras!model.weights.h5`. */
+    readonly label: string,
+  ) {}
+
+  /** Opens HDF5 bytes. Throws FileError (never a raw h5wasm error). */
+  static async open(bytes: Uint8Array, label: string): Promise<H5File> {
+    const m = await module();
+    const memPath = `/keras-inspect-${process.pid}-${++fileCounter}.h5`;
+    m.FS.writeFile(memPath, bytes);
+    try {
+      const file = new h5wasm.File(memPath, "r");
+      return new H5File(file, memPath, m.FS, label);
+    } catch (err) {
+      m.FS.unlink(memPath);
+      throw new FileError(label, `HDF5 library could not open it: ${shortH5Message(err)}. The file may be truncated or corrupt.`, {
+        cause: err,
+      });
+    }
+  }
+
+  close(): void {
+    try {
+      this.file.close();
+    } catch {
+      // Closing a file whose structure is broken can fail; the memory copy is removed regardless.
+    } finally {
+      try {
+        this.fs.unlink(this.memPath);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  /** Runs `fn` and turns any h5wasm error into a FileError naming what we were doing. */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof FileError) throw err;
+      throw new FileError(this.label, `cannot read ${what}: ${shortH5Message(err)}`, { cause: err });
+    }
+  }
+
+  private group(path: string): H5Group | null {
+    const entity = path === "/" || path === "" ? this.file : this.file.get(path);
+    return entity instanceof h5wasm.Group ? entity : null;
+  }
+
+  isGroup(path: string): boolean {
+    return this.guard(`'${path}'`, () => this.group(path) !== null);
+  }
+
+  isDataset(path: string): boolean {
+    return this.guard(`'${path}'`, () => this.file.get(path) instanceof h5wasm.Dataset);
+  }
+
+  /** Child names of a group, in HDF5's (alphabetical) order; [] when it is not a group. */
+  keys(path: string): string[] {
+    return this.guard(`the members of '${path}'`, () => this.group(path)?.keys() ?? []);
+  }
+
+  attrNames(path: string): string[] {
+    return this.guard(`the attributes of '${path}'`, () => {
+      const entity = path === "/" ? this.file : this.file.get(path);
+      if (!entity || !("attrs" in entity)) return [];
+      return Object.keys(entity.attrs);
+    });
+  }
+
+  /**
+   * An attribute's value: strings come back as strings (fixed or variable length,
+   * ASCII or UTF-8), string arrays as string[], numeric arrays as number[]. Undefined when absent.
+   */
+  attr(path: string, name: string): unknown {
+    return this.guard(`attribute '${name}' of '${path}'`, () => {
+      const entity = path === "/" ? this.file : this.file.get(path);
+      if (!entity || !("attrs" in entity)) return undefined;
+      if (!Object.prototype.hasOwnProperty.call(entity.attrs, name)) return undefined;
+      const value = entity.get_attribute(name, false);
+      if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, Number);
+      if (typeof value === "bigint") return Number(value);
+      return value;
+    });
+  }
+
+  datasetInfo(path: string): DatasetInfo {
+    return this.guard(`dataset '${path}'`, () => {
+      const d = this.file.get(path);
+      if (!(d instanceof h5wasm.Dataset)) throw new FileError(this.label, `'${path}' is not a dataset`);
+      const meta = d.metadata;
+      const shape = (d.shape ?? []).map(Number);
+      return { shape, dtype: dtypeOf(meta.type, meta.size, meta.signed), byteLength: meta.total_size * meta.size };
+    });
+  }
+
+  /** Reads a floating-point (or integer) dataset as a typed array, refusing absurd sizes before allocating. */
+  readNumeric(path: string): { shape: number[]; dtype: DType; data: Float32Array | Float64Array } {
+    const info = this.datasetInfo(path);
+    if (info.dtype === "float16") {
+      throw new FileError(
+        this.label,
+        `dataset '${path}' is float16, which the HDF5 reader (h5wasm) cannot decode; re-save the model in float32`,
+      );
+    }
+    if (info.dtype === "other") throw new FileError(this.label, `dataset '${path}' is not numeric`);
+    if (!Number.isFinite(info.byteLength) || info.byteLength > MAX_DATASET_BYTES) {
+      throw new FileError(
+        this.label,
+        `dataset '${path}' declares ${info.shape.join("×")} elements (${info.byteLength} bytes), over the ${MAX_DATASET_BYTES}-byte limit`,
+      );
+    }
+    return this.guard(`dataset '${path}'`, () => {
+      const d = this.file.get(path) as H5Dataset;
+      const value = d.value;
+      let data: Float32Array | Float64Array;
+      if (value instanceof Float32Array || value instanceof Float64Array) data = value;
+      else if (ArrayBuffer.isView(value)) data = Float64Array.from(value as unknown as ArrayLike<number | bigint>, Number);
+      else if (typeof value === "number" || typeof value === "bigint") data = Float64Array.of(Number(value));
+      else throw new FileError(this.label, `dataset '${path}' did not read as numbers`);
+      const expected = info.shape.reduce((a, b) => a * b, 1);
+      if (data.length !== expected) {
+        throw new FileError(this.label, `dataset '${path}' has ${data.length} values but shape ${JSON.stringify(info.shape)}`);
+      }
+      return { shape: info.shape, dtype: info.dtype, data };
+    });
+  }
+}
+
+function dtypeOf(typeClass: number, size: number, signed: boolean): DType {
+  if (typeClass === H5T_FLOAT) {
+    if (size === 2) return "float16";
+    if (size === 4) return "float32";
+    if (size === 8) return "float64";
+  }
+  if (typeClass === H5T_INTEGER) {
+    if (size <= 4) return "int32";
+    if (size === 8 && signed) return "int64";
+    return "int64";
+  }
+  if (typeClass === H5T_STRING) return "other";
+  return "other";
+}
+
+/** Reads the first bytes of a file to tell HDF5 from ZIP. */
+export const HDF5_MAGIC = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);

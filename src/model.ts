@@ -1,0 +1,95 @@
+/**
+ * The normalized model: what every file format adapter in `load/` produces and
+ * everything after it (layers, evaluation, presentation) consumes.
+ *
+ * A Model is a tree of Layers. Each Layer keeps its Keras class name, its name,
+ * its config (with Keras 1 key names already translated to Keras 2+ ones) and the
+ * weight tensors exactly as stored in the file, in `weight_names` order.
+ * Turning stored tensors into canonical gate blocks is the layer kind's job
+ * (see `layers/`), not the loader's.
+ */
+
+export type FormatName =
+  | "keras-h5" // model.save() HDF5: Keras 1, Keras 2, tf.keras, Keras 3 legacy .h5
+  | "keras-h5-weights" // save_weights() HDF5 without a model config
+  | "keras3-archive" // Keras 3 / tf.keras 2.12+ `.keras` zip
+  | "keras3-weights"; // Keras 3 `.weights.h5`
+
+export type DType = "float16" | "float32" | "float64" | "int32" | "int64" | "other";
+
+export interface Tensor {
+  /** Role of the tensor inside its layer: `kernel`, `recurrent_kernel`, `bias`, `W_i`, `gamma`, ... */
+  name: string;
+  /** Where it lives in the file (HDF5 path, or `zip-entry:path` for archives). */
+  path: string;
+  shape: number[];
+  dtype: DType;
+  /** Row-major (C order) values. */
+  data: Float32Array | Float64Array;
+}
+
+/** One input edge of a functional node: which layer, which of its nodes, which output tensor. */
+export interface InboundRef {
+  layer: string;
+  node: number;
+  tensor: number;
+}
+
+export interface Layer {
+  /** Keras class name as written in the file (`LSTM`, `CuDNNLSTM`, `TimeDistributedDense`, ...). */
+  className: string;
+  name: string;
+  /** Config with Keras 1 keys translated (output_dim -> units, inner_activation -> recurrent_activation, ...). */
+  config: Record<string, unknown>;
+  /** Tensors in the file's `weight_names` order (Keras 3: `vars/<n>` order, named by the layer kind). */
+  weights: Tensor[];
+  /**
+   * Nested layers: Bidirectional's forward and backward layers, TimeDistributed's
+   * inner layer, the layers of a model inside a model. Their weights live on them,
+   * not on the parent.
+   */
+  children: Layer[];
+  /** Functional models: for each call of this layer, the tensors it consumed. Empty for Sequential. */
+  inbound: InboundRef[][];
+  /** True when the class was inferred from weight names and shapes (weights-only files). */
+  inferred?: boolean;
+}
+
+export interface Model {
+  format: FormatName;
+  /** The file it was read from. */
+  source: string;
+  /** `keras_version` as written, or undefined when the file does not record it. */
+  kerasVersion?: string;
+  /** Major Keras version that wrote the file (1, 2 or 3), from keras_version or the layout. */
+  kerasMajor: 1 | 2 | 3;
+  backend?: string;
+  /** `Sequential`, `Model`/`Functional`, or `(weights only)`. */
+  modelClass: string;
+  name: string;
+  /** Top-level layers in model order. */
+  layers: Layer[];
+  /** Functional models: model inputs and outputs. For Sequential: first and last layer. */
+  inputs: InboundRef[];
+  outputs: InboundRef[];
+  /** Things the loader wants the user to know (inferred classes, converted layouts, ...). */
+  notes: string[];
+}
+
+/** Depth-first walk over a layer tree with the slash-separated path of each layer. */
+export function* walkLayers(layers: Layer[], prefix = ""): Generator<{ layer: Layer; path: string; depth: number }> {
+  for (const layer of layers) {
+    const path = prefix ? `${prefix}/${layer.name}` : layer.name;
+    yield { layer, path, depth: prefix ? prefix.split("/").length : 0 };
+    yield* walkLayers(layer.children, path);
+  }
+}
+
+export function tensorSize(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** All weight tensors of a layer and its children, in storage order. */
+export function allWeights(layer: Layer): Tensor[] {
+  return [...layer.weights, ...layer.children.flatMap(allWeights)];
+}
