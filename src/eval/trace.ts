@@ -30,8 +30,10 @@ export interface TraceInit {
   dtype: EvalDType;
   units: number;
   inputDim: number;
-  /** Intermediate names in display order, e.g. x_i, x_f, x_c, x_o, i, f, c, o, h. */
+  /** Every intermediate recorded at each step (an explanation shows them all). */
   names: readonly string[];
+  /** The intermediates tables and JSON show, with the seed notebook's names (x_i, x_f, x_c, x_o, i, f, c, o, h). */
+  columns: readonly string[];
   samples: number;
   steps: number;
   /** Activation names as applied, e.g. { activation: "tanh", recurrent_activation: "hard_sigmoid" }. */
@@ -54,6 +56,7 @@ export class StepTrace {
   readonly units: number;
   readonly inputDim: number;
   readonly names: readonly string[];
+  readonly columns: readonly string[];
   readonly samples: number;
   readonly steps: number;
   readonly activations: Record<string, string>;
@@ -84,6 +87,7 @@ export class StepTrace {
     this.units = init.units;
     this.inputDim = init.inputDim;
     this.names = init.names;
+    this.columns = init.columns;
     this.samples = init.samples;
     this.steps = init.steps;
     this.activations = init.activations;

@@ -1,0 +1,11 @@
+import type { Command } from "commander";
+import { registerPredict } from "./predict.js";
+import { registerStep } from "./step.js";
+import { registerSummary } from "./summary.js";
+
+/** Every command, in the order `--help` lists them. */
+export function registerCommands(program: Command): void {
+  registerSummary(program);
+  registerStep(program);
+  registerPredict(program);
+}

@@ -1,0 +1,65 @@
+import type { Command } from "commander";
+import { evaluateStep } from "../../eval/step.js";
+import { UsageError } from "../../errors.js";
+import { parseInlineValues } from "../../inputs.js";
+import { loadModel } from "../../load/index.js";
+import { toJson } from "../../present/json.js";
+import { formatStepTables, stepJson } from "../../present/step.js";
+import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
+import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
+import { parseNonNegativeInt } from "../options.js";
+
+interface StepOptions extends InputOptions, EvalCliOptions {
+  layer?: string;
+  h0?: string;
+  c0?: string;
+  unit?: string;
+  digits: number;
+  rawInput?: boolean;
+  json?: boolean;
+}
+
+function vector(flag: string, text: string | undefined): Float64Array | undefined {
+  if (text === undefined) return undefined;
+  return parseInlineValues(text, flag).data;
+}
+
+function parseUnits(text: string | undefined, units: number): number[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(",").map((s) => s.trim());
+  return list.map((s) => {
+    const u = Number(s);
+    if (!/^\d+$/.test(s) || u >= units) throw new UsageError(`--unit ${s} is out of range: the layer has units 0 to ${units - 1}`);
+    return u;
+  });
+}
+
+export function registerStep(program: Command): void {
+  const cmd = program
+    .command("step")
+    .description("evaluate a recurrent layer step by step and print every intermediate (LSTM: x_i x_f x_c x_o i f c o h)")
+    .argument("<file>", "a Keras model file");
+  addInputOptions(cmd);
+  addEvalOptions(cmd)
+    .option("-l, --layer <name>", "the layer (path for nested layers, e.g. bidirectional_1/forward_lstm_1); default: the first recurrent layer")
+    .option("--raw-input", "feed the input straight into the layer instead of the layers before it")
+    .option("--h0 <values>", "initial hidden state h (one value per unit); default zeros")
+    .option("--c0 <values>", "initial cell state c for LSTM; default zeros")
+    .option("--unit <list>", "show only these units (comma-separated, from 0)")
+    .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
+    .option("--json", "print one JSON document (see README: JSON output)")
+    .action(async (file: string, opts: StepOptions) => {
+      const model = await loadModel(file);
+      const { trace } = evaluateStep(model, {
+        layer: opts.layer,
+        inputs: collectInputs(model, opts),
+        rawInput: opts.rawInput,
+        h0: vector("--h0", opts.h0),
+        c0: vector("--c0", opts.c0),
+        dtype: opts.dtype,
+        hardSigmoid: opts.hardSigmoid,
+      });
+      const units = parseUnits(opts.unit, trace.directions[0].units);
+      process.stdout.write(`${opts.json ? toJson(stepJson(trace, { units })) : formatStepTables(trace, { digits: opts.digits, units })}\n`);
+    });
+}

@@ -1,0 +1,109 @@
+/**
+ * The whole model's forward pass, as `model.predict` computes it, recording a
+ * StepTrace for every recurrent layer on the way.
+ */
+import { hardSigmoidFor } from "../activations.js";
+import { InspectError, UnsupportedError } from "../errors.js";
+import type { EvalContext, EvalOptions, Value } from "../layers/kind.js";
+import { isRecurrentKind } from "../layers/kind.js";
+import { kindOf, requireRecurrentKind, supportedClasses } from "../layers/registry.js";
+import type { Layer, Model } from "../model.js";
+import { type Graph, graphOfModel, graphOfNested, tensorKey, walkGraph } from "./graph.js";
+import { rounder, runBidirectional, runRecurrentLayer } from "./recurrent.js";
+import { isNestedModel } from "./shapes.js";
+import type { LayerTrace } from "./trace.js";
+
+export interface PredictOptions extends EvalOptions {
+  /** Initial states for recurrent layers, by layer path (h, then c for LSTM; Bidirectional: forward then backward). */
+  initialStates?: Map<string, Float64Array[]>;
+  /** Stop once this layer (path) has been evaluated. */
+  stopAfter?: string;
+}
+
+export interface PredictResult {
+  /** The model's outputs, in output order. */
+  outputs: { name: string; value: Value }[];
+  /** Every recurrent layer evaluated, in evaluation order. */
+  traces: LayerTrace[];
+}
+
+class StopSignal {
+  constructor(readonly traces: LayerTrace[]) {}
+}
+
+function unsupported(layer: Layer, path: string): never {
+  if (layer.className === "Lambda") {
+    throw new UnsupportedError(
+      `layer '${path}' is a Lambda layer: it holds Python code, which keras-inspect never runs; evaluate a layer before it with --layer, or inspect it with summary/weights`,
+    );
+  }
+  throw new UnsupportedError(
+    `layer '${path}' (${layer.className}) cannot be evaluated; supported layers: ${supportedClasses().evaluated.join(", ")}`,
+  );
+}
+
+function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOptions, prefix: string, traces: LayerTrace[]): Value[] {
+  if (inputs.length !== graph.inputs.length) {
+    throw new InspectError(`model '${graph.name}' takes ${graph.inputs.length} input(s), got ${inputs.length}`);
+  }
+  const given = new Map(graph.inputs.map((ref, k) => [tensorKey(ref), inputs[k]]));
+  const values = walkGraph<Value>(graph, given, (call, args) => {
+    const layer = call.layer;
+    const path = prefix ? `${prefix}/${layer.name}` : layer.name;
+    const ctx: EvalContext = {
+      dtype: opts.dtype,
+      hardSigmoid: opts.hardSigmoid,
+      hardSigmoidVariant: opts.hardSigmoid ?? hardSigmoidFor(model.kerasMajor),
+      round: rounder(opts.dtype),
+      model,
+      path,
+    };
+    let outs: Value[];
+    if (isNestedModel(layer)) {
+      outs = runGraph(graphOfNested(layer), model, args, opts, path, traces);
+    } else if (layer.className === "Bidirectional") {
+      const r = runBidirectional((l) => requireRecurrentKind(l, `${path}/${l.name}`), layer, model, args[0], {
+        ...opts,
+        path,
+        initialState: opts.initialStates?.get(path) ?? stateInputs(args, 1),
+      });
+      traces.push(r.trace);
+      outs = r.outputs;
+    } else {
+      const kind = kindOf(layer.className);
+      if (isRecurrentKind(kind)) {
+        const r = runRecurrentLayer(kind, layer, model, args[0], {
+          ...opts,
+          path,
+          initialState: opts.initialStates?.get(path) ?? stateInputs(args, 1),
+        });
+        traces.push(r.trace);
+        outs = r.outputs;
+      } else if (kind?.forward) {
+        outs = kind.forward(layer, args, ctx);
+      } else {
+        unsupported(layer, path);
+      }
+    }
+    if (opts.stopAfter === path) throw new StopSignal(traces);
+    return outs;
+  });
+  return graph.outputs.map((r) => values.get(tensorKey(r))!);
+}
+
+/** Functional calls like lstm(x, initial_state=[h, c]) pass the states as extra inputs. */
+function stateInputs(args: Value[], from: number): Float64Array[] | undefined {
+  return args.length > from ? args.slice(from).map((v) => v.data) : undefined;
+}
+
+export function predict(model: Model, inputs: Value[], opts: PredictOptions): PredictResult {
+  const graph = graphOfModel(model);
+  const traces: LayerTrace[] = [];
+  try {
+    const outs = runGraph(graph, model, inputs, opts, "", traces);
+    return { outputs: outs.map((value, k) => ({ name: graph.outputs[k].layer, value })), traces };
+  } catch (e) {
+    if (e instanceof StopSignal) return { outputs: [], traces: e.traces };
+    throw e;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Output shapes, as `model.summary()` prints them. Keras files do not store them
+ * (netron#71), so they are inferred from the declared input shape and each layer
+ * kind's rule, walking the model's graph.
+ */
+import { declaredInputShape } from "../layers/core.js";
+import type { Shape } from "../layers/kind.js";
+import { kindOf } from "../layers/registry.js";
+import type { Layer, Model } from "../model.js";
+import { type Graph, graphOfModel, graphOfNested, SEQUENTIAL_INPUT, tensorKey, walkGraph } from "./graph.js";
+
+/** A layer's output shapes, or undefined where they cannot be inferred (unknown class or input). */
+export type InferredShapes = Map<string, Shape[] | undefined>;
+
+const MODEL_CLASSES = new Set(["Sequential", "Model", "Functional"]);
+
+export function isNestedModel(layer: Layer): boolean {
+  return MODEL_CLASSES.has(layer.className) && layer.children.length > 0;
+}
+
+function graphInputShapes(graph: Graph, given?: Shape[]): Map<string, Shape[] | undefined> {
+  const inputs = new Map<string, Shape[] | undefined>();
+  graph.inputs.forEach((ref, k) => {
+    let shape: Shape | undefined = given?.[k];
+    if (!shape) {
+      if (ref.layer === SEQUENTIAL_INPUT) shape = declaredInputShape(graph.layers[0]);
+      else {
+        const layer = graph.layers.find((l) => l.name === ref.layer);
+        shape = layer ? declaredInputShape(layer) : undefined;
+      }
+    }
+    inputs.set(tensorKey(ref), shape ? [shape] : undefined);
+  });
+  return inputs;
+}
+
+function shapesOfGraph(graph: Graph, model: Model, given: Shape[] | undefined, out: InferredShapes | undefined): Shape[] | undefined {
+  const inputs = new Map<string, Shape[] | undefined>();
+  for (const [k, v] of graphInputShapes(graph, given)) inputs.set(k, v);
+  // walkGraph passes one value per input tensor; we carry Shape (or undefined) per tensor.
+  const flat = new Map<string, Shape | undefined>();
+  for (const [k, v] of inputs) flat.set(k, v?.[0]);
+  for (const ref of graph.inputs) {
+    const layer = graph.layers.find((l) => l.name === ref.layer);
+    if (layer && out && !out.has(layer.name)) out.set(layer.name, flat.get(tensorKey(ref)) ? [flat.get(tensorKey(ref))!] : undefined);
+  }
+  const values = walkGraph<Shape | undefined>(graph, flat, (call, args) => {
+    let result: Shape[] | undefined;
+    if (args.every((a) => a !== undefined)) {
+      try {
+        result = isNestedModel(call.layer)
+          ? [shapesOfGraph(graphOfNested(call.layer), model, args as Shape[], undefined)?.[0]].filter((s): s is Shape => s !== undefined)
+          : kindOf(call.layer.className)?.outputShapes(call.layer, args as Shape[], model);
+        if (result && result.length === 0) result = undefined;
+      } catch {
+        result = undefined;
+      }
+    }
+    if (out) {
+      const previous = out.get(call.layer.name);
+      // A layer called more than once with different shapes prints as "multiple" in Keras; keep the first.
+      if (!out.has(call.layer.name) || (previous === undefined && result !== undefined)) out.set(call.layer.name, result);
+    }
+    return result ?? [undefined];
+  });
+  return graph.outputs.map((r) => values.get(tensorKey(r))).every((s) => s !== undefined)
+    ? graph.outputs.map((r) => values.get(tensorKey(r)) as Shape)
+    : undefined;
+}
+
+export function inferShapes(model: Model): InferredShapes {
+  const out: InferredShapes = new Map();
+  try {
+    shapesOfGraph(graphOfModel(model), model, undefined, out);
+  } catch {
+    // A graph we cannot walk still gets a summary, with unknown shapes.
+  }
+  return out;
+}
+
+export function formatShape(shapes: Shape[] | undefined): string {
+  if (!shapes) return "?";
+  const one = (s: Shape) => `(${s.map((d) => (d === null ? "None" : String(d))).join(", ")}${s.length === 1 ? "," : ""})`;
+  return shapes.length === 1 ? one(shapes[0]) : `[${shapes.map(one).join(", ")}]`;
+}

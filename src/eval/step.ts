@@ -1,0 +1,136 @@
+/**
+ * `step`: evaluate one recurrent layer of a model on the user's inputs and return
+ * its trace. The layer's input is what the layers before it produce (a forward pass
+ * of the model up to it), or the raw values with `rawInput`.
+ */
+import { UsageError } from "../errors.js";
+import { fitToShape } from "../inputs.js";
+import type { Value } from "../layers/kind.js";
+import { isRecurrentLayer, requireRecurrentKind } from "../layers/registry.js";
+import { declaredInputShape } from "../layers/core.js";
+import { type Layer, type Model, walkLayers } from "../model.js";
+import type { NdArray } from "../npy.js";
+import { graphOfModel, SEQUENTIAL_INPUT } from "./graph.js";
+import { predict, type PredictOptions } from "./predict.js";
+import { runBidirectional, runRecurrentLayer } from "./recurrent.js";
+import type { LayerTrace } from "./trace.js";
+
+export interface StepRequest extends Omit<PredictOptions, "initialStates" | "stopAfter"> {
+  /** Path of the layer (`lstm_1`, `bidirectional_1`, `bidirectional_1/forward_lstm_1`); default: the first recurrent layer. */
+  layer?: string;
+  /** The model's inputs, in model input order. */
+  inputs: NdArray[];
+  /** Feed `inputs[0]` straight into the layer instead of running the layers before it. */
+  rawInput?: boolean;
+  h0?: Float64Array;
+  c0?: Float64Array;
+}
+
+export interface ResolvedLayer {
+  layer: Layer;
+  path: string;
+  /** The top-level (or nested-model) call that evaluates it: the Bidirectional wrapper for a direction. */
+  callPath: string;
+  /** For a direction of a Bidirectional: which one. */
+  direction?: "forward" | "backward";
+}
+
+/** The recurrent layers of a model, with their paths: what `--layer` accepts. */
+export function recurrentLayers(model: Model): { layer: Layer; path: string }[] {
+  return [...walkLayers(model.layers)].filter(({ layer }) => isRecurrentLayer(layer)).map(({ layer, path }) => ({ layer, path }));
+}
+
+export function resolveLayer(model: Model, requested?: string): ResolvedLayer {
+  const all = [...walkLayers(model.layers)];
+  const recurrent = recurrentLayers(model);
+  if (requested === undefined) {
+    const first = recurrent[0];
+    if (!first) {
+      throw new UsageError(`${model.source} has no recurrent layer (LSTM, GRU, SimpleRNN); its layers: ${model.layers.map((l) => l.name).join(", ")}`);
+    }
+    return { layer: first.layer, path: first.path, callPath: first.path };
+  }
+  const found = all.find((e) => e.path === requested) ?? all.find((e) => e.layer.name === requested);
+  if (!found) {
+    throw new UsageError(`no layer '${requested}' in ${model.source}; recurrent layers: ${recurrent.map((r) => r.path).join(", ") || "none"}`);
+  }
+  const parentPath = found.path.includes("/") ? found.path.slice(0, found.path.lastIndexOf("/")) : undefined;
+  const parent = parentPath ? all.find((e) => e.path === parentPath)?.layer : undefined;
+  if (parent?.className === "Bidirectional") {
+    requireRecurrentKind(found.layer, found.path);
+    const direction = parent.children.indexOf(found.layer) === 0 ? "forward" : "backward";
+    return { layer: found.layer, path: found.path, callPath: parentPath!, direction };
+  }
+  if (!isRecurrentLayer(found.layer)) requireRecurrentKind(found.layer, found.path);
+  return { layer: found.layer, path: found.path, callPath: found.path };
+}
+
+/** The per-sample input shape the model declares for each of its inputs (null dims: any). */
+export function modelInputShapes(model: Model): ((number | null)[] | undefined)[] {
+  const graph = graphOfModel(model);
+  return graph.inputs.map((ref) => {
+    const layer = ref.layer === SEQUENTIAL_INPUT ? graph.layers[0] : graph.layers.find((l) => l.name === ref.layer);
+    return layer ? declaredInputShape(layer)?.slice(1) : undefined;
+  });
+}
+
+function toValue(a: NdArray): Value {
+  return { shape: a.shape, data: a.data };
+}
+
+/** Fits the user's arrays to the model's declared input shapes. */
+export function modelInputs(model: Model, inputs: NdArray[], where: string[]): Value[] {
+  const shapes = modelInputShapes(model);
+  if (inputs.length !== shapes.length) {
+    throw new UsageError(`the model takes ${shapes.length} input(s), ${inputs.length} given`);
+  }
+  return inputs.map((a, k) => toValue(fitToShape(a, shapes[k] ?? a.shape.slice(a.shape.length === 3 ? 1 : 0).map(() => null), where[k] ?? "--input")));
+}
+
+export function evaluateStep(model: Model, req: StepRequest): { resolved: ResolvedLayer; trace: LayerTrace } {
+  const resolved = resolveLayer(model, req.layer);
+  const states = [req.h0, req.c0].filter((s): s is Float64Array => s !== undefined);
+  if (req.c0 && !req.h0) throw new UsageError("--c0 needs --h0 too (Keras' initial state is [h, c])");
+  const kind = requireRecurrentKind(resolved.layer.className === "Bidirectional" ? resolved.layer.children[0] : resolved.layer, resolved.path);
+  if (req.c0 && kind.stateNames.length < 2) throw new UsageError(`--c0 applies to LSTM layers; '${resolved.path}' is ${resolved.layer.className}`);
+  const callLayer = [...walkLayers(model.layers)].find((e) => e.path === resolved.callPath)!.layer;
+  // Bidirectional: a state given for the whole layer applies to both directions; for one direction, to that one.
+  const initialState =
+    states.length === 0
+      ? undefined
+      : callLayer.className === "Bidirectional"
+        ? resolved.direction === "backward"
+          ? [...kind.stateNames.map(() => undefined), ...states]
+          : resolved.direction === "forward"
+            ? states
+            : [...states, ...states]
+        : states;
+  const opts = { dtype: req.dtype, hardSigmoid: req.hardSigmoid };
+
+  let trace: LayerTrace;
+  if (req.rawInput) {
+    if (req.inputs.length !== 1) throw new UsageError("--raw-input takes exactly one input");
+    const inputDim = kind.cellWeights(callLayer.className === "Bidirectional" ? callLayer.children[0] : callLayer, model).inputDim;
+    const x = toValue(fitToShape(req.inputs[0], [null, inputDim], "--input"));
+    const runOpts = { ...opts, path: resolved.callPath, initialState: initialState as Float64Array[] | undefined };
+    trace =
+      callLayer.className === "Bidirectional"
+        ? runBidirectional((l) => requireRecurrentKind(l, l.name), callLayer, model, x, runOpts).trace
+        : runRecurrentLayer(kind, callLayer, model, x, runOpts).trace;
+  } else {
+    const inputs = modelInputs(model, req.inputs, req.inputs.map(() => "--input"));
+    const result = predict(model, inputs, {
+      ...opts,
+      stopAfter: resolved.callPath,
+      initialStates: initialState ? new Map([[resolved.callPath, initialState as Float64Array[]]]) : undefined,
+    });
+    const found = result.traces.find((t) => t.layer === resolved.callPath);
+    if (!found) throw new UsageError(`layer '${resolved.path}' is not reached by the model's forward pass from its inputs`);
+    trace = found;
+  }
+  if (resolved.direction) {
+    const d = trace.directions.find((t) => t.direction === resolved.direction)!;
+    return { resolved, trace: { ...trace, layer: resolved.path, className: d.className, directions: [d] } };
+  }
+  return { resolved, trace };
+}

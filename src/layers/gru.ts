@@ -1,0 +1,160 @@
+/**
+ * GRU: its weights, its gates and its arithmetic.
+ *
+ * Stored: kernel (D, 3u), recurrent_kernel (u, 3u), gate blocks z, r, h; bias (3u)
+ * when reset_after is false, (2, 3u) when true (row 0 input bias, row 1 recurrent bias).
+ * A config without `reset_after` (Keras 1, Keras 2 before 2.1.5) means false.
+ * Keras 1 stored 9 arrays W_z, U_z, b_z, W_r, ..., W_h. CuDNNGRU maps onto
+ * GRU(reset_after=True) (keras/engine/saving.py, _convert_rnn_weights, Keras 2.2.4).
+ *
+ * One step (keras/src/layers/rnn/gru.py, GRUCell.call; keras-formats.md §A3):
+ *   x_g   = x·W_g + b_g                       for g in z, r, h
+ *   reset_after = false:
+ *     rec_z = h₍ₜ₋₁₎·U_z   rec_r = h₍ₜ₋₁₎·U_r
+ *     z = σr(x_z + rec_z)  r = σr(x_r + rec_r)
+ *     rec_h = (r ⊙ h₍ₜ₋₁₎)·U_h        hh = act(x_h + rec_h)
+ *   reset_after = true:
+ *     rec_g = h₍ₜ₋₁₎·U_g + b^rec_g     for g in z, r, h
+ *     z = σr(x_z + rec_z)  r = σr(x_r + rec_r)
+ *     hh = act(x_h + r ⊙ rec_h)
+ *   h = z ⊙ h₍ₜ₋₁₎ + (1 − z) ⊙ hh
+ */
+import { activationName } from "../activations.js";
+import { InspectError } from "../errors.js";
+import type { Layer, Model } from "../model.js";
+import type { CellActivations, CellWeights, RecurrentKind } from "./kind.js";
+import { cudnnBlocksToKeras, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
+import {
+  defaultRecurrentActivation,
+  dotColumns,
+  expectShape,
+  recurrentOptions,
+  recurrentOutputShapes,
+  requireTensor,
+  sliceGates,
+  tensorNamed,
+  toFloat64,
+} from "./recurrent.js";
+
+const GATES = ["z", "r", "h"] as const;
+
+export function resetAfter(layer: Layer): boolean {
+  return layer.className === "CuDNNGRU" || layer.config.reset_after === true;
+}
+
+function cellWeights(layer: Layer, model: Model): CellWeights {
+  void model;
+  const { units, useBias } = recurrentOptions(layer);
+  const notes: string[] = [];
+  const after = resetAfter(layer);
+  let kernel: Float64Array;
+  let recurrentKernel: Float64Array;
+  let bias: Float64Array | null = null;
+  let recurrentBias: Float64Array | null = null;
+  let inputDim: number;
+
+  if (hasKeras1GateTensors(layer)) {
+    const a = keras1Assemble(layer, GATES, units);
+    ({ kernel, recurrentKernel, bias, inputDim } = a);
+    notes.push("Keras 1 stored this GRU as 9 per-gate arrays (z, r, h); assembled into Keras 2's packed layout");
+  } else {
+    const k = requireTensor(layer, "kernel");
+    const r = requireTensor(layer, "recurrent_kernel");
+    inputDim = k.shape[0];
+    expectShape(layer, k, [inputDim, 3 * units], `units=${units}`);
+    expectShape(layer, r, [units, 3 * units], `units=${units}`);
+    kernel = toFloat64(k.data);
+    recurrentKernel = toFloat64(r.data);
+    const b = tensorNamed(layer, "bias");
+    if (layer.className === "CuDNNGRU") {
+      kernel = cudnnBlocksToKeras(kernel, inputDim, units, 3, "input");
+      recurrentKernel = cudnnBlocksToKeras(recurrentKernel, units, units, 3, "recurrent");
+      if (!b) throw new InspectError(`layer '${layer.name}' (CuDNNGRU) has no bias tensor`);
+      expectShape(layer, b, [6 * units], `CuDNNGRU units=${units} (input and recurrent biases)`);
+      bias = toFloat64(b.data.subarray(0, 3 * units));
+      recurrentBias = toFloat64(b.data.subarray(3 * units));
+      notes.push("CuDNNGRU weights converted to GRU(reset_after=True) as Keras does (kernel blocks re-laid, recurrent blocks transposed, bias split into input and recurrent rows); evaluated with sigmoid/tanh");
+    } else if (useBias) {
+      if (!b) throw new InspectError(`layer '${layer.name}' (GRU) has use_bias=true but no bias tensor`);
+      if (after) {
+        expectShape(layer, b, [2, 3 * units], `reset_after=true, units=${units}`);
+        bias = toFloat64(b.data.subarray(0, 3 * units));
+        recurrentBias = toFloat64(b.data.subarray(3 * units));
+      } else {
+        expectShape(layer, b, [3 * units], `reset_after=false, units=${units}`);
+        bias = toFloat64(b.data);
+      }
+    } else if (b) {
+      throw new InspectError(`layer '${layer.name}' (GRU) has use_bias=false but stores a bias tensor`);
+    }
+  }
+  const gates = sliceGates(GATES, units, inputDim, kernel, recurrentKernel, bias, recurrentBias);
+  return { units, inputDim, kernel, recurrentKernel, bias, recurrentBias, gates, notes, resetAfter: after };
+}
+
+export const gru: RecurrentKind = {
+  classNames: ["GRU", "CuDNNGRU", "UnifiedGRU", "GRUV1"],
+  kind: "gru",
+  gates: GATES,
+  intermediates: ["x_z", "x_r", "x_h", "rec_z", "rec_r", "rec_h", "z", "r", "hh", "h"],
+  columns: ["x_z", "x_r", "x_h", "z", "r", "hh", "h"],
+  stateNames: ["h"],
+
+  activationNames(layer: Layer, model: Model) {
+    if (layer.className === "CuDNNGRU") return { activation: "tanh", recurrent_activation: "sigmoid" };
+    return {
+      activation: activationName(layer.config.activation, "tanh"),
+      recurrent_activation: activationName(layer.config.recurrent_activation, defaultRecurrentActivation(model)),
+    };
+  },
+
+  cellWeights,
+
+  outputShapes(layer, inputs) {
+    return recurrentOutputShapes(layer, inputs, 1);
+  },
+
+  step(w, act: CellActivations, x, prev, out, round) {
+    const u = w.units;
+    const [hPrev] = prev;
+    const width = 3 * u;
+    for (let g = 0; g < 3; g++) {
+      const xg = out.subarray(g * u, (g + 1) * u);
+      dotColumns(x, w.kernel, w.inputDim, width, g * u, u, xg, round);
+      if (w.bias) for (let j = 0; j < u; j++) xg[j] = round(xg[j] + w.bias[g * u + j]);
+    }
+    const recZ = out.subarray(3 * u, 4 * u);
+    const recR = out.subarray(4 * u, 5 * u);
+    const recH = out.subarray(5 * u, 6 * u);
+    dotColumns(hPrev, w.recurrentKernel, u, width, 0, u, recZ, round);
+    dotColumns(hPrev, w.recurrentKernel, u, width, u, u, recR, round);
+    const resetAfterMode = w.resetAfter;
+    if (resetAfterMode) {
+      dotColumns(hPrev, w.recurrentKernel, u, width, 2 * u, u, recH, round);
+      if (w.recurrentBias) {
+        for (let j = 0; j < u; j++) {
+          recZ[j] = round(recZ[j] + w.recurrentBias[j]);
+          recR[j] = round(recR[j] + w.recurrentBias[u + j]);
+          recH[j] = round(recH[j] + w.recurrentBias[2 * u + j]);
+        }
+      }
+    }
+    const z = out.subarray(6 * u, 7 * u);
+    const r = out.subarray(7 * u, 8 * u);
+    for (let j = 0; j < u; j++) {
+      z[j] = round(act.recurrentActivation(round(out[j] + recZ[j])));
+      r[j] = round(act.recurrentActivation(round(out[u + j] + recR[j])));
+    }
+    if (!resetAfterMode) {
+      const rh = new Float64Array(u);
+      for (let j = 0; j < u; j++) rh[j] = round(r[j] * hPrev[j]);
+      dotColumns(rh, w.recurrentKernel, u, width, 2 * u, u, recH, round);
+    }
+    for (let j = 0; j < u; j++) {
+      const inner = resetAfterMode ? round(r[j] * recH[j]) : recH[j];
+      const hh = round(act.activation(round(out[2 * u + j] + inner)));
+      out[8 * u + j] = hh;
+      out[9 * u + j] = round(round(z[j] * hPrev[j]) + round(round(1 - z[j]) * hh));
+    }
+  },
+};

@@ -1,0 +1,103 @@
+/**
+ * What a layer kind module provides. Each Keras layer class is handled by exactly
+ * one module in `layers/`, which knows its weights, its output shape and its math.
+ */
+import type { HardSigmoidVariant } from "../activations.js";
+import type { EvalDType, GateWeights, RecurrentKindName } from "../eval/trace.js";
+import type { Layer, Model } from "../model.js";
+
+/** A shape with the batch dimension first; null where unknown (the batch, or a variable length). */
+export type Shape = (number | null)[];
+
+/** A concrete tensor during a forward pass: batch dimension first. */
+export interface Value {
+  shape: number[];
+  data: Float64Array;
+  /** Keras timestep mask, shape (batch, steps), 1 = keep. Only on 3-D (batch, steps, features) values. */
+  mask?: Uint8Array;
+}
+
+export interface EvalOptions {
+  dtype: EvalDType;
+  /** Overrides the hard_sigmoid definition chosen from the writer's Keras version. */
+  hardSigmoid?: HardSigmoidVariant;
+}
+
+export interface EvalContext extends EvalOptions {
+  model: Model;
+  /** Rounds to the evaluation dtype: Math.fround for float32, identity for float64. */
+  round: (x: number) => number;
+  hardSigmoidVariant: HardSigmoidVariant;
+  /** Path of the layer being evaluated, for messages. */
+  path: string;
+}
+
+export interface LayerKind {
+  /** Keras class names this module handles. */
+  readonly classNames: readonly string[];
+  /** Output shapes (batch first) for the given input shapes; used by `summary`. */
+  outputShapes(layer: Layer, inputs: Shape[], model: Model): Shape[];
+  /**
+   * `model.predict` arithmetic for this layer. Absent when the kind can be shown but
+   * not evaluated. Recurrent kinds are run by eval/recurrent.ts through their cell.
+   */
+  forward?(layer: Layer, inputs: Value[], ctx: EvalContext): Value[];
+}
+
+/** Canonical (Keras 2+ layout) weights of a recurrent cell, ready for evaluation and display. */
+export interface CellWeights {
+  units: number;
+  inputDim: number;
+  /** (inputDim, G·units) row-major, gate blocks side by side in Keras order. */
+  kernel: Float64Array;
+  /** (units, G·units) row-major. */
+  recurrentKernel: Float64Array;
+  /** (G·units) input-side bias, or null when use_bias is false. */
+  bias: Float64Array | null;
+  /** (G·units) recurrent-side bias: GRU with reset_after only. */
+  recurrentBias: Float64Array | null;
+  /** GRU only: whether the reset gate is applied after the recurrent matrix product. */
+  resetAfter?: boolean;
+  /** The same numbers sliced by gate and named as in the seed notebook (kernel_i, recurrent_kernel_f, bias_o, ...). */
+  gates: GateWeights;
+  /** How the stored tensors became these (Keras 1 per-gate arrays assembled, CuDNN converted, ...). */
+  notes: string[];
+}
+
+/** The activation functions a cell applies, by role. */
+export interface CellActivations {
+  activation: (x: number) => number;
+  recurrentActivation: (x: number) => number;
+}
+
+export interface RecurrentKind extends LayerKind {
+  readonly kind: RecurrentKindName;
+  /** Gate letters in Keras' storage order (LSTM i f c o, GRU z r h, SimpleRNN none). */
+  readonly gates: readonly string[];
+  /** Intermediates recorded at each step (everything an explanation shows). */
+  readonly intermediates: readonly string[];
+  /** The intermediates a step table and `step --json` show, with the seed notebook's names. */
+  readonly columns: readonly string[];
+  /** State vectors in Keras' order; each is also an intermediate of the same name holding the new state. */
+  readonly stateNames: readonly string[];
+  /** Activation roles this kind uses, with their defaults for the writer's Keras version. */
+  activationNames(layer: Layer, model: Model): Record<string, string>;
+  /** Canonical weights from whatever the file stores; throws naming the tensor when shapes disagree with the config. */
+  cellWeights(layer: Layer, model: Model): CellWeights;
+  /**
+   * One time step for one sample: reads x (inputDim) and the previous states,
+   * writes every intermediate into `out` (intermediates.length × units, in order).
+   */
+  step(
+    w: CellWeights,
+    act: CellActivations,
+    x: Float64Array,
+    prev: Float64Array[],
+    out: Float64Array,
+    round: (x: number) => number,
+  ): void;
+}
+
+export function isRecurrentKind(kind: LayerKind | undefined): kind is RecurrentKind {
+  return kind !== undefined && "step" in kind;
+}

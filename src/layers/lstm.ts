@@ -1,0 +1,137 @@
+/**
+ * LSTM: its weights, its gates and its arithmetic.
+ *
+ * Stored (Keras 2, tf.keras, Keras 3): kernel (D, 4u), recurrent_kernel (u, 4u),
+ * bias (4u), gate blocks side by side in the order i, f, c, o.
+ * Keras 1 stored 12 arrays W_i, U_i, b_i, W_c, U_c, b_c, W_f, ... (order i, c, f, o),
+ * or fused W, U, b (i, f, c, o) with consume_less='gpu'.
+ * CuDNNLSTM stores cuDNN's layout with an 8u bias (input + recurrent biases).
+ *
+ * One step, with x_g the seed notebook's "input projection plus bias":
+ *   x_g   = x·W_g + b_g                         for g in i, f, c, o
+ *   rec_g = h₍ₜ₋₁₎·U_g
+ *   i = σr(x_i + rec_i)   f = σr(x_f + rec_f)   o = σr(x_o + rec_o)
+ *   c̃ = act(x_c + rec_c)  c = f·c₍ₜ₋₁₎ + i·c̃     h = o·act(c)
+ * (keras/src/layers/rnn/lstm.py, LSTMCell.call; keras-formats.md §A3)
+ */
+import { activationName } from "../activations.js";
+import { InspectError } from "../errors.js";
+import type { Layer, Model } from "../model.js";
+import type { CellActivations, CellWeights, RecurrentKind } from "./kind.js";
+import {
+  defaultRecurrentActivation,
+  dotColumns,
+  expectShape,
+  recurrentOptions,
+  recurrentOutputShapes,
+  requireTensor,
+  sliceGates,
+  tensorNamed,
+  toFloat64,
+} from "./recurrent.js";
+import { cudnnBlocksToKeras, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
+
+const GATES = ["i", "f", "c", "o"] as const;
+
+export const INTERMEDIATES = [
+  "x_i", "x_f", "x_c", "x_o",
+  "rec_i", "rec_f", "rec_c", "rec_o",
+  "i", "f", "c_tilde", "c", "o", "h",
+] as const;
+
+function cellWeights(layer: Layer, model: Model): CellWeights {
+  const { units, useBias } = recurrentOptions(layer);
+  const notes: string[] = [];
+  let kernel: Float64Array;
+  let recurrentKernel: Float64Array;
+  let bias: Float64Array | null = null;
+  let inputDim: number;
+
+  if (hasKeras1GateTensors(layer)) {
+    // Keras 1 (consume_less cpu/mem): 12 arrays in the order i, c, f, o.
+    const a = keras1Assemble(layer, ["i", "f", "c", "o"], units);
+    ({ kernel, recurrentKernel, bias, inputDim } = a);
+    notes.push("Keras 1 stored this LSTM as 12 per-gate arrays (order i, c, f, o); assembled into Keras 2's i, f, c, o layout");
+  } else {
+    const k = requireTensor(layer, tensorNamed(layer, "kernel") ? "kernel" : "W");
+    const r = requireTensor(layer, tensorNamed(layer, "recurrent_kernel") ? "recurrent_kernel" : "U");
+    inputDim = k.shape[0];
+    expectShape(layer, k, [inputDim, 4 * units], `units=${units}`);
+    expectShape(layer, r, [units, 4 * units], `units=${units}`);
+    kernel = toFloat64(k.data);
+    recurrentKernel = toFloat64(r.data);
+    const b = tensorNamed(layer, "bias") ?? tensorNamed(layer, "b");
+    if (layer.className === "CuDNNLSTM") {
+      // keras/engine/saving.py (_convert_rnn_weights), Keras 2.2.4: per gate block,
+      // kernel = k.T.reshape(k.shape, order='F'), recurrent = r.T, bias = b[:4u] + b[4u:].
+      kernel = cudnnBlocksToKeras(kernel, inputDim, units, 4, "input");
+      recurrentKernel = cudnnBlocksToKeras(recurrentKernel, units, units, 4, "recurrent");
+      if (!b) throw new InspectError(`layer '${layer.name}' (CuDNNLSTM) has no bias tensor`);
+      expectShape(layer, b, [8 * units], `CuDNNLSTM units=${units} (input and recurrent biases)`);
+      bias = new Float64Array(4 * units);
+      for (let j = 0; j < 4 * units; j++) bias[j] = b.data[j] + b.data[4 * units + j];
+      notes.push("CuDNNLSTM weights converted to LSTM as Keras does (kernel blocks re-laid, recurrent blocks transposed, input and recurrent biases summed); evaluated with sigmoid/tanh");
+    } else if (useBias) {
+      if (!b) throw new InspectError(`layer '${layer.name}' (LSTM) has use_bias=true but no bias tensor`);
+      expectShape(layer, b, [4 * units], `units=${units}`);
+      bias = toFloat64(b.data);
+    } else if (b) {
+      throw new InspectError(`layer '${layer.name}' (LSTM) has use_bias=false but stores a bias tensor`);
+    }
+    if (tensorNamed(layer, "W")) notes.push("Keras 1 stored this LSTM fused (consume_less='gpu'), already in i, f, c, o order");
+  }
+  const gates = sliceGates(GATES, units, inputDim, kernel, recurrentKernel, bias);
+  return { units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, gates, notes };
+}
+
+export const lstm: RecurrentKind = {
+  classNames: ["LSTM", "CuDNNLSTM", "UnifiedLSTM", "LSTMV1"],
+  kind: "lstm",
+  gates: GATES,
+  intermediates: INTERMEDIATES,
+  columns: ["x_i", "x_f", "x_c", "x_o", "i", "f", "c", "o", "h"],
+  stateNames: ["h", "c"],
+
+  activationNames(layer: Layer, model: Model) {
+    if (layer.className === "CuDNNLSTM") return { activation: "tanh", recurrent_activation: "sigmoid" };
+    return {
+      activation: activationName(layer.config.activation, "tanh"),
+      recurrent_activation: activationName(layer.config.recurrent_activation, defaultRecurrentActivation(model)),
+    };
+  },
+
+  cellWeights,
+
+  outputShapes(layer, inputs) {
+    return recurrentOutputShapes(layer, inputs, 2);
+  },
+
+  step(w, act: CellActivations, x, prev, out, round) {
+    const u = w.units;
+    const [hPrev, cPrev] = prev;
+    const width = 4 * u;
+    // x_g = x·W_g + b_g and rec_g = h·U_g, each gate block at a time.
+    for (let g = 0; g < 4; g++) {
+      const xg = out.subarray(g * u, (g + 1) * u);
+      dotColumns(x, w.kernel, w.inputDim, width, g * u, u, xg, round);
+      if (w.bias) for (let j = 0; j < u; j++) xg[j] = round(xg[j] + w.bias[g * u + j]);
+      dotColumns(hPrev, w.recurrentKernel, u, width, g * u, u, out.subarray((4 + g) * u, (5 + g) * u), round);
+    }
+    const X = (g: number, j: number) => out[g * u + j];
+    const R = (g: number, j: number) => out[(4 + g) * u + j];
+    for (let j = 0; j < u; j++) {
+      const i = round(act.recurrentActivation(round(X(0, j) + R(0, j))));
+      const f = round(act.recurrentActivation(round(X(1, j) + R(1, j))));
+      const cTilde = round(act.activation(round(X(2, j) + R(2, j))));
+      const c = round(round(f * cPrev[j]) + round(i * cTilde));
+      const o = round(act.recurrentActivation(round(X(3, j) + R(3, j))));
+      const h = round(o * round(act.activation(c)));
+      out[8 * u + j] = i;
+      out[9 * u + j] = f;
+      out[10 * u + j] = cTilde;
+      out[11 * u + j] = c;
+      out[12 * u + j] = o;
+      out[13 * u + j] = h;
+    }
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * What LSTM, GRU and SimpleRNN share: their config options, default activations by
+ * Keras version, weight validation, gate slicing and the rounded dot products
+ * their cells are made of.
+ */
+import { InspectError } from "../errors.js";
+import type { GateWeights, Matrix } from "../eval/trace.js";
+import type { Layer, Model, Tensor } from "../model.js";
+import type { Shape } from "./kind.js";
+
+export interface RecurrentOptions {
+  units: number;
+  useBias: boolean;
+  returnSequences: boolean;
+  returnState: boolean;
+  goBackwards: boolean;
+  stateful: boolean;
+}
+
+function positiveInt(layer: Layer, key: string): number {
+  const v = layer.config[key];
+  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
+    throw new InspectError(`layer '${layer.name}': config '${key}' is ${JSON.stringify(v)}, expected a positive integer`);
+  }
+  return v;
+}
+
+export function recurrentOptions(layer: Layer): RecurrentOptions {
+  const c = layer.config;
+  return {
+    units: positiveInt(layer, "units"),
+    useBias: c.use_bias !== false,
+    returnSequences: c.return_sequences === true,
+    returnState: c.return_state === true,
+    goBackwards: c.go_backwards === true,
+    stateful: c.stateful === true,
+  };
+}
+
+/**
+ * The default recurrent_activation when a config does not name one
+ * (keras-formats.md §A4): hard_sigmoid up to Keras 2.2.5 and tf.keras 1.x, sigmoid
+ * from Keras 2.3 / tf.keras 2 / Keras 3. Configs normally name it.
+ */
+export function defaultRecurrentActivation(model: Model): string {
+  if (model.kerasMajor === 1) return "hard_sigmoid";
+  if (model.kerasMajor === 3) return "sigmoid";
+  const v = model.kerasVersion ?? "";
+  if (v.endsWith("-tf")) return v.startsWith("2.2.4") ? "hard_sigmoid" : "sigmoid";
+  const m = /^2\.(\d+)/.exec(v);
+  if (m && Number(m[1]) <= 2) return "hard_sigmoid";
+  return "sigmoid";
+}
+
+/** Finds a stored tensor by role name. */
+export function tensorNamed(layer: Layer, name: string): Tensor | undefined {
+  return layer.weights.find((t) => t.name === name);
+}
+
+export function requireTensor(layer: Layer, name: string): Tensor {
+  const t = tensorNamed(layer, name);
+  if (!t) {
+    const have = layer.weights.map((w) => w.name).join(", ") || "none";
+    throw new InspectError(`layer '${layer.name}' (${layer.className}) has no '${name}' tensor (it has: ${have})`);
+  }
+  return t;
+}
+
+export function expectShape(layer: Layer, t: Tensor, expected: number[], why: string): void {
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    throw new InspectError(
+      `layer '${layer.name}' (${layer.className}): tensor '${t.name}' has shape [${t.shape.join(", ")}] but ${why} implies [${expected.join(", ")}]`,
+    );
+  }
+}
+
+export function toFloat64(data: ArrayLike<number>): Float64Array {
+  return Float64Array.from(data);
+}
+
+/** Columns [from, to) of a row-major (rows × cols) matrix, as a Matrix. */
+export function columns(data: Float64Array, rows: number, cols: number, from: number, to: number): Matrix {
+  const width = to - from;
+  const out = new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols + from, r * cols + to), r * width);
+  return { rows, cols: width, data: out };
+}
+
+/**
+ * Slices the packed kernel / recurrent kernel / bias into per-gate blocks named as
+ * in the seed notebook: kernel_i, recurrent_kernel_i, bias_i, ... Gate k is columns [k·u, (k+1)·u).
+ * For a kind without gates (SimpleRNN) the names are kernel, recurrent_kernel, bias.
+ */
+export function sliceGates(
+  gates: readonly string[],
+  units: number,
+  inputDim: number,
+  kernel: Float64Array,
+  recurrentKernel: Float64Array,
+  bias: Float64Array | null,
+  recurrentBias: Float64Array | null = null,
+): GateWeights {
+  const out: GateWeights = {};
+  const letters = gates.length === 0 ? [""] : gates;
+  const width = letters.length * units;
+  letters.forEach((g, k) => {
+    const suffix = g ? `_${g}` : "";
+    const [from, to] = [k * units, (k + 1) * units];
+    out[`kernel${suffix}`] = columns(kernel, inputDim, width, from, to);
+    out[`recurrent_kernel${suffix}`] = columns(recurrentKernel, units, width, from, to);
+    if (bias) out[`bias${suffix}`] = columns(bias, 1, width, from, to);
+    if (recurrentBias) out[`recurrent_bias${suffix}`] = columns(recurrentBias, 1, width, from, to);
+  });
+  return out;
+}
+
+/**
+ * out[j] = round(Σ_d v[d] · M[d, col0 + j]) for j in [0, n), with every product and
+ * partial sum rounded to the evaluation dtype, as a float32 Keras computes it.
+ */
+export function dotColumns(
+  v: Float64Array,
+  m: Float64Array,
+  rows: number,
+  cols: number,
+  col0: number,
+  n: number,
+  out: Float64Array,
+  round: (x: number) => number,
+): void {
+  for (let j = 0; j < n; j++) {
+    let acc = 0;
+    for (let d = 0; d < rows; d++) acc = round(acc + round(v[d] * m[d * cols + col0 + j]));
+    out[j] = acc;
+  }
+}
+
+/** Output shapes of a recurrent layer: (B, T, u) or (B, u), then the states when return_state is set. */
+export function recurrentOutputShapes(layer: Layer, inputs: Shape[], stateCount: number): Shape[] {
+  const o = recurrentOptions(layer);
+  const input = inputs[0] ?? [null, null, null];
+  const batch = input[0] ?? null;
+  const main: Shape = o.returnSequences ? [batch, input[1] ?? null, o.units] : [batch, o.units];
+  const states: Shape[] = o.returnState ? Array.from({ length: stateCount }, () => [batch, o.units]) : [];
+  return [main, ...states];
+}
+
+/** Input dimension from the stored kernel (rows). */
+export function inputDimOf(kernel: Tensor): number {
+  return kernel.shape[0];
+}

@@ -1,0 +1,55 @@
+/**
+ * Small helpers every printer uses: making strings from untrusted files safe for a
+ * terminal, and formatting numbers the same way everywhere.
+ */
+
+/**
+ * Neutralizes control characters (ANSI escape sequences included) in a string that
+ * came from a file, so a crafted layer name cannot drive the user's terminal.
+ * They are shown as \xNN / \uNNNN escapes.
+ */
+export function safe(s: string): string {
+  // C0 controls, DEL, C1 controls, and bidirectional overrides/isolates.
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** A number with `digits` decimals (default 6, as the seed notebook prints), NaN/Inf spelled out. */
+export function fixed(v: number, digits = 6): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "Inf" : "-Inf";
+  const s = v.toFixed(digits);
+  // Avoid "-0.000000".
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+}
+
+/** A number with `digits` significant digits, for values of any magnitude. */
+export function significant(v: number | null, digits = 6): string {
+  if (v === null) return "-";
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "Inf" : "-Inf";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e-4 && a < 1e6) return String(Number(v.toPrecision(digits)));
+  return v.toExponential(digits - 1);
+}
+
+/** 12345 -> "12,345", as Keras prints parameter counts. */
+export function thousands(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** Pads/truncates like Keras' print_row: each field ends at its column position. */
+export function kerasRow(fields: string[], positions: number[]): string {
+  let line = "";
+  fields.forEach((field, i) => {
+    if (i > 0) line = line.slice(0, -1) + " ";
+    line += field;
+    line = line.slice(0, positions[i]);
+    line += " ".repeat(Math.max(0, positions[i] - line.length));
+  });
+  return line;
+}
