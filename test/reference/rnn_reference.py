@@ -48,6 +48,10 @@ Answer
   "output" is what the layer emits at that step after the mask rule.
 
 Errors: a one-line message on stderr, exit status 2.
+
+With --serve it answers many requests: one JSON request per stdin line, one
+line {"ok": ANSWER} or {"error": MESSAGE} per request on stdout (numpy's
+import costs ~0.4 s, so the tests keep one process).
 """
 
 import json
@@ -410,11 +414,30 @@ def handle(request):
     return {"output": _plain(output), "states": _plain(states), "trace": _plain(trace)}
 
 
+_REQUEST_ERRORS = (RequestError, ValueError, KeyError, TypeError, IndexError)
+
+
+def serve():
+    """One JSON request per stdin line -> one line {"ok": ANSWER} or {"error": MESSAGE}."""
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            reply = {"ok": handle(json.loads(line))}
+        except _REQUEST_ERRORS as err:
+            reply = {"error": str(err)}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
 def main():
+    if "--serve" in sys.argv[1:]:
+        serve()
+        return
     try:
         request = json.load(sys.stdin)
         answer = handle(request)
-    except (RequestError, ValueError, KeyError, TypeError) as err:
+    except _REQUEST_ERRORS as err:
         sys.stderr.write(f"rnn_reference.py: {err}\n")
         sys.exit(2)
     json.dump(answer, sys.stdout)
