@@ -484,3 +484,258 @@ describe("Keras 3 golden values (atol = rtol = 1e-5, as in Keras' tests)", () =>
     expect(GOLDEN.length - refused.length).toBeGreaterThanOrEqual(25);
   });
 });
+
+// ------------------------------------------------------------------ (c) tfjs vs numpy on random configurations
+
+/** mulberry32: small seeded PRNG so every run draws the same configurations. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Draw {
+  constructor(private readonly next: () => number) {}
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  bool(p = 0.5): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.next() * xs.length)];
+  }
+  floats(n: number, lo: number, hi: number): Float32Array {
+    return Float32Array.from({ length: n }, () => this.uniform(lo, hi));
+  }
+  tensor(b: number, t: number, d: number, lo: number, hi: number): number[][][] {
+    return Array.from({ length: b }, () => Array.from({ length: t }, () => Array.from({ length: d }, () => Math.fround(this.uniform(lo, hi)))));
+  }
+  states(n: number, b: number, u: number): number[][][] {
+    return Array.from({ length: n }, () => Array.from({ length: b }, () => Array.from({ length: u }, () => Math.fround(this.uniform(-1, 1)))));
+  }
+}
+
+const ACTS = ["tanh", "sigmoid", "hard_sigmoid", "relu", "relu6", "elu", "selu", "softplus", "softsign", "swish", "gelu", "mish", "linear", "softmax"];
+const REC_ACTS = ["sigmoid", "hard_sigmoid", "tanh", "softsign"];
+
+function randomLayer(d: Draw, kind: RnnKind, units: number, inputDim: number, flags: Partial<RnnSpec>): RnnSpec {
+  const g = G[kind] * units;
+  const useBias = d.bool(0.8);
+  return {
+    kind,
+    units,
+    inputDim,
+    activation: d.bool(0.5) ? "tanh" : d.pick(ACTS),
+    recurrentActivation: kind === "simple_rnn" ? undefined : d.bool(0.5) ? "sigmoid" : d.pick(REC_ACTS),
+    useBias,
+    resetAfter: kind === "gru" ? false : undefined,
+    kernel: d.floats(inputDim * g, -0.6, 0.6),
+    recurrentKernel: d.floats(units * g, -0.6, 0.6),
+    bias: useBias ? d.floats(g, -0.5, 0.5) : undefined,
+    ...flags,
+  };
+}
+
+/** Random mask that keeps the first processed step, so tfjs' masking rule equals Keras'. */
+function randomMask(d: Draw, b: number, t: number, goBackwards: boolean): boolean[][] {
+  return Array.from({ length: b }, () => {
+    const row = Array.from({ length: t }, () => d.bool(0.7));
+    row[goBackwards ? t - 1 : 0] = true;
+    return row;
+  });
+}
+
+async function compareBoth(spec: RnnSpec | BidirectionalSpec, x: number[][][], opts: TfjsOptions, extra: Partial<NumpyRequest> = {}) {
+  expect(tfjsLimitations(spec, opts)).toEqual([]);
+  const t = await runTfjs(spec, x, opts);
+  const n = await runNumpy({ spec, x, initialState: opts.initialState, mask: opts.mask, hardSigmoid: opts.hardSigmoid, ...extra });
+  // 1e-5: both are float32 with different op order (a few ulp apart)
+  expectClose(t.output, n.output as Nested, 1e-5, 1e-5, "output");
+  if (t.states) expectClose(t.states, n.states, 1e-5, 1e-5, "states");
+  return { t, n };
+}
+
+describe.skipIf(!HAVE_NUMPY)("tfjs and numpy agree on seeded random layers (1e-5)", () => {
+  const kinds: RnnKind[] = ["lstm", "gru", "simple_rnn"];
+  for (const kind of kinds) {
+    for (let k = 0; k < 8; k++) {
+      const seed = 1000 * kinds.indexOf(kind) + k;
+      it(`${kind} #${k} (seed ${seed})`, async () => {
+        const d = new Draw(prng(seed));
+        const units = d.int(1, 8);
+        const inputDim = d.int(1, 5);
+        const b = d.int(1, 3);
+        const t = d.int(1, 7);
+        const goBackwards = d.bool();
+        const spec = randomLayer(d, kind, units, inputDim, { goBackwards, returnSequences: d.bool(), returnState: d.bool() });
+        const x = d.tensor(b, t, inputDim, -2, 2);
+        const opts: TfjsOptions = { hardSigmoid: "keras2" };
+        if (d.bool(0.4)) opts.initialState = d.states(kind === "lstm" ? 2 : 1, b, units);
+        if (d.bool(0.4)) opts.mask = randomMask(d, b, t, goBackwards);
+        await compareBoth(spec, x, opts);
+      });
+    }
+  }
+
+  for (let k = 0; k < 6; k++) {
+    const seed = 5000 + k;
+    it(`Bidirectional #${k} (seed ${seed})`, async () => {
+      const d = new Draw(prng(seed));
+      const kind = d.pick(kinds);
+      const units = d.int(1, 6);
+      const inputDim = d.int(1, 4);
+      const b = d.int(1, 3);
+      const t = d.int(2, 6);
+      const returnSequences = d.bool();
+      const returnState = d.bool();
+      const fw = randomLayer(d, kind, units, inputDim, { returnSequences, returnState });
+      const bw: RnnSpec = {
+        ...fw,
+        goBackwards: true,
+        kernel: d.floats(fw.kernel.length, -0.6, 0.6),
+        recurrentKernel: d.floats(fw.recurrentKernel.length, -0.6, 0.6),
+        bias: fw.bias ? d.floats(fw.bias.length, -0.5, 0.5) : undefined,
+      };
+      const spec: BidirectionalSpec = { forward: fw, backward: bw, mergeMode: (["concat", "sum", "mul", "ave", null] as const)[k % 5] };
+      const x = d.tensor(b, t, inputDim, -2, 2);
+      const opts: TfjsOptions = { hardSigmoid: "keras2" };
+      if (d.bool(0.5)) opts.initialState = d.states(2 * (kind === "lstm" ? 2 : 1), b, units);
+      // Keras zeroes masked outputs of a Bidirectional with return_sequences; tfjs cannot, so mask only without.
+      if (!returnSequences && d.bool(0.5)) {
+        const m = randomMask(d, b, t, false);
+        m.forEach((row) => (row[t - 1] = true)); // first step of the backward pass too
+        opts.mask = m;
+      }
+      await compareBoth(spec, x, opts);
+    });
+  }
+
+  it("tfjs' own masking rule equals numpy's previous_state rule (masked first step, non-zero h0)", async () => {
+    const d = new Draw(prng(77));
+    const spec = randomLayer(d, "lstm", 3, 2, { returnSequences: true, activation: "tanh", recurrentActivation: "sigmoid" });
+    const x = d.tensor(2, 5, 2, -1, 1);
+    const mask = [
+      [false, false, true, true, false],
+      [true, false, true, false, true],
+    ];
+    const opts: TfjsOptions = { initialState: d.states(2, 2, 3), mask, acceptTfjsMasking: true };
+    expect(tfjsLimitations(spec, { ...opts, acceptTfjsMasking: false }).length).toBe(1);
+    const { n } = await compareBoth(spec, x, opts, { maskedOutput: "previous_state" });
+    // under that rule the leading masked outputs are h0
+    expectClose((n.output as number[][][])[0][0], opts.initialState![0][0], 0, 0, "h0 carried");
+    // Keras 3's rule (the default) emits zeros there instead
+    const keras = await runNumpy({ spec, x, initialState: opts.initialState, mask });
+    expectClose((keras.output as number[][][])[0].slice(0, 2), [[0, 0, 0], [0, 0, 0]], 0, 0, "Keras 3 zeros");
+    expectClose((keras.output as number[][][])[1], (n.output as number[][][])[1], 0, 0, "rows with a real first step agree");
+  });
+
+  it("Bidirectional + mask + return_sequences: tfjs equals numpy without the forced zero outputs", async () => {
+    const d = new Draw(prng(78));
+    const fw = randomLayer(d, "gru", 2, 3, { returnSequences: true, activation: "tanh", recurrentActivation: "sigmoid" });
+    const spec: BidirectionalSpec = { forward: fw, backward: { ...fw, goBackwards: true, kernel: d.floats(18, -0.6, 0.6) }, mergeMode: "concat" };
+    const x = d.tensor(2, 4, 3, -1, 1);
+    const mask = [
+      [true, true, false, false],
+      [true, false, true, true],
+    ];
+    await compareBoth(spec, x, { mask, acceptTfjsMasking: true }, { bidirectionalZeroOutputForMask: false });
+    // Keras' rule: zeros at masked steps in both halves
+    const keras = await runNumpy({ spec, x, mask });
+    const out = keras.output as number[][][];
+    expect(out[0][2]).toEqual([0, 0, 0, 0]);
+    expect(out[0][3]).toEqual([0, 0, 0, 0]);
+    expect(out[1][1]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("numpy's per-step trace h equals tfjs' return_sequences output, in processing order", async () => {
+    for (const [kind, seed] of [["lstm", 91], ["gru", 92], ["simple_rnn", 93]] as const) {
+      const d = new Draw(prng(seed));
+      const spec = randomLayer(d, kind, 4, 3, { returnSequences: true, goBackwards: true });
+      const x = d.tensor(2, 5, 3, -1, 1);
+      const { t, n } = await compareBoth(spec, x, { hardSigmoid: "keras2" });
+      const tr = n.trace as NumpyTrace;
+      expect(tr.timeIndex).toEqual([4, 3, 2, 1, 0]);
+      const seq = t.output as number[][][]; // (B, T, u) in processing order
+      const fromTrace = seq.map((_, bi) => tr.steps.h.map((step) => step[bi]));
+      expectClose(seq, fromTrace, 1e-5, 1e-5, `${kind} trace h`);
+      if (kind === "lstm") {
+        // the last step's c is the final cell state
+        expectClose(tr.steps.c[4], n.states[1], 0, 0, "c");
+      }
+    }
+  });
+
+  it("activations: tfjs and numpy agree on every activation tfjs has (1e-6)", async () => {
+    // SimpleRNN(3) with identity kernel, zero recurrent kernel, no bias: output = act(x).
+    const eye = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const xs = [-6, -3.2, -2.5, -1, -0.3, 0, 0.4, 1, 2.5, 3.1, 6, 9].map(Math.fround);
+    const x = [[0, 1, 2, 3].map((s) => xs.slice(3 * s, 3 * s + 3))];
+    for (const activation of [...ACTS, "silu"]) {
+      expect(tfjsSupportsActivation(activation)).toBe(true);
+      const spec: RnnSpec = { kind: "simple_rnn", units: 3, inputDim: 3, activation, useBias: false, returnSequences: true, kernel: eye, recurrentKernel: new Float32Array(9) };
+      const t = await runTfjs(spec, x);
+      const n = await runNumpy({ spec, x, hardSigmoid: "keras2" });
+      // gelu: tfjs' CPU erf is a polynomial with |error| <= 1.5e-7, times |x| <= 9
+      expectClose(t.output, n.output as Nested, activation === "gelu" ? 2e-6 : 1e-6, 1e-6, activation);
+    }
+  });
+});
+
+describe.skipIf(!HAVE_NUMPY)("numpy activations against hand-computed values", () => {
+  const xs = [-4, -3, -1, 0, 1, 2.5, 3, 4];
+  const x = [xs.map((v) => [v])];
+  const one = (activation: string): RnnSpec => ({
+    kind: "simple_rnn",
+    units: 1,
+    inputDim: 1,
+    activation,
+    useBias: false,
+    returnSequences: true,
+    kernel: new Float32Array([1]),
+    recurrentKernel: new Float32Array([0]),
+  });
+  const col = (vals: number[]) => [vals.map((v) => [v])];
+
+  it("hard_sigmoid keras2 = clip(0.2x + 0.5), keras3 = clip(x/6 + 0.5) (1e-6)", async () => {
+    const k2 = await runNumpy({ spec: one("hard_sigmoid"), x, hardSigmoid: "keras2" });
+    expectClose(k2.output as Nested, col([0, 0, 0.3, 0.5, 0.7, 1, 1, 1]), 1e-6);
+    const k3 = await runNumpy({ spec: one("hard_sigmoid"), x, hardSigmoid: "keras3" });
+    expectClose(k3.output as Nested, col([0, 0, 1 / 3, 0.5, 2 / 3, 0.9166667, 1, 1]), 1e-6);
+    const tf = await runTfjs(one("hard_sigmoid"), x);
+    expectClose(tf.output, col([0, 0, 0.3, 0.5, 0.7, 1, 1, 1]), 1e-6, 0, "tfjs hardSigmoid is the Keras 2 formula");
+    await expect(runNumpy({ spec: one("hard_sigmoid"), x })).rejects.toThrow(/hard_sigmoid/);
+    await expect(runTfjs(one("hard_sigmoid"), x, { hardSigmoid: "keras3" })).rejects.toBeInstanceOf(TfjsUnsupportedError);
+  });
+
+  it("exponential, leaky_relu, hard_silu (not in tfjs) (1e-6 relative)", async () => {
+    for (const name of ["exponential", "leaky_relu", "hard_silu"]) expect(tfjsSupportsActivation(name)).toBe(false);
+    const exp = await runNumpy({ spec: one("exponential"), x });
+    expectClose(exp.output as Nested, col([0.01831564, 0.04978707, 0.36787944, 1, 2.71828183, 12.18249396, 20.08553692, 54.59815003]), 0, 1e-6);
+    const lr = await runNumpy({ spec: one("leaky_relu"), x });
+    expectClose(lr.output as Nested, col([-0.8, -0.6, -0.2, 0, 1, 2.5, 3, 4]), 1e-6);
+    const hs = await runNumpy({ spec: one("hard_silu"), x });
+    expectClose(hs.output as Nested, col([0, 0, -1 / 3, 0, 2 / 3, 2.2916667, 3, 4]), 1e-6);
+  });
+
+  it("selu and elu constants (1e-6)", async () => {
+    const selu = await runNumpy({ spec: one("selu"), x: [[[-1], [1]]] });
+    // scale * alpha * (e^-1 - 1), scale * 1
+    expectClose(selu.output as Nested, [[[-1.1113307], [1.050701]]], 1e-6);
+    const elu = await runNumpy({ spec: one("elu"), x: [[[-1], [1]]] });
+    expectClose(elu.output as Nested, [[[-0.6321206], [1]]], 1e-6);
+  });
+
+  it("rejects unknown activations and bad shapes with one line", async () => {
+    await expect(runNumpy({ spec: one("celu_typo"), x })).rejects.toThrow(/unknown activation 'celu_typo'/);
+    await expect(runNumpy({ spec: { ...one("tanh"), kernel: new Float32Array(2) }, x })).rejects.toThrow(/kernel has 2 values/);
+  });
+});
