@@ -10,7 +10,7 @@ function nested(shape: number[], data: Float64Array, digits: number): string {
 
 export function formatPrediction(result: PredictResult, digits: number): string {
   return result.outputs
-    .map(({ name, value }) => `${safe(name)} (${value.shape.map((d, i) => (i === 0 ? "samples" : String(d))).join(" × ")} = ${value.shape.join(" × ")}):\n${nested(value.shape, value.data, digits)}`)
+    .map(({ name, value }) => `${safe(name)}: shape (${value.shape.join(", ")}) (samples first)\n${nested(value.shape, value.data, digits)}`)
     .join("\n");
 }
 

@@ -4,7 +4,7 @@
  */
 import Table from "cli-table3";
 import type { LayerTrace, OutputTensor, StepTrace } from "../eval/trace.js";
-import { fixed, safe } from "./text.js";
+import { fixed, safe, shortestFloat32, significant } from "./text.js";
 
 export interface StepView {
   digits: number;
@@ -38,7 +38,7 @@ export function formatStepTables(trace: LayerTrace, view: StepView): string {
     for (const t of trace.directions) {
       lines.push("", describeLayer(t));
       for (let step = 0; step < t.steps; step++) {
-        const x = Array.from(t.input(s, step), (v) => fixed(v, view.digits)).join(", ");
+        const x = Array.from(t.input(s, step), (v) => significant(v, 7)).join(", ");
         const masked = t.mask[s * t.steps + step] ? "  [masked: states carried over]" : "";
         lines.push(`${samples > 1 ? `sample ${s + 1}, ` : ""}step ${step + 1} of ${t.steps} (t=${t.timeIndex[step]}), x = [${x}]${masked}`);
         const table = new Table({ head: ["unit", ...t.columns], style: { head: [], border: [] }, colAligns: ["left", ...t.columns.map(() => "right" as const)] });
@@ -54,6 +54,8 @@ export function formatStepTables(trace: LayerTrace, view: StepView): string {
 /** The documented `step --json` document (README: JSON output). */
 export function stepJson(trace: LayerTrace, view: Pick<StepView, "units">) {
   const first = trace.directions[0];
+  // float32 values are written as their shortest float32 decimals, as numpy prints them.
+  const num = first.dtype === "float32" ? shortestFloat32 : (v: number) => v;
   return {
     layer: trace.layer,
     class: trace.className,
@@ -70,9 +72,9 @@ export function stepJson(trace: LayerTrace, view: Pick<StepView, "units">) {
         samples: Array.from({ length: t.samples }, (_, s) =>
           Array.from({ length: t.steps }, (_, step) => ({
             t: t.timeIndex[step],
-            x: Array.from(t.input(s, step)),
+            x: Array.from(t.input(s, step), num),
             masked: t.mask[s * t.steps + step] === 1,
-            ...Object.fromEntries(t.columns.map((name) => [name, units.map((j) => t.get(s, step, name, j))])),
+            ...Object.fromEntries(t.columns.map((name) => [name, units.map((j) => num(t.get(s, step, name, j)))])),
           })),
         ),
       };
@@ -82,7 +84,7 @@ export function stepJson(trace: LayerTrace, view: Pick<StepView, "units">) {
       return {
         name: o.name,
         shape: o.tensor.shape,
-        samples: Array.from({ length: o.tensor.samples }, (_, s) => Array.from(o.tensor.data.subarray(s * size, (s + 1) * size))),
+        samples: Array.from({ length: o.tensor.samples }, (_, s) => Array.from(o.tensor.data.subarray(s * size, (s + 1) * size), num)),
       };
     }),
   };

@@ -53,3 +53,16 @@ export function kerasRow(fields: string[], positions: number[]): string {
   });
   return line;
 }
+
+/**
+ * The shortest decimal that reads back as the same float32: a float32 value printed as
+ * Keras / numpy print it (-3.2529106, not -3.252910614013672). Non-float32 values pass through.
+ */
+export function shortestFloat32(v: number): number {
+  if (!Number.isFinite(v) || Math.fround(v) !== v) return v;
+  for (let p = 1; p <= 9; p++) {
+    const candidate = Number(v.toPrecision(p));
+    if (Math.fround(candidate) === v) return candidate;
+  }
+  return v;
+}
