@@ -1,0 +1,120 @@
+/**
+ * `check`: runs every applicable check on a loaded model and returns them as data.
+ *
+ * Always: structure, dtypes, finite. On request: max-abs, require-layer, keras-version,
+ * expect (needs an input), golden. With an input: saturation (information only).
+ * Behaviour checks (expect, golden, saturation) are skipped when the structure check
+ * failed: a model whose tensors disagree with its config cannot be evaluated, and the
+ * structure check already names the reason.
+ *
+ * Problems with the model are failed checks. Problems with what the user asked
+ * (an --expect of the wrong shape, an unreadable trace, a model keras-inspect cannot
+ * evaluate) throw InspectError: the tool could not run (exit 2).
+ */
+import type { HardSigmoidVariant } from "../activations.js";
+import { InspectError, UsageError } from "../errors.js";
+import { predict, type PredictResult } from "../eval/predict.js";
+import { evaluateStep, modelInputs, recurrentLayers } from "../eval/step.js";
+import type { EvalDType, LayerTrace } from "../eval/trace.js";
+import type { Model } from "../model.js";
+import type { NdArray } from "../npy.js";
+import { toJson } from "../present/json.js";
+import { stepJson } from "../present/step.js";
+import { type LayerRequirement, kerasVersionCheck, requireLayerCheck, type VersionRange } from "./contract.js";
+import { type ExpectedOutput, expectCheck } from "./expect.js";
+import { goldenCheck, goldenRequest, type GoldenTrace, parseGolden } from "./golden.js";
+import { dtypeCheck, structureCheck } from "./structure.js";
+import { DEFAULT_ATOL, DEFAULT_RTOL, type Tolerance } from "./tolerance.js";
+import { type Check, type CheckReport, makeReport } from "./types.js";
+import { finiteCheck, maxAbsCheck, saturationCheck } from "./values.js";
+
+export interface CheckOptions {
+  maxAbs?: number;
+  requireLayers?: LayerRequirement[];
+  kerasVersion?: VersionRange;
+  /** The model's inputs (--input / --input-file), in model input order. */
+  inputs?: NdArray[];
+  expected?: ExpectedOutput[];
+  golden?: { label: string; trace: GoldenTrace };
+  tolerance?: Tolerance;
+  dtype?: EvalDType;
+  hardSigmoid?: HardSigmoidVariant;
+}
+
+export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
+  const tol = opts.tolerance ?? { atol: DEFAULT_ATOL, rtol: DEFAULT_RTOL };
+  const dtype = opts.dtype ?? "float32";
+  const inputs = opts.inputs && opts.inputs.length > 0 ? opts.inputs : undefined;
+  if (opts.expected && opts.expected.length > 0 && !inputs) {
+    throw new UsageError("--expect needs the input it was computed from: pass --input or --input-file X, where Y = model.predict(X)");
+  }
+  const checks: Check[] = [];
+  const structure = structureCheck(model);
+  checks.push(structure, dtypeCheck(model), finiteCheck(model));
+  if (opts.maxAbs !== undefined) checks.push(maxAbsCheck(model, opts.maxAbs));
+  for (const req of opts.requireLayers ?? []) checks.push(requireLayerCheck(model, req));
+  if (opts.kerasVersion) checks.push(kerasVersionCheck(model, opts.kerasVersion));
+
+  const blocked = structure.status === "fail" ? "not run: the structure check failed, so the model cannot be evaluated" : null;
+  let prediction: PredictResult | null = null;
+  let predictError: InspectError | null = null;
+  if (!blocked && inputs) {
+    try {
+      prediction = predict(model, modelInputs(model, inputs, inputs.map(() => "--input")), { dtype, hardSigmoid: opts.hardSigmoid });
+    } catch (e) {
+      if (!(e instanceof InspectError)) throw e;
+      predictError = e;
+    }
+  }
+
+  if (opts.expected && opts.expected.length > 0) {
+    if (blocked) checks.push({ id: "expect", name: "expect", status: "skip", detail: blocked });
+    else {
+      if (predictError) throw predictError;
+      checks.push(expectCheck(prediction!, opts.expected, tol));
+    }
+  }
+
+  if (opts.golden) {
+    if (blocked) checks.push({ id: "golden", name: "golden", status: "skip", detail: blocked });
+    else {
+      const { label, trace: golden } = opts.golden;
+      const req = goldenRequest(golden, inputs, label, opts.hardSigmoid);
+      const { trace } = evaluateStep(model, req);
+      const fresh = parseGolden(toJson(stepJson(trace, {})), "(fresh trace)");
+      checks.push(goldenCheck(golden, fresh, trace.directions.map((d) => d.columns), tol, label, !req.rawInput));
+    }
+  }
+
+  if (inputs) {
+    if (blocked) checks.push({ id: "saturation", name: "saturation", status: "skip", detail: blocked });
+    else if (prediction) checks.push(saturationCheck(prediction.traces, null));
+    else checks.push(saturationByLayer(model, inputs, dtype, opts.hardSigmoid, predictError));
+  }
+
+  return makeReport(model.source, model.format, model.kerasVersion ?? null, checks);
+}
+
+/**
+ * When the whole model cannot be evaluated (a layer after the recurrent ones is not
+ * supported), each recurrent layer is still evaluated up to itself.
+ */
+function saturationByLayer(model: Model, inputs: NdArray[], dtype: EvalDType, hardSigmoid: HardSigmoidVariant | undefined, why: InspectError | null): Check {
+  const traces: LayerTrace[] = [];
+  const unreached: string[] = [];
+  const done = new Set<string>();
+  for (const { path } of recurrentLayers(model)) {
+    const top = path.split("/").slice(0, -1).join("/");
+    if (done.has(top)) continue; // a direction of a Bidirectional already evaluated
+    try {
+      const { trace, resolved } = evaluateStep(model, { layer: path, inputs, dtype, hardSigmoid });
+      done.add(resolved.callPath);
+      if (!traces.some((t) => t.layer === trace.layer)) traces.push(trace);
+    } catch (e) {
+      if (!(e instanceof InspectError)) throw e;
+      unreached.push(`${path} (${e.message})`);
+    }
+  }
+  if (traces.length === 0 && unreached.length === 0 && why) return saturationCheck(null, `cannot evaluate the model: ${why.message}`);
+  return saturationCheck(traces, null, unreached);
+}
