@@ -1,0 +1,305 @@
+/**
+ * `weights` as text and JSON. Recurrent layers: one table per tensor per gate (rows =
+ * input feature or hidden unit, columns = unit), each followed by its statistics.
+ * Other layers: their tensors as stored. Large axes are abbreviated as numpy does
+ * (first and last 3 entries around an ellipsis) unless `full` is set.
+ */
+import Table from "cli-table3";
+import type { Model } from "../model.js";
+import type { CellReport, GateTensor, LayerReport, PlainTensor, RecurrentReport } from "../slice/index.js";
+import type { TensorStats } from "../stats.js";
+import { fixed, safe } from "./text.js";
+
+export interface WeightsView {
+  digits: number;
+  /** Print every row and column instead of abbreviating. */
+  full: boolean;
+}
+
+/** Entries kept at each end of an abbreviated axis (numpy's edgeitems). */
+export const EDGE_ITEMS = 3;
+/** Axes longer than this are abbreviated. */
+export const MAX_UNABBREVIATED = 7;
+
+/** The indices of an axis to print; null stands for the elided middle ("…"). */
+export function axisIndices(n: number, full: boolean): (number | null)[] {
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (full || n <= MAX_UNABBREVIATED) return all;
+  return [...all.slice(0, EDGE_ITEMS), null, ...all.slice(n - EDGE_ITEMS)];
+}
+
+/**
+ * The shortest decimal that reads back as the same float32 (what numpy prints for a
+ * float32), as a number; values that are not float32 come back unchanged.
+ */
+export function shortestFloat32(v: number): number {
+  if (!Number.isFinite(v) || Math.fround(v) !== v) return v;
+  for (let p = 1; p <= 9; p++) {
+    const c = Number(v.toPrecision(p));
+    if (Math.fround(c) === v) return c;
+  }
+  return v;
+}
+
+function shape(s: number[]): string {
+  return s.length === 0 ? "scalar" : s.join(" × ");
+}
+
+export function formatStats(s: TensorStats, digits: number): string {
+  if (s.min === null || s.max === null || s.mean === null || s.std === null) {
+    return s.count === 0 ? "(empty)" : `no finite values (NaN ${s.nan}, Inf ${s.inf})`;
+  }
+  const parts = [`min ${fixed(s.min, digits)}`, `max ${fixed(s.max, digits)}`, `mean ${fixed(s.mean, digits)}`, `std ${fixed(s.std, digits)}`];
+  if (s.count > 1 && s.min === s.max && s.nan === 0 && s.inf === 0) parts.push(`(all ${s.count} values equal ${fixed(s.min, digits)})`);
+  if (s.nan > 0) parts.push(`NaN ${s.nan}`);
+  if (s.inf > 0) parts.push(`Inf ${s.inf}`);
+  return parts.join("  ");
+}
+
+interface Labels {
+  row: (r: number) => string;
+  col: (c: number) => string;
+}
+
+/** A (rows × cols) row-major block as a table, abbreviated unless `full`. */
+function matrixTable(rows: number, cols: number, at: (r: number, c: number) => number, labels: Labels, view: WeightsView, corner = ""): string {
+  const rIdx = axisIndices(rows, view.full);
+  const cIdx = axisIndices(cols, view.full);
+  const table = new Table({
+    head: [corner, ...cIdx.map((c) => (c === null ? "…" : labels.col(c)))],
+    style: { head: [], border: [], compact: true },
+    colAligns: ["left", ...cIdx.map(() => "right" as const)],
+  });
+  for (const r of rIdx) {
+    if (r === null) {
+      table.push(["…", ...cIdx.map(() => "…")]);
+      continue;
+    }
+    table.push([labels.row(r), ...cIdx.map((c) => (c === null ? "…" : fixed(at(r, c), view.digits)))]);
+  }
+  return table.toString();
+}
+
+/**
+ * Any-rank array: a scalar on one line, a vector as a one-row table, a matrix as a
+ * table, higher ranks as one table per leading index (`name[0, 1, :, :]`).
+ */
+function arrayLines(name: string, dims: number[], data: Float64Array, labels: Labels, view: WeightsView): string[] {
+  if (dims.length === 0) return [`${name} = ${fixed(data[0], view.digits)}`];
+  if (dims.some((d) => d === 0)) return [`${name}: (empty)`];
+  if (dims.length === 1) return [matrixTable(1, dims[0], (_r, c) => data[c], { row: () => name, col: labels.col }, view)];
+  const [rows, cols] = dims.slice(-2);
+  if (dims.length === 2) return [matrixTable(rows, cols, (r, c) => data[r * cols + c], labels, view)];
+  const lead = dims.slice(0, -2);
+  const positions = lead.reduce((a, b) => a * b, 1);
+  const lines: string[] = [];
+  for (const p of axisIndices(positions, view.full)) {
+    if (p === null) {
+      lines.push("…");
+      continue;
+    }
+    const index: number[] = [];
+    let rest = p;
+    for (let k = lead.length - 1; k >= 0; k--) {
+      index.unshift(rest % lead[k]);
+      rest = Math.floor(rest / lead[k]);
+    }
+    const offset = p * rows * cols;
+    lines.push(`${name}[${index.join(", ")}, :, :]`);
+    lines.push(matrixTable(rows, cols, (r, c) => data[offset + r * cols + c], labels, view));
+  }
+  return lines;
+}
+
+function gateLabels(cell: CellReport, t: GateTensor): Labels {
+  const unit = cell.kind === "conv_lstm" ? "filter" : "unit";
+  const recurrent = t.role === "recurrent_kernel";
+  return { row: (r) => (recurrent ? `h[${r}]` : `x[${r}]`), col: (c) => `${unit} ${c}` };
+}
+
+function gateCaption(cell: CellReport, t: GateTensor): string {
+  const what = cell.kind === "conv_lstm" ? "filter" : "unit";
+  if (t.role === "bias") return `${t.name} (${shape(t.shape)})${cell.resetAfter ? ", input bias" : ""}: columns = ${what}`;
+  if (t.role === "recurrent_bias") return `${t.name} (${shape(t.shape)}), recurrent bias: columns = ${what}`;
+  const rows = t.role === "kernel" ? (cell.kind === "conv_lstm" ? "input channel x[c]" : "input feature x[d]") : cell.kind === "conv_lstm" ? "hidden channel h[c]" : "unit of h₍ₜ₋₁₎ h[k]";
+  return `${t.name} (${shape(t.shape)}): rows = ${rows}, columns = ${what}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function describeActivations(cell: CellReport): string {
+  return Object.entries(cell.activations)
+    .map(([role, name]) => `${role} ${name}${name === "hard_sigmoid" && cell.hardSigmoid ? (cell.hardSigmoid === "keras3" ? " (Keras 3: clip(x/6 + 0.5, 0, 1))" : " (Keras 1/2: clip(0.2·x + 0.5, 0, 1))") : ""}`)
+    .join(", ");
+}
+
+function packedShapes(cell: CellReport): string {
+  return cell.packed.map((p) => `${p.name} (${shape(p.shape)})`).join(", ");
+}
+
+function cellHeader(cell: CellReport): string[] {
+  const lines: string[] = [];
+  const dir = cell.direction === "backward" ? ", backward direction" : "";
+  if (cell.kind === "conv_lstm") {
+    lines.push(`${safe(cell.path)} (${safe(cell.className)}${dir}): ${plural(cell.units, "filter")}, ${plural(cell.inputDim, "input channel")}, kernel size ${cell.kernelSize?.join(" × ")}, ${cell.dtype}`);
+  } else {
+    lines.push(`${safe(cell.path)} (${safe(cell.className)}${dir}): ${plural(cell.units, "unit")}, ${plural(cell.inputDim, "input feature")}, ${cell.dtype}`);
+  }
+  if (cell.gates.length > 0) {
+    const axis = cell.kind === "conv_lstm" ? "the last axis" : "columns";
+    const u = cell.kind === "conv_lstm" ? "filters" : "u";
+    lines.push(`  gates ${cell.gates.join(", ")} (Keras order): gate k is ${axis} [k·${u}, (k+1)·${u}) of ${packedShapes(cell)}`);
+  } else {
+    lines.push(`  no gates: ${packedShapes(cell)}`);
+  }
+  if (cell.resetAfter === true) {
+    lines.push(
+      cell.useBias
+        ? "  reset_after=True: bias row 0 is the input bias (bias_z, bias_r, bias_h), row 1 the recurrent bias (recurrent_bias_z, recurrent_bias_r, recurrent_bias_h)"
+        : "  reset_after=True: the reset gate multiplies h₍ₜ₋₁₎·U_h (after the recurrent product)",
+    );
+  } else if (cell.resetAfter === false) {
+    lines.push(cell.useBias ? "  reset_after=False: one bias, added to the input projection" : "  reset_after=False: the reset gate multiplies h₍ₜ₋₁₎ before the recurrent product");
+  }
+  if (!cell.useBias) lines.push("  use_bias=False: no bias");
+  lines.push(`  ${describeActivations(cell)}`);
+  if (cell.goBackwards && cell.direction === "forward") lines.push("  go_backwards=True: processes the sequence from the last step to the first");
+  for (const n of cell.notes) lines.push(`  note: ${safe(n)}`);
+  return lines;
+}
+
+function cellLines(cell: CellReport, view: WeightsView): string[] {
+  const lines = cellHeader(cell);
+  for (const t of cell.tensors) {
+    lines.push("", gateCaption(cell, t));
+    lines.push(...arrayLines(t.name, t.shape, t.data, gateLabels(cell, t), view));
+    lines.push(`  ${formatStats(t.stats, view.digits)}`);
+  }
+  return lines;
+}
+
+function recurrentLines(r: RecurrentReport, view: WeightsView): string[] {
+  const lines: string[] = [];
+  if (r.mergeMode !== undefined) {
+    const inner = [...new Set(r.cells.map((c) => c.className))].join("/");
+    const merge = r.mergeMode === null ? "merge_mode None (both outputs returned)" : `merge_mode ${r.mergeMode}`;
+    if (r.cells.length === 2) {
+      lines.push(`${safe(r.path)} (${safe(r.className)}, ${merge}): a forward and a backward ${safe(inner)}`, "");
+    } else {
+      lines.push(`(one direction of a Bidirectional, ${merge})`);
+    }
+  }
+  r.cells.forEach((c, k) => {
+    if (k > 0) lines.push("");
+    lines.push(...cellLines(c, view));
+  });
+  return lines;
+}
+
+function plainLabels(): Labels {
+  return { row: (r) => `[${r}]`, col: (c) => String(c) };
+}
+
+function plainTensorLines(t: PlainTensor, view: WeightsView): string[] {
+  return [
+    `${safe(t.name)} (${shape(t.shape)}, ${t.dtype})`,
+    ...arrayLines(safe(t.name), t.shape, t.data, plainLabels(), view),
+    `  ${formatStats(t.stats, view.digits)}`,
+  ];
+}
+
+export function formatWeights(model: Model, reports: LayerReport[], view: WeightsView): string {
+  const blocks: string[] = [];
+  for (const n of model.notes) blocks.push(`note: ${safe(n)}`);
+  for (const r of reports) {
+    const lines: string[] = [];
+    if (r.type === "recurrent") {
+      lines.push(...recurrentLines(r, view));
+    } else {
+      lines.push(`${safe(r.path)} (${safe(r.className)}${r.inferred ? ", class inferred" : ""})${r.tensors.length === 0 ? ": no weights" : ""}`);
+      for (const t of r.tensors) lines.push("", ...plainTensorLines(t, view));
+    }
+    blocks.push(lines.join("\n"));
+  }
+  if (reports.length === 0) blocks.push("no layer with weights");
+  return blocks.join("\n\n");
+}
+
+/** Nested arrays of `shape` from row-major data, values as their shortest float32 decimals when `f32`. */
+export function nested(shapeOf: number[], data: ArrayLike<number>, f32: boolean): unknown {
+  const value = (v: number) => (f32 ? shortestFloat32(v) : v);
+  if (shapeOf.length === 0) return value(data[0]);
+  const build = (dim: number, offset: number): unknown[] => {
+    const n = shapeOf[dim];
+    const stride = shapeOf.slice(dim + 1).reduce((a, b) => a * b, 1);
+    if (dim === shapeOf.length - 1) return Array.from({ length: n }, (_, i) => value(data[offset + i]));
+    return Array.from({ length: n }, (_, i) => build(dim + 1, offset + i * stride));
+  };
+  return build(0, 0);
+}
+
+function statsJson(s: TensorStats) {
+  return { min: s.min, max: s.max, mean: s.mean, std: s.std, nan: s.nan, inf: s.inf };
+}
+
+function cellJson(c: CellReport) {
+  const f32 = c.dtype === "float32";
+  return {
+    path: c.path,
+    name: c.name,
+    class: c.className,
+    direction: c.direction,
+    kind: c.kind,
+    units: c.units,
+    inputDim: c.inputDim,
+    ...(c.kernelSize ? { kernelSize: c.kernelSize } : {}),
+    gates: c.gates,
+    activations: c.activations,
+    hardSigmoid: c.hardSigmoid,
+    useBias: c.useBias,
+    resetAfter: c.resetAfter,
+    goBackwards: c.goBackwards,
+    dtype: c.dtype,
+    inferred: c.inferred,
+    notes: c.notes,
+    packedShapes: Object.fromEntries(c.packed.map((p) => [p.name, p.shape])),
+    tensors: Object.fromEntries(
+      c.tensors.map((t) => [t.name, { role: t.role, gate: t.gate, shape: t.shape, stats: statsJson(t.stats), values: nested(t.shape, t.data, f32) }]),
+    ),
+  };
+}
+
+/** The documented `weights --json` document (README: JSON output). */
+export function weightsJson(model: Model, reports: LayerReport[]) {
+  return {
+    file: model.source,
+    kerasVersion: model.kerasVersion ?? null,
+    notes: model.notes,
+    layers: reports.map((r) =>
+      r.type === "recurrent"
+        ? {
+            path: r.path,
+            name: r.name,
+            class: r.className,
+            recurrent: true,
+            ...(r.mergeMode !== undefined ? { mergeMode: r.mergeMode } : {}),
+            cells: r.cells.map(cellJson),
+          }
+        : {
+            path: r.path,
+            name: r.name,
+            class: r.className,
+            recurrent: false,
+            inferred: r.inferred,
+            tensors: Object.fromEntries(
+              r.tensors.map((t) => [
+                t.name,
+                { shape: t.shape, dtype: t.dtype, stats: statsJson(t.stats), values: nested(t.shape, t.data, t.dtype === "float32" || t.dtype === "float16") },
+              ]),
+            ),
+          },
+    ),
+  };
+}

@@ -1,0 +1,364 @@
+/**
+ * The "slice" stage: from a layer's stored tensors to its weights named and cut by
+ * gate, as the seed notebook names them (kernel_i, recurrent_kernel_f, bias_o, ...).
+ * Everything that shows or writes gate weights (weights, export, explain, check,
+ * diff) reads these reports; none of them re-slices.
+ *
+ * The per-kind knowledge (gate order, Keras 1 assembly, CuDNN conversion, shape
+ * checks) lives in layers/ (RecurrentKind.cellWeights); this module only gathers
+ * it per layer, adds ConvLSTM (shown, not evaluated), walks wrappers and nested
+ * models, and computes each tensor's statistics.
+ */
+import { activationName, hardSigmoidFor } from "../activations.js";
+import { UsageError } from "../errors.js";
+import type { RecurrentKindName } from "../eval/trace.js";
+import { recurrentKindOf } from "../layers/registry.js";
+import { type DType, type Layer, type Model, walkLayers } from "../model.js";
+import { tensorStats, type TensorStats } from "../stats.js";
+import { CONV_LSTM_GATES, convLstmWeights, isConvLstm } from "./conv-lstm.js";
+
+export type TensorRole = "kernel" | "recurrent_kernel" | "bias" | "recurrent_bias";
+export type GatedKind = RecurrentKindName | "conv_lstm";
+
+/** One gate's block of one tensor. */
+export interface GateTensor {
+  /** kernel_i, recurrent_kernel_f, bias_o, recurrent_bias_z (GRU reset_after); SimpleRNN: kernel, recurrent_kernel, bias. */
+  name: string;
+  role: TensorRole;
+  /** Gate letter, or null for SimpleRNN (one block). */
+  gate: string | null;
+  /** LSTM/GRU/SimpleRNN: (inputDim, units), (units, units), (units). ConvLSTM: (*kernel_size, channels, filters), (filters). */
+  shape: number[];
+  /** Row-major values. */
+  data: Float64Array;
+  /** What the first axis of a 2-D block indexes: an input feature (kernel) or a unit of h₍ₜ₋₁₎ (recurrent kernel). */
+  rows: "input" | "hidden" | null;
+  stats: TensorStats;
+}
+
+/** A tensor in the packed Keras 2 layout (after any Keras 1 assembly or CuDNN conversion). */
+export interface PackedTensor {
+  name: "kernel" | "recurrent_kernel" | "bias";
+  shape: number[];
+  data: Float64Array;
+}
+
+/** One recurrent cell: a plain recurrent layer, or one direction of a Bidirectional. */
+export interface CellReport {
+  /** Path in the model (`lstm_1`, `bidirectional_1/forward_lstm_1`). */
+  path: string;
+  name: string;
+  className: string;
+  direction: "forward" | "backward";
+  kind: GatedKind;
+  /** units (filters for ConvLSTM). */
+  units: number;
+  /** Input features per step (input channels for ConvLSTM). */
+  inputDim: number;
+  /** ConvLSTM only: the kernel's spatial size. */
+  kernelSize?: number[];
+  /** Gate letters in Keras' storage order; empty for SimpleRNN. */
+  gates: readonly string[];
+  /** Activation names by role, as the layer applies them. */
+  activations: Record<string, string>;
+  /** Which hard_sigmoid formula applies, when an activation is hard_sigmoid. */
+  hardSigmoid: "keras2" | "keras3" | null;
+  useBias: boolean;
+  /** GRU (and CuDNNGRU, always true); null for other kinds. */
+  resetAfter: boolean | null;
+  goBackwards: boolean;
+  /** float32 when every stored tensor of the layer is float32. */
+  dtype: "float32" | "float64";
+  /** Gate blocks, grouped by role (kernel, recurrent_kernel, bias, recurrent_bias), gates in Keras order within each. */
+  tensors: GateTensor[];
+  /** The canonical packed tensors; GRU with reset_after has bias (2, 3u): input row then recurrent row. */
+  packed: PackedTensor[];
+  /** Converted or assembled layouts, inferred classes: what the user should know. */
+  notes: string[];
+  /** True when the layer's class was inferred from a weights-only file. */
+  inferred: boolean;
+}
+
+export interface RecurrentReport {
+  type: "recurrent";
+  path: string;
+  name: string;
+  className: string;
+  /** Bidirectional only: concat, sum, mul, ave, or null (both outputs returned). */
+  mergeMode?: string | null;
+  /** One cell, or forward then backward for a Bidirectional (only the requested one when a direction's path was asked for). */
+  cells: CellReport[];
+}
+
+export interface PlainTensor {
+  name: string;
+  shape: number[];
+  dtype: DType;
+  data: Float64Array;
+  stats: TensorStats;
+}
+
+export interface PlainReport {
+  type: "plain";
+  path: string;
+  name: string;
+  className: string;
+  inferred: boolean;
+  tensors: PlainTensor[];
+}
+
+export type LayerReport = RecurrentReport | PlainReport;
+
+const ROLES: TensorRole[] = ["kernel", "recurrent_kernel", "bias", "recurrent_bias"];
+
+function sourceDType(layer: Layer): "float32" | "float64" {
+  return layer.weights.every((t) => t.dtype === "float32" || t.dtype === "float16") ? "float32" : "float64";
+}
+
+function roleOf(name: string): TensorRole {
+  for (const r of ["recurrent_kernel", "recurrent_bias", "kernel", "bias"] as const) if (name === r || name.startsWith(`${r}_`)) return r;
+  return "kernel";
+}
+
+function orderTensors(tensors: GateTensor[], gates: readonly string[]): GateTensor[] {
+  const gateIndex = (g: string | null) => (g === null ? 0 : gates.indexOf(g));
+  return [...tensors].sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role) || gateIndex(a.gate) - gateIndex(b.gate));
+}
+
+/** True for layers whose weights are cut by gate: recurrent kinds, ConvLSTM, and Bidirectional wrappers of them. */
+export function isGatedLayer(layer: Layer): boolean {
+  if (recurrentKindOf(layer.className) || isConvLstm(layer)) return true;
+  return layer.className === "Bidirectional" && layer.children.length > 0 && isGatedLayer(layer.children[0]);
+}
+
+/** Slices one recurrent (or ConvLSTM) layer. Throws InspectError naming the tensor when shapes disagree with the config. */
+export function sliceCell(model: Model, layer: Layer, path: string, direction: "forward" | "backward" = "forward"): CellReport {
+  const notes: string[] = [];
+  if (layer.inferred) notes.push(`class ${layer.className} inferred from the tensor names and shapes (the file has no model config)`);
+  const goBackwards = layer.config.go_backwards === true;
+  const base = { path, name: layer.name, className: layer.className, direction, goBackwards, dtype: sourceDType(layer), inferred: layer.inferred === true };
+
+  if (isConvLstm(layer)) {
+    const w = convLstmWeights(layer);
+    const tensors: GateTensor[] = Object.entries(w.gates).map(([name, block]) => ({
+      name,
+      role: roleOf(name),
+      gate: name.slice(name.lastIndexOf("_") + 1),
+      shape: block.shape,
+      data: block.data,
+      rows: null,
+      stats: tensorStats(block.data),
+    }));
+    const activations = {
+      activation: activationName(layer.config.activation, "tanh"),
+      recurrent_activation: activationName(layer.config.recurrent_activation, model.kerasMajor === 3 ? "sigmoid" : "hard_sigmoid"),
+    };
+    const packed: PackedTensor[] = [
+      { name: "kernel", shape: w.kernel.shape, data: Float64Array.from(w.kernel.data) },
+      { name: "recurrent_kernel", shape: w.recurrentKernel.shape, data: Float64Array.from(w.recurrentKernel.data) },
+      ...(w.bias ? [{ name: "bias" as const, shape: w.bias.shape, data: Float64Array.from(w.bias.data) }] : []),
+    ];
+    notes.push(`${layer.className} is shown and exported, not evaluated`);
+    return {
+      ...base,
+      kind: "conv_lstm",
+      units: w.filters,
+      inputDim: w.inputChannels,
+      kernelSize: w.kernelSize,
+      gates: CONV_LSTM_GATES,
+      activations,
+      hardSigmoid: Object.values(activations).includes("hard_sigmoid") ? hardSigmoidFor(model.kerasMajor) : null,
+      useBias: w.bias !== null,
+      resetAfter: null,
+      tensors: orderTensors(tensors, CONV_LSTM_GATES),
+      packed,
+      notes,
+    };
+  }
+
+  const kind = recurrentKindOf(layer.className);
+  if (!kind) throw new UsageError(`layer '${path}' is ${layer.className}, not a recurrent layer`);
+  const w = kind.cellWeights(layer, model);
+  const gates = kind.gates;
+  const tensors: GateTensor[] = Object.entries(w.gates).map(([name, m]) => {
+    const role = roleOf(name);
+    const gate = gates.length === 0 ? null : name.slice(name.lastIndexOf("_") + 1);
+    const matrix = role === "kernel" || role === "recurrent_kernel";
+    return {
+      name,
+      role,
+      gate,
+      shape: matrix ? [m.rows, m.cols] : [m.cols],
+      data: m.data,
+      rows: role === "kernel" ? "input" : role === "recurrent_kernel" ? "hidden" : null,
+      stats: tensorStats(m.data),
+    };
+  });
+  const width = Math.max(1, gates.length) * w.units;
+  const packed: PackedTensor[] = [
+    { name: "kernel", shape: [w.inputDim, width], data: w.kernel },
+    { name: "recurrent_kernel", shape: [w.units, width], data: w.recurrentKernel },
+  ];
+  if (w.bias && w.recurrentBias) {
+    const both = new Float64Array(2 * width);
+    both.set(w.bias, 0);
+    both.set(w.recurrentBias, width);
+    packed.push({ name: "bias", shape: [2, width], data: both });
+  } else if (w.bias) {
+    packed.push({ name: "bias", shape: [width], data: w.bias });
+  }
+  const activations: Record<string, string> = { ...kind.activationNames(layer, model) };
+  return {
+    ...base,
+    kind: kind.kind,
+    units: w.units,
+    inputDim: w.inputDim,
+    gates,
+    activations,
+    hardSigmoid: Object.values(activations).includes("hard_sigmoid") ? hardSigmoidFor(model.kerasMajor) : null,
+    useBias: w.bias !== null,
+    resetAfter: kind.kind === "gru" ? w.resetAfter === true : null,
+    tensors: orderTensors(tensors, gates),
+    packed,
+    notes: [...notes, ...w.notes],
+  };
+}
+
+function plainReport(layer: Layer, path: string): PlainReport {
+  return {
+    type: "plain",
+    path,
+    name: layer.name,
+    className: layer.className,
+    inferred: layer.inferred === true,
+    tensors: layer.weights.map((t) => {
+      const data = Float64Array.from(t.data);
+      return { name: t.name, shape: t.shape, dtype: t.dtype, data, stats: tensorStats(data) };
+    }),
+  };
+}
+
+/** The report of one layer: gate-sliced for recurrent layers (both directions of a Bidirectional), plain otherwise. */
+export function sliceLayer(model: Model, layer: Layer, path: string): LayerReport {
+  if (layer.className === "Bidirectional" && isGatedLayer(layer)) {
+    const [fwd, bwd] = layer.children;
+    const cells = [sliceCell(model, fwd, `${path}/${fwd.name}`, "forward")];
+    if (bwd) cells.push(sliceCell(model, bwd, `${path}/${bwd.name}`, "backward"));
+    const mode = layer.config.merge_mode === undefined ? "concat" : (layer.config.merge_mode as string | null);
+    return { type: "recurrent", path, name: layer.name, className: layer.className, mergeMode: mode, cells };
+  }
+  if (isGatedLayer(layer)) {
+    return { type: "recurrent", path, name: layer.name, className: layer.className, cells: [sliceCell(model, layer, path)] };
+  }
+  return plainReport(layer, path);
+}
+
+export interface FoundLayer {
+  layer: Layer;
+  path: string;
+  /** The wrapper holding it, when it is one direction of a Bidirectional (or any nested layer). */
+  parent?: { layer: Layer; path: string };
+}
+
+/** Every layer path of the model, depth first (what `--layer` accepts). */
+export function layerPaths(model: Model): string[] {
+  return [...walkLayers(model.layers)].map((e) => e.path);
+}
+
+function listForMessage(paths: string[], max = 40): string {
+  if (paths.length === 0) return "none";
+  const shown = paths.slice(0, max).join(", ");
+  return paths.length > max ? `${shown}, … (${paths.length - max} more)` : shown;
+}
+
+/**
+ * Finds a layer by its path (`bidirectional_1/forward_lstm_1`) or, failing that, by
+ * its name anywhere in the tree. Throws a UsageError listing the layers that exist.
+ */
+export function findLayer(model: Model, requested: string): FoundLayer {
+  const all = [...walkLayers(model.layers)];
+  const found = all.find((e) => e.path === requested) ?? all.find((e) => e.layer.name === requested);
+  if (!found) {
+    throw new UsageError(`no layer '${requested}' in ${model.source}; its layers: ${listForMessage(all.map((e) => e.path))}`);
+  }
+  const cut = found.path.lastIndexOf("/");
+  const parentPath = cut > 0 ? found.path.slice(0, cut) : undefined;
+  const parent = parentPath === undefined ? undefined : all.find((e) => e.path === parentPath);
+  return { layer: found.layer, path: found.path, parent: parent ? { layer: parent.layer, path: parent.path } : undefined };
+}
+
+/** One direction of a Bidirectional, sliced alone but labelled with its wrapper's merge mode. */
+function directionReport(model: Model, found: FoundLayer): RecurrentReport {
+  const wrapper = found.parent!.layer;
+  const direction = wrapper.children.indexOf(found.layer) === 1 ? "backward" : "forward";
+  const mode = wrapper.config.merge_mode === undefined ? "concat" : (wrapper.config.merge_mode as string | null);
+  return {
+    type: "recurrent",
+    path: found.path,
+    name: found.layer.name,
+    className: found.layer.className,
+    mergeMode: mode,
+    cells: [sliceCell(model, found.layer, found.path, direction)],
+  };
+}
+
+/** True when a layer is a direction inside a Bidirectional. */
+function isDirection(found: FoundLayer): boolean {
+  return found.parent?.layer.className === "Bidirectional" && isGatedLayer(found.layer);
+}
+
+/**
+ * Reports for the layers `weights` shows: every layer with weights (recurrent ones
+ * gate-sliced, Bidirectional as one report with both directions), inside wrappers and
+ * nested models too; or only the requested layer (a container: the layers inside it).
+ */
+export function layerReports(model: Model, requested?: string): LayerReport[] {
+  let roots: { layer: Layer; path: string }[];
+  if (requested !== undefined) {
+    const found = findLayer(model, requested);
+    if (isDirection(found)) return [directionReport(model, found)];
+    if (isGatedLayer(found.layer) || found.layer.weights.length > 0 || found.layer.children.length === 0) {
+      return [sliceLayer(model, found.layer, found.path)];
+    }
+    roots = found.layer.children.map((c) => ({ layer: c, path: `${found.path}/${c.name}` }));
+  } else {
+    roots = model.layers.map((l) => ({ layer: l, path: l.name }));
+  }
+  const out: LayerReport[] = [];
+  const visit = (layer: Layer, path: string) => {
+    if (isGatedLayer(layer)) {
+      out.push(sliceLayer(model, layer, path));
+      return;
+    }
+    if (layer.weights.length > 0) out.push(plainReport(layer, path));
+    for (const c of layer.children) visit(c, `${path}/${c.name}`);
+  };
+  for (const r of roots) visit(r.layer, r.path);
+  return out;
+}
+
+/**
+ * Keeps only the tensors of gate `gate`. With a named layer, a layer without that gate
+ * is an error; over the whole model, layers without it are left out (an error if none has it).
+ */
+export function selectGate(reports: LayerReport[], gate: string, layerNamed: boolean): RecurrentReport[] {
+  const recurrent = reports.filter((r): r is RecurrentReport => r.type === "recurrent");
+  const has = (r: RecurrentReport) => r.cells.every((c) => c.gates.includes(gate));
+  const describe = (r: RecurrentReport) => {
+    const c = r.cells[0];
+    return c.gates.length === 0 ? `${c.className} has no gates (its tensors are kernel, recurrent_kernel, bias)` : `${c.className} has gates ${c.gates.join(", ")}`;
+  };
+  if (layerNamed) {
+    const r = reports[0];
+    if (!r || r.type !== "recurrent") {
+      throw new UsageError(`--gate applies to recurrent layers; '${r?.path}' is ${r?.type === "plain" ? r.className : "not one"}`);
+    }
+    if (!has(r)) throw new UsageError(`layer '${r.path}' has no gate '${gate}': ${describe(r)}`);
+  }
+  const kept = recurrent.filter(has);
+  if (kept.length === 0) {
+    const kinds = [...new Set(recurrent.map(describe))];
+    throw new UsageError(`no recurrent layer has a gate '${gate}'${kinds.length ? `: ${kinds.join("; ")}` : " (the model has no recurrent layer)"}`);
+  }
+  return kept.map((r) => ({ ...r, cells: r.cells.map((c) => ({ ...c, tensors: c.tensors.filter((t) => t.gate === gate) })) }));
+}
