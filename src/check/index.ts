@@ -12,7 +12,7 @@
  * evaluate) throw InspectError: the tool could not run (exit 2).
  */
 import type { HardSigmoidVariant } from "../activations.js";
-import { InspectError, UsageError } from "../errors.js";
+import { InspectError, UnsupportedError, UsageError } from "../errors.js";
 import { predict, type PredictResult } from "../eval/predict.js";
 import { evaluateStep, modelInputs, recurrentLayers } from "../eval/step.js";
 import type { EvalDType, LayerTrace } from "../eval/trace.js";
@@ -59,10 +59,13 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
   let prediction: PredictResult | null = null;
   let predictError: InspectError | null = null;
   if (!blocked && inputs) {
+    // Inputs that do not fit the model are the user's error (exit 2), not a check result.
+    const values = modelInputs(model, inputs, inputs.map(() => "--input"));
     try {
-      prediction = predict(model, modelInputs(model, inputs, inputs.map(() => "--input")), { dtype, hardSigmoid: opts.hardSigmoid });
+      prediction = predict(model, values, { dtype, hardSigmoid: opts.hardSigmoid });
     } catch (e) {
-      if (!(e instanceof InspectError)) throw e;
+      // A layer keras-inspect cannot evaluate: --expect cannot run (exit 2), saturation still can, layer by layer.
+      if (!(e instanceof UnsupportedError)) throw e;
       predictError = e;
     }
   }

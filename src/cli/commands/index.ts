@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { registerCheck } from "./check.js";
+import { registerDiff } from "./diff.js";
 import { registerPredict } from "./predict.js";
 import { registerStep } from "./step.js";
 import { registerSummary } from "./summary.js";
@@ -8,4 +10,6 @@ export function registerCommands(program: Command): void {
   registerSummary(program);
   registerStep(program);
   registerPredict(program);
+  registerCheck(program);
+  registerDiff(program);
 }

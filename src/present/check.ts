@@ -1,0 +1,63 @@
+/**
+ * `check` output: one line per check (✓ pass, ✗ fail, ℹ information, – skipped) and a
+ * verdict line; the `--json` document; GitHub Actions `::error` annotations.
+ */
+import { Chalk } from "chalk";
+import type { Check, CheckReport, CheckStatus } from "../check/types.js";
+import { safe } from "./text.js";
+
+const ICON: Record<CheckStatus, string> = { pass: "✓", fail: "✗", info: "ℹ", skip: "–" };
+
+const FORMAT_NAMES: Record<string, string> = {
+  "keras-h5": "Keras HDF5 model",
+  "keras-h5-weights": "Keras HDF5 weights, no model config",
+  "keras3-archive": "Keras 3 .keras archive",
+  "keras3-weights": "Keras 3 .weights.h5, no model config",
+};
+
+export function formatCheckReport(report: CheckReport, options: { color?: boolean } = {}): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const paint: Record<CheckStatus, (s: string) => string> = { pass: c.green, fail: c.red, info: c.cyan, skip: c.dim };
+  const width = Math.max(...report.checks.map((k) => k.name.length), 8);
+  const lines = [
+    `${safe(report.file)} (${FORMAT_NAMES[report.format] ?? report.format}, ${report.kerasVersion ? `Keras ${safe(report.kerasVersion)}` : "Keras version not recorded"})`,
+    ...report.checks.map((k) => `${paint[k.status](ICON[k.status])} ${safe(k.name).padEnd(width)}  ${safe(k.detail)}`),
+    verdictLine(report, c),
+  ];
+  return lines.join("\n");
+}
+
+function verdictLine(report: CheckReport, c: InstanceType<typeof Chalk>): string {
+  const n = report.checks.length;
+  const { pass, fail, info, skip } = report.counts;
+  const extra = [info ? `${info} information` : "", skip ? `${skip} skipped` : ""].filter(Boolean).join(", ");
+  if (report.verdict === "pass") return c.green.bold(`PASS`) + `: ${pass} of ${n} check(s) passed${extra ? ` (${extra})` : ""}`;
+  const failed = report.checks.filter((k) => k.status === "fail").map((k) => k.name);
+  return c.red.bold(`FAIL`) + `: ${fail} of ${n} check(s) failed: ${failed.map(safe).join(", ")}`;
+}
+
+/** The `check --json` document: the checks (status and detail), the measurements behind them, the verdict. */
+export function checkJson(report: CheckReport) {
+  return {
+    file: report.file,
+    format: report.format,
+    kerasVersion: report.kerasVersion,
+    checks: report.checks.map(({ id, name, status, detail, problems }: Check) => ({ id, name, status, detail, ...(problems ? { problems } : {}) })),
+    results: Object.fromEntries(report.checks.filter((k) => k.data !== undefined).map((k) => [k.id, k.data])),
+    counts: report.counts,
+    verdict: report.verdict,
+  };
+}
+
+/**
+ * GitHub Actions workflow commands, one per failed check
+ * (docs.github.com: "Workflow commands for GitHub Actions", setting an error message).
+ * Data escapes %, CR and LF; property values also ':' and ','.
+ */
+export function githubAnnotations(report: CheckReport): string[] {
+  const data = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  const prop = (s: string) => data(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
+  return report.checks
+    .filter((k) => k.status === "fail")
+    .map((k) => `::error file=${prop(report.file)},title=${prop(`keras-inspect check: ${k.name}`)}::${data(safe(k.detail))}`);
+}

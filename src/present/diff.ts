@@ -1,0 +1,74 @@
+/**
+ * `diff` output: the two files, warnings, one line per layer (= equal, ≠ different,
+ * − only in A, + only in B) with an indented line per changed tensor and, for
+ * recurrent layers, the gates that changed; then the verdict.
+ */
+import type { DiffReport, LayerDiff, TensorDiff } from "../diff/index.js";
+import { safe } from "./text.js";
+
+const fmtShape = (s: number[] | null) => (s ? `[${s.join(", ")}]` : "-");
+const sci = (v: number | null) => (v === null ? "-" : Number.isFinite(v) ? (v === 0 ? "0" : v.toExponential(2)) : String(v));
+const val = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));
+
+function layerName(l: LayerDiff): string {
+  const a = l.pathA ?? "";
+  const b = l.pathB ?? "";
+  const cls = l.classA && l.classB && l.classA !== l.classB ? `${l.classA} → ${l.classB}` : (l.classA ?? l.classB ?? "");
+  const name = l.pathA && l.pathB && a !== b ? `${a} ↔ ${b}` : a || b;
+  return `${safe(name)} (${safe(cls)})`;
+}
+
+function tensorLine(t: TensorDiff): string {
+  switch (t.status) {
+    case "only-a":
+      return `${safe(t.name)} ${fmtShape(t.shapeA)}: only in A`;
+    case "only-b":
+      return `${safe(t.name)} ${fmtShape(t.shapeB)}: only in B`;
+    case "shape":
+      return `${safe(t.name)}: shape ${fmtShape(t.shapeA)} → ${fmtShape(t.shapeB)}`;
+    default: {
+      const w = t.worst;
+      const where = w ? ` at [${w.index.join(", ")}]${w.gate !== undefined ? ` (gate ${w.gate}, unit ${w.unit})` : ""}: ${val(w.a)} → ${val(w.b)}` : "";
+      return `${safe(t.name)}: max |Δ| ${sci(t.maxAbsDiff)}${where}, relative ${sci(t.relativeDiff)}, ${t.changed} of ${t.count} value(s) changed`;
+    }
+  }
+}
+
+export function formatDiff(r: DiffReport): string {
+  const file = (label: string, f: DiffReport["a"]) => `${label}: ${safe(f.file)} (${f.format}, ${f.kerasVersion ? `Keras ${safe(f.kerasVersion)}` : "Keras version not recorded"})`;
+  const lines = [file("A", r.a), file("B", r.b), ...r.warnings.map((w) => `warning: ${safe(w)}`)];
+  for (const l of r.layers) {
+    if (l.status === "only-a") {
+      lines.push(`− ${layerName(l)}: only in A`);
+      continue;
+    }
+    if (l.status === "only-b") {
+      lines.push(`+ ${layerName(l)}: only in B`);
+      continue;
+    }
+    if (l.status === "equal") {
+      lines.push(`= ${layerName(l)}: ${l.tensors.map((t) => safe(t.name)).join(", ")} equal${r.atol > 0 ? ` within ${r.atol}` : ""}`);
+    } else {
+      const changedGates = l.gates.filter((g) => g.changed);
+      const gates = changedGates.length
+        ? `; gates changed: ${changedGates.map((g) => `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}, relative ${sci(g.relativeDiff)})`).join(", ")}`
+        : "";
+      lines.push(`≠ ${layerName(l)}${gates}`);
+      for (const c of l.configChanges) lines.push(`    config ${safe(c)}`);
+      for (const t of l.tensors) if (t.status !== "equal") lines.push(`    ${tensorLine(t)}`);
+    }
+    for (const n of l.notes) lines.push(`    note: ${safe(n)}`);
+  }
+  const { layers, different, tensors, differentTensors } = r.counts;
+  lines.push(
+    r.verdict === "equal"
+      ? `EQUAL: ${layers} layer(s), ${tensors} tensor(s) ${r.atol > 0 ? `within atol ${r.atol}` : "identical"}`
+      : `DIFFERENT: ${different} of ${layers} layer(s) differ (${differentTensors} of ${tensors} tensor(s))`,
+  );
+  return lines.join("\n");
+}
+
+/** The `diff --json` document. */
+export function diffJson(r: DiffReport) {
+  return r;
+}
