@@ -134,12 +134,26 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
   };
 }
 
-/** The layer's outputs as Keras returns them: the sequence or the last h, then the states if return_state. */
+/**
+ * The output without return_sequences: the last EMITTED output, as Keras' backend.rnn
+ * returns it (last_output = outputs[-1], keras/src/backend/tensorflow/rnn.py). It equals
+ * the final h except when the last processed steps are masked: a sample masked
+ * throughout emits zeros (the previous output starts at 0) even with a non-zero initial
+ * state, and with zero_output_for_mask a masked last step emits zeros.
+ */
+function lastOutput(run: DirectionRun): Value {
+  const [B, T, U] = run.sequence.shape;
+  const data = new Float64Array(B * U);
+  for (let b = 0; b < B; b++) data.set(run.sequence.data.subarray((b * T + T - 1) * U, (b * T + T) * U), b * U);
+  return { shape: [B, U], data };
+}
+
+/** The layer's outputs as Keras returns them: the sequence or the last output, then the states if return_state. */
 function layerOutputs(layer: Layer, run: DirectionRun, input: Value): Value[] {
   const o = recurrentOptions(layer);
   const main: Value = o.returnSequences
     ? { ...run.sequence, mask: input.mask && (o.goBackwards ? undefined : input.mask) }
-    : run.states[0];
+    : lastOutput(run);
   return o.returnState ? [main, ...run.states] : [main];
 }
 
@@ -229,8 +243,8 @@ export function runBidirectional(
     zeroOutputForMask,
   });
   const round = rounder(opts.dtype);
-  const yF = fo.returnSequences ? fwd.sequence : fwd.states[0];
-  const yB = fo.returnSequences ? reverseTime(bwd.sequence) : bwd.states[0];
+  const yF = fo.returnSequences ? fwd.sequence : lastOutput(fwd);
+  const yB = fo.returnSequences ? reverseTime(bwd.sequence) : lastOutput(bwd);
   const merged = merge(mode, yF, yB, round, opts.path);
   if (fo.returnSequences && input.mask) merged.forEach((m) => (m.mask = input.mask));
   const outputs = fo.returnState ? [...merged, ...fwd.states, ...bwd.states] : merged;
