@@ -6,7 +6,7 @@
 import { UsageError } from "../errors.js";
 import type { PredictResult } from "../eval/predict.js";
 import type { NdArray } from "../npy.js";
-import { compareArrays, type Tolerance, unravel } from "./tolerance.js";
+import { compareArrays, type Tolerance, toleranceText, unravel } from "./tolerance.js";
 import type { Check } from "./types.js";
 
 export interface ExpectedOutput {
@@ -56,7 +56,7 @@ export function expectCheck(result: PredictResult, expected: ExpectedOutput[], t
     })),
   };
   const failing = outputs.filter((o) => o.mismatches > 0);
-  const tolText = `atol ${tol.atol}, rtol ${tol.rtol}`;
+  const tolText = toleranceText(tol);
   if (failing.length === 0) {
     const total = outputs.reduce((s, o) => s + o.count, 0);
     const maxDiff = Math.max(0, ...outputs.map((o) => o.maxAbsDiff));

@@ -18,7 +18,7 @@ import type { HardSigmoidVariant } from "../activations.js";
 import type { StepRequest } from "../eval/step.js";
 import type { EvalDType } from "../eval/trace.js";
 import type { NdArray } from "../npy.js";
-import { type Tolerance, withinTolerance } from "./tolerance.js";
+import { type Tolerance, toleranceText, withinTolerance } from "./tolerance.js";
 import type { Check } from "./types.js";
 
 /** Largest golden file read. */
@@ -274,7 +274,7 @@ export function goldenCheck(golden: GoldenTrace, fresh: GoldenTrace, columns: re
     }));
   });
   const data = { tolerance: tol, values: count, moved, maxAbsDiff, firstMoved: first, outputsMoved };
-  const tolText = `atol ${tol.atol}, rtol ${tol.rtol}`;
+  const tolText = toleranceText(tol);
   if (first) {
     const m: Moved = first;
     const where = `step ${m.step + 1} (t=${m.t})${samples > 1 ? `, sample ${m.sample + 1}` : ""}${fresh.directions.length > 1 ? `, ${m.direction} direction` : ""}, unit ${m.unit}`;

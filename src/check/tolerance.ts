@@ -82,3 +82,13 @@ export function unravel(index: number, shape: number[]): number[] {
   }
   return out;
 }
+
+/** A tolerance as the user would write it: 1e-5 rather than 0.00001. */
+export function formatTolerance(v: number): string {
+  return v > 0 && v < 1e-2 ? v.toExponential() : String(v);
+}
+
+/** "atol 1e-5, rtol 1e-5" */
+export function toleranceText(tol: Tolerance): string {
+  return `atol ${formatTolerance(tol.atol)}, rtol ${formatTolerance(tol.rtol)}`;
+}
