@@ -4,15 +4,33 @@
  */
 import { UnsupportedError } from "../errors.js";
 import type { Layer } from "../model.js";
+import { elu, leakyRelu, prelu, relu, softmax, thresholdedRelu } from "./activation-layers.js";
+import { batchNormalization } from "./batch-normalization.js";
+import { conv1d } from "./conv1d.js";
 import { activation, dropout, inputLayer, masking } from "./core.js";
 import { dense } from "./dense.js";
+import { dot } from "./dot.js";
+import { embedding } from "./embedding.js";
+import { flatten } from "./flatten.js";
+import { globalPooling1d } from "./global-pooling1d.js";
 import { gru } from "./gru.js";
 import { isRecurrentKind, type LayerKind, type RecurrentKind } from "./kind.js";
+import { layerNormalization } from "./layer-normalization.js";
 import { lstm } from "./lstm.js";
+import { concatenate, elementwiseMerge, keras1Merge } from "./merge.js";
+import { permute } from "./permute.js";
+import { pooling1d } from "./pooling1d.js";
+import { repeatVector } from "./repeat-vector.js";
+import { reshape } from "./reshape.js";
 import { simpleRnn } from "./simple-rnn.js";
 import { bidirectional, timeDistributed } from "./wrappers.js";
 
-const KINDS: LayerKind[] = [lstm, gru, simpleRnn, dense, inputLayer, dropout, activation, masking, bidirectional, timeDistributed];
+const KINDS: LayerKind[] = [
+  lstm, gru, simpleRnn, dense, inputLayer, dropout, activation, masking, bidirectional, timeDistributed,
+  embedding, flatten, reshape, repeatVector, permute, concatenate, elementwiseMerge, dot, keras1Merge,
+  batchNormalization, layerNormalization, conv1d, pooling1d, globalPooling1d,
+  leakyRelu, relu, elu, thresholdedRelu, prelu, softmax,
+];
 
 const BY_CLASS = new Map<string, LayerKind>();
 for (const kind of KINDS) for (const c of kind.classNames) BY_CLASS.set(c, kind);
