@@ -69,7 +69,9 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
       if (!b) throw new InspectError(`layer '${layer.name}' (CuDNNLSTM) has no bias tensor`);
       expectShape(layer, b, [8 * units], `CuDNNLSTM units=${units} (input and recurrent biases)`);
       bias = new Float64Array(4 * units);
-      for (let j = 0; j < 4 * units; j++) bias[j] = b.data[j] + b.data[4 * units + j];
+      // numpy sums float32 arrays in float32: the converted bias is the float32-rounded sum.
+      const roundSum = b.dtype === "float64" ? (v: number) => v : Math.fround;
+      for (let j = 0; j < 4 * units; j++) bias[j] = roundSum(b.data[j] + b.data[4 * units + j]);
       notes.push("CuDNNLSTM weights converted to LSTM as Keras does (kernel blocks re-laid, recurrent blocks transposed, input and recurrent biases summed); evaluated with sigmoid/tanh");
     } else if (useBias) {
       if (!b) throw new InspectError(`layer '${layer.name}' (LSTM) has use_bias=true but no bias tensor`);
