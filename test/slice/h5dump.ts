@@ -19,12 +19,10 @@ export function h5dumpAvailable(): boolean {
 export function parseH5dumpValues(text: string): number[] {
   const body = /DATA \{([\s\S]*?)\n\s*\}/.exec(text)?.[1] ?? text;
   const out: number[] = [];
-  for (const line of body.split("\n")) {
-    const values = line.replace(/^\s*\([\d,\s]+\):/, "");
-    for (const v of values.split(",")) {
-      const s = v.replace(/\([\d,\s]+\):/, "").trim();
-      if (s !== "") out.push(Number(s));
-    }
+  // Drop every "(i,j):" index, then the values are comma separated.
+  for (const v of body.replace(/\([\d,\s]+\):/g, ",").split(",")) {
+    const s = v.trim();
+    if (s !== "") out.push(Number(s));
   }
   return out;
 }
@@ -34,15 +32,27 @@ export interface Dumped {
   data: number[];
 }
 
-/** The whole dataset `path` of `file`, row-major, with its shape. */
+/** Several whole datasets of `file` with one h5dump run, row-major, with their shapes, in the order asked. */
+export function h5dumpDatasets(file: string, paths: string[]): Dumped[] {
+  const args = ["-m", "%.9g", ...paths.flatMap((p) => ["-d", p]), file];
+  const r = spawnSync("h5dump", args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`h5dump ${args.join(" ")} failed: ${r.stderr}`);
+  const blocks = r.stdout.split(/\n\s*DATASET "/).slice(1);
+  if (blocks.length !== paths.length) throw new Error(`h5dump printed ${blocks.length} datasets for ${paths.length} asked`);
+  return blocks.map((block, k) => {
+    const name = block.slice(0, block.indexOf('"'));
+    if (name !== paths[k]) throw new Error(`h5dump printed ${name} where ${paths[k]} was expected`);
+    const dims = /DATASPACE\s+SIMPLE \{ \( ([\d, ]+) \)/.exec(block)?.[1];
+    if (!dims) throw new Error(`h5dump: no DATASPACE in the output for ${paths[k]}`);
+    const shape = dims.split(",").map((d) => Number(d.trim()));
+    const data = parseH5dumpValues(block);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) throw new Error(`h5dump: ${data.length} values for shape [${shape}] of ${paths[k]}`);
+    return { shape, data };
+  });
+}
+
+/** The whole dataset `path` of `file`. */
 export function h5dumpDataset(file: string, path: string): Dumped {
-  const r = spawnSync("h5dump", ["-m", "%.9g", "-d", path, file], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`h5dump -d ${path} ${file} failed: ${r.stderr}`);
-  const dims = /DATASPACE\s+SIMPLE \{ \( ([\d, ]+) \)/.exec(r.stdout)?.[1];
-  if (!dims) throw new Error(`h5dump: no DATASPACE in the output for ${path}`);
-  const shape = dims.split(",").map((d) => Number(d.trim()));
-  const data = parseH5dumpValues(r.stdout);
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== size) throw new Error(`h5dump: ${data.length} values for shape [${shape}] of ${path}`);
-  return { shape, data };
+  return h5dumpDatasets(file, [path])[0];
 }
