@@ -29,7 +29,7 @@ function fitExpected(actualShape: number[], exp: ExpectedOutput, outputName: str
 }
 
 const num = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? v.toPrecision(7) : v.toExponential(6)) : String(v));
-const small = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
+const small = (v: number) => (v === 0 ? "0" : Number.isFinite(v) ? v.toExponential(2) : String(v));
 
 export function expectCheck(result: PredictResult, expected: ExpectedOutput[], tol: Tolerance): Check {
   if (expected.length !== result.outputs.length) {

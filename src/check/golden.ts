@@ -195,7 +195,7 @@ export interface Moved {
 }
 
 const num = (v: number) => (Number.isFinite(v) ? v.toFixed(6) : String(v));
-const small = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
+const small = (v: number) => (v === 0 ? "0" : Number.isFinite(v) ? v.toExponential(2) : String(v));
 
 /**
  * Compares the golden trace with a fresh `stepJson` of the same layer. `columns`
