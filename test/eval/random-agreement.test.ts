@@ -32,14 +32,14 @@
 import { afterAll, describe, expect, it } from "vitest";
 
 import { evaluateStep } from "../../src/eval/step.js";
-import { predict } from "../../src/eval/predict.js";
 import type { LayerTrace, StepTrace } from "../../src/eval/trace.js";
 import { UnsupportedError } from "../../src/errors.js";
 import { Draw, prng } from "../reference/keras-golden.js";
 import { closeNumpy, noteNumpySkipped, numpyAvailable, runNumpy, type NumpyResult, type NumpyTrace } from "../reference/numpy.js";
-import { gateCount, isBidirectional, stateCount, type BidirectionalSpec, type MergeMode, type RnnKind, type RnnSpec } from "../reference/rnn-spec.js";
+import { isBidirectional, stateCount, type BidirectionalSpec, type RnnSpec } from "../reference/rnn-spec.js";
 import { runTfjs, tfjsLimitations, type TfjsOptions } from "../reference/tfjs.js";
 import { ErrorLog, expectAllClose, flat } from "../support/compare.js";
+import { ALL_ACTS, describeCase, evaluate, flatStates, makeCase, randomSpec, TFJS_ACTS, type RandomCase } from "../support/random-rnn-cases.js";
 import { loadRnnModel } from "../support/rnn-model-file.js";
 
 const HAVE_NUMPY = numpyAvailable();
@@ -57,150 +57,13 @@ afterAll(() => {
 
 const TOL = { atol: 1e-5, rtol: 1e-5 };
 
-/** Activations tfjs computes as Keras does (softmax aside). */
-const TFJS_ACTS = ["tanh", "sigmoid", "hard_sigmoid", "relu", "relu6", "elu", "selu", "softplus", "softsign", "swish", "silu", "gelu", "mish", "linear"];
-/** Only numpy has these; leaky_relu and hard_silu as activation names exist from Keras 3 on. */
-const NUMPY_ONLY = ["exponential", "leaky_relu", "hard_silu"];
-const KERAS3_ONLY = new Set(["leaky_relu", "hard_silu"]);
-const ALL_ACTS = [...TFJS_ACTS, ...NUMPY_ONLY];
-/**
- * Gate activations. Unbounded ones (linear, relu6) are left out here (they are drawn as
- * `activation`): gates outside [0, 1] make the cell expansive, and float32 rounding then
- * grows with the values (numpy and tfjs differ by 2e-4 at |h| ~ 140 on a GRU with linear
- * gates), a property of the arithmetic, not of any implementation.
- */
-const REC_ACTS = ["sigmoid", "hard_sigmoid", "tanh", "softsign"];
-
-interface Case {
-  seed: number;
-  spec: RnnSpec | BidirectionalSpec;
-  x: number[][][];
-  mask?: boolean[][];
-  /** Reference layout: (n_states, B, u); Bidirectional forward states then backward. */
-  initialState?: number[][][];
-  kerasVersion: string;
-  hardSigmoid: "keras2" | "keras3";
-  /** Bidirectional: run through predict with distinct forward/backward states instead of evaluateStep. */
-  viaPredict: boolean;
-}
-
-function scaled(d: Draw, n: number, fan: number): Float32Array {
-  const a = 0.9 / Math.sqrt(fan);
-  return d.floats(n, -a, a);
-}
-
-function randomSpec(d: Draw, kind: RnnKind, units: number, inputDim: number, activation: string, resetAfter: boolean): RnnSpec {
-  const g = gateCount(kind) * units;
-  const useBias = d.bool(0.8);
-  return {
-    kind,
-    units,
-    inputDim,
-    activation,
-    recurrentActivation: kind === "simple_rnn" ? undefined : d.bool(0.4) ? "sigmoid" : d.pick(REC_ACTS),
-    useBias,
-    resetAfter: kind === "gru" ? resetAfter : undefined,
-    kernel: scaled(d, inputDim * g, inputDim),
-    recurrentKernel: scaled(d, units * g, units),
-    bias: useBias ? d.floats(kind === "gru" && resetAfter ? 2 * g : g, -0.5, 0.5) : undefined,
-  };
-}
-
-/** A mask with leading padding, trailing padding and gaps; rarely a fully masked row. */
-function randomMask(d: Draw, b: number, t: number): boolean[][] {
-  return Array.from({ length: b }, () => {
-    if (t > 1 && d.bool(0.05)) return Array<boolean>(t).fill(false);
-    const lead = d.bool(0.3) ? d.int(0, Math.floor(t / 2)) : 0;
-    const trail = d.bool(0.5) ? d.int(0, Math.floor(t / 2)) : 0;
-    return Array.from({ length: t }, (_, s) => s >= lead && s < t - trail && d.bool(0.85));
-  });
-}
-
-function makeCase(k: number): Case {
-  const seed = 40_000 + k;
-  const d = new Draw(prng(seed));
-  const category = k % 5; // lstm, gru (reset_after false), gru (true), simple_rnn, bidirectional
-  const large = k % 12 === 11;
-  const units = large ? d.pick([32, 48, 64]) : d.bool(0.85) ? d.int(1, 8) : d.int(9, 20);
-  const inputDim = large ? d.pick([16, 24, 32]) : d.bool(0.85) ? d.int(1, 6) : d.int(7, 16);
-  // Every other case walks through all activations, so each one is drawn; the rest are mostly tanh.
-  const activation = k % 2 === 0 ? ALL_ACTS[(k / 2) % ALL_ACTS.length] : d.bool(0.5) ? "tanh" : d.pick(TFJS_ACTS);
-  const keras3 = KERAS3_ONLY.has(activation) || d.bool(0.25);
-  // e^x feeding back into itself grows without bound over long sequences: keep those short.
-  let steps = activation === "exponential" ? d.int(1, 4) : large ? d.int(30, 50) : d.bool(0.8) ? d.int(1, 8) : d.int(9, 25);
-  const batch = d.int(1, 3);
-  const kinds: RnnKind[] = ["lstm", "gru", "gru", "simple_rnn"];
-  const kind = category === 4 ? d.pick(["lstm", "gru", "simple_rnn"] as const) : kinds[category];
-  const resetAfter = category === 2 || (category === 4 && kind === "gru" && d.bool(0.5));
-  const flags: Partial<RnnSpec> = { goBackwards: d.bool(0.4), returnSequences: d.bool(0.5), returnState: d.bool(0.4) };
-  let spec: RnnSpec | BidirectionalSpec;
-  if (category === 4) {
-    const fw = { ...randomSpec(d, kind, units, inputDim, activation, resetAfter), ...flags };
-    // Keras 2 builds the backward layer from the forward config with go_backwards flipped; only weights differ.
-    const other = randomSpec(d, kind, units, inputDim, activation, resetAfter);
-    const bw: RnnSpec = { ...fw, goBackwards: !fw.goBackwards, kernel: other.kernel, recurrentKernel: other.recurrentKernel, bias: fw.useBias ? (other.bias ?? d.floats(fw.bias!.length, -0.5, 0.5)) : undefined };
-    const modes: MergeMode[] = ["concat", "sum", "mul", "ave", null];
-    spec = { forward: fw, backward: bw, mergeMode: modes[Math.floor(k / 5) % 5] };
-  } else {
-    spec = { ...randomSpec(d, kind, units, inputDim, activation, resetAfter), ...flags };
-  }
-  if (steps < 1) steps = 1;
-  const x = d.tensor(batch, steps, inputDim, -2, 2);
-  const mask = d.bool(0.35) ? randomMask(d, batch, steps) : undefined;
-  if (mask) mask.forEach((row, b) => row.forEach((keep, t) => { if (!keep) x[b][t].fill(0); }));
-  const nStates = stateCount(kind) * (category === 4 ? 2 : 1);
-  let initialState: number[][][] | undefined;
-  let viaPredict = false;
-  if (d.bool(0.4)) {
-    initialState = d.states(nStates, batch, units);
-    if (category === 4 && d.bool(0.5)) {
-      // evaluateStep gives a whole Bidirectional the same --h0/--c0 for both directions.
-      initialState = [...initialState.slice(0, nStates / 2), ...initialState.slice(0, nStates / 2)];
-    } else if (category === 4) {
-      viaPredict = true;
-    }
-  }
-  return { seed, spec, x, mask, initialState, kerasVersion: keras3 ? "3.1.0" : "2.2.4", hardSigmoid: keras3 ? "keras3" : "keras2", viaPredict };
-}
-
-function describeCase(c: Case): string {
-  const s = c.spec;
-  const one = (r: RnnSpec) =>
-    `${r.kind}${r.kind === "gru" ? (r.resetAfter ? "(reset_after)" : "(reset_before)") : ""} u${r.units} d${r.inputDim} ${r.activation}${r.recurrentActivation ? `/${r.recurrentActivation}` : ""}${r.useBias ? "" : " no-bias"}${r.goBackwards ? " backwards" : ""}${r.returnSequences ? " seq" : ""}${r.returnState ? " state" : ""}`;
-  const body = isBidirectional(s) ? `Bidirectional[${s.mergeMode}](${one(s.forward)})` : one(s);
-  return `seed ${c.seed}: ${body}, B${c.x.length} T${c.x[0].length}${c.mask ? " masked" : ""}${c.initialState ? " init" : ""} keras ${c.kerasVersion}`;
-}
-
-/** The reference's initial states as the evaluator takes them: one (B·u) vector per state. */
-function flatStates(states: number[][][]): Float64Array[] {
-  return states.map((s) => Float64Array.from(s.flat()));
-}
-
-async function evaluate(c: Case): Promise<LayerTrace> {
-  const { model, path } = await loadRnnModel(c.spec, { kerasVersion: c.kerasVersion, masking: c.mask !== undefined });
-  expect(model.kerasMajor).toBe(c.kerasVersion.startsWith("3") ? 3 : 2);
-  const B = c.x.length;
-  const T = c.x[0].length;
-  const D = c.x[0][0].length;
-  const input = { shape: [B, T, D], data: Float64Array.from(c.x.flat(2)) };
-  if (c.viaPredict) {
-    const r = predict(model, [input], { dtype: "float32", initialStates: new Map([[path, flatStates(c.initialState!)]]) });
-    return r.traces.find((t) => t.layer === path)!;
-  }
-  // A Bidirectional given one --h0/--c0 applies it to both directions (the case builds them equal).
-  const given = c.initialState && isBidirectional(c.spec) ? c.initialState.slice(0, c.initialState.length / 2) : c.initialState;
-  const states = given ? flatStates(given) : [];
-  const { trace } = evaluateStep(model, { inputs: [input], h0: states[0], c0: states[1], dtype: "float32" });
-  expect(trace.layer).toBe(path);
-  return trace;
-}
 
 /** The layer's outputs in Keras' order, each flattened over samples. */
 function ourOutputs(trace: LayerTrace): Float64Array[] {
   return trace.outputs.map((o) => o.tensor.data);
 }
 
-function checkIntermediates(c: Case, t: StepTrace, ref: NumpyTrace, initial: number[][][] | undefined, label: string): void {
+function checkIntermediates(c: RandomCase, t: StepTrace, ref: NumpyTrace, initial: number[][][] | undefined, label: string): void {
   const B = c.x.length;
   const T = c.x[0].length;
   const u = t.units;
@@ -228,7 +91,7 @@ function lastStates(t: StepTrace): number[][] {
   return t.stateNames.map((s) => Array.from({ length: t.samples }, (_, b) => Array.from(t.vector(b, t.steps - 1, s))).flat());
 }
 
-async function checkNumpy(c: Case, trace: LayerTrace): Promise<void> {
+async function checkNumpy(c: RandomCase, trace: LayerTrace): Promise<void> {
   const ref: NumpyResult = await runNumpy({ spec: c.spec, x: c.x, initialState: c.initialState, mask: c.mask, hardSigmoid: c.hardSigmoid });
   counts.numpy++;
   const s = c.spec;
@@ -252,7 +115,7 @@ async function checkNumpy(c: Case, trace: LayerTrace): Promise<void> {
   }
 }
 
-async function checkTfjs(c: Case, trace: LayerTrace): Promise<boolean> {
+async function checkTfjs(c: RandomCase, trace: LayerTrace): Promise<boolean> {
   const opts: TfjsOptions = { initialState: c.initialState, mask: c.mask, hardSigmoid: c.hardSigmoid };
   if (tfjsLimitations(c.spec, opts).length > 0) {
     counts.tfjsRefused++;
