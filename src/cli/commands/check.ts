@@ -1,9 +1,9 @@
 import { writeFileSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { runChecks } from "../../check/index.js";
 import { parseLayerRequirement, parseVersionRange } from "../../check/contract.js";
 import { readGolden } from "../../check/golden.js";
-import { DEFAULT_ATOL, DEFAULT_RTOL } from "../../check/tolerance.js";
+import { DEFAULT_ATOL, DEFAULT_RTOL, formatTolerance } from "../../check/tolerance.js";
 import { EXIT_CHECK_FAILED, UsageError } from "../../errors.js";
 import { readInputFile } from "../../inputs.js";
 import { loadModel } from "../../load/index.js";
@@ -58,8 +58,16 @@ export function registerCheck(program: Command): void {
     .option("--keras-version <range>", "fail unless the writer's Keras version is in the range, e.g. '>=2.3 <3', '3.x'")
     .option("--expect <file>", "compare predict(--input) with Y saved from Keras' model.predict(X) (.npy or JSON); one per model output", collect)
     .option("--golden <trace.json>", "compare a fresh 'step --json' trace with one saved earlier (regression of every intermediate)")
-    .option("--atol <x>", `absolute tolerance for --expect and --golden (default ${DEFAULT_ATOL}, as Keras' own tests)`, nonNegative("--atol"), DEFAULT_ATOL)
-    .option("--rtol <x>", `relative tolerance for --expect and --golden (default ${DEFAULT_RTOL}); GPU (TF32) outputs may need 1e-3`, nonNegative("--rtol"), DEFAULT_RTOL)
+    .addOption(
+      new Option("--atol <x>", "absolute tolerance for --expect and --golden: |ours − y| ≤ atol + rtol·|y| (Keras' own tests use 1e-5)")
+        .argParser(nonNegative("--atol"))
+        .default(DEFAULT_ATOL, formatTolerance(DEFAULT_ATOL)),
+    )
+    .addOption(
+      new Option("--rtol <x>", "relative tolerance for --expect and --golden; outputs from a GPU (TF32 matmuls) may need --atol 1e-3 --rtol 1e-3")
+        .argParser(nonNegative("--rtol"))
+        .default(DEFAULT_RTOL, formatTolerance(DEFAULT_RTOL)),
+    )
     .option("--json", "print one JSON document: checks, results, verdict")
     .option("--junit <file>", "also write the checks as JUnit XML (GitLab, Jenkins, GitHub test reporters)")
     .action(async (file: string, opts: CheckCliOptions) => {

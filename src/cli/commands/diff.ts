@@ -18,7 +18,7 @@ export function registerDiff(program: Command): void {
     .description("compare the weights of two model or weights files of any formats; exit 0 equal, 1 different, 2 error")
     .argument("<a>", "a Keras model or weights file")
     .argument("<b>", "another one")
-    .option("--atol <x>", `largest |Δ| still counted as equal (default ${DEFAULT_DIFF_ATOL}: identical values)`, tolerance, DEFAULT_DIFF_ATOL)
+    .option("--atol <x>", `largest |Δ| still counted as equal; the default 0 asks for identical values (two saves of one model store the same float32 numbers)`, tolerance, DEFAULT_DIFF_ATOL)
     .option("--json", "print one JSON document")
     .action(async (a: string, b: string, opts: { atol: number; json?: boolean }) => {
       const [ma, mb] = [await loadModel(a), await loadModel(b)];
