@@ -13,8 +13,8 @@
  *   (without max_value and threshold this is LeakyReLU with that slope).
  * - ELU(alpha=1): x for x > 0, alpha·(eˣ − 1) below.
  * - ThresholdedReLU(theta=1): x where x > theta, else 0 (Keras 2 only).
- * - PReLU: x for x ≥ 0, alpha·x below, alpha a stored tensor of the input's
- *   non-batch shape with size 1 on `shared_axes`.
+ * - PReLU: x for x ≥ 0, alpha·x below, alpha a stored tensor (`alphas` in Keras 1)
+ *   of the input's non-batch shape with size 1 on `shared_axes`.
  * - Softmax(axis=-1): exp(x − max) / Σ exp(x − max) along one axis. Keras 3 applies
  *   an incoming mask inside Softmax; that case is refused rather than guessed.
  */
@@ -23,7 +23,7 @@ import type { Layer } from "../model.js";
 import { applyActivationInPlace } from "./dense.js";
 import type { EvalContext, LayerKind, Shape, Value } from "./kind.js";
 import { numberOption, resolveAxis, stridesOf, transpose } from "./options.js";
-import { requireTensor } from "./recurrent.js";
+import { requireTensor, tensorNamed } from "./recurrent.js";
 
 const sameShape = (_layer: Layer, inputs: Shape[]): Shape[] => [inputs[0]];
 
@@ -95,7 +95,8 @@ export const prelu: LayerKind = {
   outputShapes: sameShape,
   forward(layer, inputs, ctx) {
     const x = inputs[0];
-    const alpha = requireTensor(layer, "alpha");
+    // Keras 1.2.2 names the tensor `alphas`.
+    const alpha = tensorNamed(layer, "alphas") ?? requireTensor(layer, "alpha");
     const inner = x.shape.slice(1);
     const aShape = alpha.shape.length === inner.length ? alpha.shape : null;
     if (!aShape || aShape.some((d, i) => d !== 1 && d !== inner[i])) {

@@ -63,7 +63,7 @@ describe("ELU / ThresholdedReLU", () => {
 });
 
 describe("PReLU", () => {
-  it("per-element and shared-axes alpha like tfjs", () => {
+  it("per-element and shared-axes alpha like tfjs; Keras 1 'alphas'", () => {
     const input = x();
     const full = randoms(rng(2), 20, 0, 0.5);
     const [y] = forward(prelu, makeLayer("PReLU", {}, { alpha: { shape: [4, 5], data: full } }), [input]);
@@ -71,6 +71,8 @@ describe("PReLU", () => {
     const shared = randoms(rng(3), 5, 0, 0.5);
     const [y2] = forward(prelu, makeLayer("PReLU", { shared_axes: [1] }, { alpha: { shape: [1, 5], data: shared } }), [input]);
     expectMatches(y2, tfApply(tf.layers.prelu({ sharedAxes: [1] }), [input], [{ shape: [1, 5], data: shared }]), ATOL);
+    const [y3] = forward(prelu, makeLayer("PReLU", {}, { alphas: { shape: [4, 5], data: full } }), [input], makeModel({ kerasMajor: 1, kerasVersion: "1.2.2" }));
+    expect(Array.from(y3.data)).toEqual(Array.from(y.data));
     expect(() => forward(prelu, makeLayer("PReLU", {}, { alpha: { shape: [3], data: [0, 0, 0] } }), [input])).toThrow(/does not fit/);
   });
 });
