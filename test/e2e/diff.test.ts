@@ -1,0 +1,75 @@
+// `keras-inspect diff` through the real executable: exit 0 equal, 1 different, 2 error.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { at, clone, lstmDenseSpec, tensor, writeSpec } from "../check/models.js";
+import { fixturePath } from "../load/fixture-paths.js";
+import { isCleanError, runCli } from "../support/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "ki-diff-e2e-"));
+let a: string;
+let b: string;
+
+beforeAll(async () => {
+  const spec = await lstmDenseSpec();
+  a = join(dir, "a.h5");
+  writeFileSync(a, await writeSpec(spec));
+  const changed = clone(spec);
+  tensor(changed, "lstm_1", "recurrent_kernel").data[at(16, 2, 12 + 1)] += 0.25; // recurrent_kernel_o[2, 1]
+  b = join(dir, "b.h5");
+  writeFileSync(b, await writeSpec(changed));
+});
+
+describe("keras-inspect diff", () => {
+  it("a file against itself: exit 0, EQUAL", () => {
+    const r = runCli(["diff", a, a]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^= lstm_1 \(LSTM\): kernel, recurrent_kernel, bias equal$/m);
+    expect(r.stdout.trimEnd().split("\n").pop()).toBe("EQUAL: 2 layer(s), 5 tensor(s) identical");
+  });
+
+  it("one recurrent weight changed: exit 1, naming the layer, the tensor and the gate", () => {
+    const r = runCli(["diff", a, b]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^≠ lstm_1 \(LSTM\); gates changed: o \(max \|Δ\| 2\.50e-1 at recurrent_kernel_o\[2, 1\], relative /m);
+    expect(r.stdout).toMatch(/^ {4}recurrent_kernel: max \|Δ\| 2\.50e-1 at \[2, 13\] \(gate o, unit 1\): .+, 1 of 64 value\(s\) changed$/m);
+    expect(r.stdout).toMatch(/^= dense_1 \(Dense\)/m);
+    expect(r.stdout.trimEnd().split("\n").pop()).toBe("DIFFERENT: 1 of 2 layer(s) differ (1 of 5 tensor(s))");
+    // Within --atol 0.3 the same files are equal.
+    expect(runCli(["diff", a, b, "--atol", "0.3"]).status).toBe(0);
+  });
+
+  it("--json: the whole comparison as one document", () => {
+    const r = runCli(["diff", a, b, "--json"]);
+    expect(r.status).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.verdict).toBe("different");
+    const lstm = doc.layers.find((l: { pathA: string }) => l.pathA === "lstm_1");
+    expect(lstm.gates.filter((g: { changed: boolean }) => g.changed).map((g: { gate: string }) => g.gate)).toEqual(["o"]);
+  });
+
+  it.skipIf(!fixturePath("k2_lstm_dense_full.h5") || !fixturePath("k2_lstm_dense_weights.h5"))("a full model and a weights-only file of the same model: exit 0", () => {
+    const r = runCli(["diff", fixturePath("k2_lstm_dense_full.h5")!, fixturePath("k2_lstm_dense_weights.h5")!]);
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toContain("warning: a weights-only file records no config");
+  });
+
+  for (const [what, args, message] of [
+    ["a missing file", () => ["diff", a, join(dir, "nope.h5")], /nope\.h5: no such file/],
+    ["--atol that is not a number", () => ["diff", a, a, "--atol", "1e-x"], /--atol must be a number, got '1e-x'/],
+  ] as [string, () => string[], RegExp][]) {
+    it(`${what}: one line, exit 2`, () => {
+      const r = runCli(args());
+      expect(r.status).toBe(2);
+      expect(isCleanError(r), r.stderr).toBe(true);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+
+  it("a missing argument is a usage error (exit 2)", () => {
+    const r = runCli(["diff", a]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("missing required argument 'b'");
+  });
+});
