@@ -10,7 +10,7 @@
 // evaluator on the CuDNN layer equals an independent LSTM (tfjs) / GRU(reset_after=True) (numpy
 // reference) run on the numpy-converted weights with sigmoid and tanh, to 1e-5 (float32 on both
 // sides, |h| ≤ 1, summation order differs).
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runRecurrentLayer } from "../../src/eval/recurrent.js";
 import { recurrentKindOf } from "../../src/layers/registry.js";
 import { loadModel, loadModelFromBytes } from "../../src/load/index.js";
@@ -19,6 +19,7 @@ import { layerReports, type CellReport, type RecurrentReport } from "../../src/s
 import { fixturePath, noteMissing } from "../load/fixture-paths.js";
 import { noteNumpySkipped, numpyAvailable, runNumpy } from "../reference/numpy.js";
 import { runTfjs } from "../reference/tfjs.js";
+import { ErrorLog, expectAllClose } from "../support/compare.js";
 import { writer } from "../support/rnn-model-file.js";
 import { h5dumpAvailable, h5dumpDatasets } from "./h5dump.js";
 import { KERAS_LAYOUTS, runPython } from "./python.js";
@@ -56,10 +57,10 @@ function inputs(batch: number, steps: number, dim: number, seed: number): number
   return Array.from({ length: batch }, () => Array.from({ length: steps }, () => Array.from({ length: dim }, next)));
 }
 
-function worst(a: number[], b: number[]): number {
-  expect(a.length).toBe(b.length);
-  return a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k])), 0);
-}
+const log = new ErrorLog();
+afterAll(() => {
+  if (log.byKind.size > 0) console.log(log.summary("CuDNN layers evaluated after conversion (h at every step)"));
+});
 
 function ours(model: Model, path: string, x: number[][][]): number[] {
   const layer = [...walkLayers(model.layers)].find((e) => e.path === path)!.layer;
@@ -105,7 +106,7 @@ describe("CuDNNLSTM in a real Keras 2.2.4 file (k2_cudnnlstm_functional_full.h5)
         },
         x,
       );
-      expect(worst(ours(model, layer, x), (tf.output as number[][][]).flat(2))).toBeLessThanOrEqual(1e-5);
+      expectAllClose(ours(model, layer, x), (tf.output as number[][][]).flat(2), { atol: 1e-5 }, `${layer} vs tfjs`, { log, kind: "our evaluator vs tfjs LSTM(sigmoid, tanh) on Keras-converted weights" });
     });
   }
 });
@@ -156,7 +157,7 @@ describe("CuDNN layers with a non-square input kernel (written with samples/kera
       },
       x,
     );
-    expect(worst(ours(f.model, "cu_dnnlstm_1", x), (tf.output as number[][][]).flat(2))).toBeLessThanOrEqual(1e-5);
+    expectAllClose(ours(f.model, "cu_dnnlstm_1", x), (tf.output as number[][][]).flat(2), { atol: 1e-5 }, "CuDNNLSTM vs tfjs", { log, kind: "our evaluator vs tfjs LSTM(sigmoid, tanh) on Keras-converted weights" });
   });
 
   it.skipIf(!tools)("CuDNNGRU (D=3, u=2): converted exactly as Keras does into GRU(reset_after=True); evaluates as such with sigmoid/tanh", async () => {
@@ -178,6 +179,6 @@ describe("CuDNN layers with a non-square input kernel (written with samples/kera
       },
       x,
     });
-    expect(worst(ours(f.model, "cu_dnngru_1", x), (ref.output as number[][][]).flat(2))).toBeLessThanOrEqual(1e-5);
+    expectAllClose(ours(f.model, "cu_dnngru_1", x), (ref.output as number[][][]).flat(2), { atol: 1e-5 }, "CuDNNGRU vs numpy GRU", { log, kind: "our evaluator vs numpy GRU(reset_after=True, sigmoid, tanh) on Keras-converted weights" });
   });
 });

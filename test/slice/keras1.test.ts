@@ -10,7 +10,7 @@
 //    bias must give the same h at every step, and so must our evaluator. Tolerance 1e-5
 //    absolute: both sides compute in float32 (|h| ≤ 1) and sum in different orders over at
 //    most 50 + 50 terms per step for 6 steps; a wrong gate order gives errors of order 0.1.
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runDirection } from "../../src/eval/recurrent.js";
 import { lstm } from "../../src/layers/lstm.js";
 import { loadModel } from "../../src/load/index.js";
@@ -19,6 +19,7 @@ import { layerReports, type CellReport, type RecurrentReport } from "../../src/s
 import { fixturePath, noteMissing } from "../load/fixture-paths.js";
 import { noteNumpySkipped, numpyAvailable } from "../reference/numpy.js";
 import { runTfjs } from "../reference/tfjs.js";
+import { ErrorLog, expectAllClose } from "../support/compare.js";
 import { h5dumpAvailable, h5dumpDatasets, type Dumped } from "./h5dump.js";
 import { KERAS_LAYOUTS, runPython } from "./python.js";
 
@@ -65,6 +66,10 @@ function inputs(batch: number, steps: number, dim: number, seed: number): number
 }
 
 const tools = h5dumpAvailable() && numpyAvailable();
+const log = new ErrorLog();
+afterAll(() => {
+  if (log.byKind.size > 0) console.log(log.summary("Keras 1 LSTM assembly (h at every step, 2 samples × 6 steps)"));
+});
 if (!h5dumpAvailable()) console.warn("note: h5dump not found; Keras 1 assembly checks against raw datasets are skipped");
 noteNumpySkipped();
 
@@ -117,19 +122,13 @@ describe("Keras 1 LSTM: 12 per-gate arrays assembled into Keras 2's layout", () 
         x,
         { hardSigmoid: "keras2" },
       );
-      const tfH = (tf.output as number[][][]).flat(2);
       const want = expected.flat(2);
-      let worst = 0;
-      want.forEach((v, k) => (worst = Math.max(worst, Math.abs(tfH[k] - v))));
-      expect(worst).toBeLessThanOrEqual(1e-5);
+      expectAllClose((tf.output as number[][][]).flat(2), want, { atol: 1e-5 }, `${c.file} ${c.cell}: tfjs on the assembled tensors`, { log, kind: "tfjs LSTM on our assembled tensors vs Keras 1.2.2 step on the named arrays" });
 
       // Our evaluator on the same stored layer, run forward in time like the references.
       const storedLayer = [...walkLayers(model.layers)].find((e) => e.path === c.cell)!.layer;
       const run = runDirection(lstm, { ...storedLayer, config: { ...storedLayer.config, go_backwards: false } }, model, { shape: [2, 6, cell.inputDim], data: Float64Array.from(x.flat(2)) }, { dtype: "float32", path: c.cell });
-      const ours = Array.from(run.sequence.data);
-      let worstOurs = 0;
-      want.forEach((v, k) => (worstOurs = Math.max(worstOurs, Math.abs(ours[k] - v))));
-      expect(worstOurs).toBeLessThanOrEqual(1e-5);
+      expectAllClose(run.sequence.data, want, { atol: 1e-5 }, `${c.file} ${c.cell}: our evaluator`, { log, kind: "our evaluator vs Keras 1.2.2 step on the named arrays" });
     });
   }
 });
