@@ -73,12 +73,14 @@ export function expectCheck(result: PredictResult, expected: ExpectedOutput[], t
   const w = worstOut.worst!;
   const allowed = tol.atol + tol.rtol * (Number.isFinite(w.expected) ? Math.abs(w.expected) : 0);
   const where = `${worstOut.name}[${unravel(w.index, worstOut.shape).join(", ")}]`;
-  const problems = failing.map((o) => `${o.name}: ${o.mismatches} of ${o.count} value(s) outside ${tolText} (max |Δ| ${small(o.maxAbsDiff)})`);
+  const problems = failing.map((o) => `${o.name}: ${o.mismatches} of ${o.count} value(s) outside ${tolText}${o.maxAbsDiff > 0 ? ` (max |Δ| ${small(o.maxAbsDiff)})` : ""}`);
+  // A NaN or Inf against a number has no meaningful |Δ|: the two values say it all.
+  const gap = Number.isFinite(w.absDiff) ? `, |Δ| ${small(w.absDiff)} > ${small(allowed)} allowed (${tolText})` : "";
   return {
     id: "expect",
     name: "expect",
     status: "fail",
-    detail: `worst ${where}: ours ${num(w.actual)}, expected ${num(w.expected)}, |Δ| ${small(w.absDiff)} > ${small(allowed)} allowed (${tolText}); ${problems.join("; ")}`,
+    detail: `worst ${where}: ours ${num(w.actual)}, expected ${num(w.expected)}${gap}; ${problems.join("; ")}`,
     problems,
     data,
   };
