@@ -277,7 +277,7 @@ export function goldenCheck(golden: GoldenTrace, fresh: GoldenTrace, columns: re
   const tolText = toleranceText(tol);
   if (first) {
     const m: Moved = first;
-    const where = `step ${m.step + 1} (t=${m.t})${samples > 1 ? `, sample ${m.sample + 1}` : ""}${fresh.directions.length > 1 ? `, ${m.direction} direction` : ""}, unit ${m.unit}`;
+    const where = `step ${m.step + 1} (t=${m.t})${samples > 1 ? `, sample ${m.sample + 1}` : ""}${fresh.directions.length > 1 ? `, ${m.direction} direction` : ""}${m.intermediate === "x" ? "" : `, unit ${m.unit}`}`;
     const what = m.intermediate === "x" ? `the layer's input x (feature ${m.unit})` : `${m.intermediate} (${m.role})`;
     return {
       ...base,

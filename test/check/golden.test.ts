@@ -80,7 +80,7 @@ describe("--golden on an LSTM", () => {
     const moved: NdArray = { shape: X.shape, data: Float64Array.from(X.data) };
     moved.data[at(3, 1, 0)] += 0.1; // sample 1, step 2, feature 0
     const c = golden(model, text, [moved]);
-    expect(c.detail).toMatch(/^lstm_1: first moved the layer's input x \(feature 0\) at step 2 \(t=1\), sample 1, unit 0: /);
+    expect(c.detail).toMatch(/^lstm_1: first moved the layer's input x \(feature 0\) at step 2 \(t=1\), sample 1: /);
   });
 
   it("a different number of units is named as such", async () => {
