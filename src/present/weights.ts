@@ -240,8 +240,10 @@ export function nested(shapeOf: number[], data: ArrayLike<number>, f32: boolean)
   return build(0, 0);
 }
 
-function statsJson(s: TensorStats) {
-  return { min: s.min, max: s.max, mean: s.mean, std: s.std, nan: s.nan, inf: s.inf };
+/** Statistics for JSON; min and max are stored values, so they print like the values (shortest float32 decimals). */
+function statsJson(s: TensorStats, f32: boolean) {
+  const v = (x: number | null) => (x === null || !f32 ? x : shortestFloat32(x));
+  return { min: v(s.min), max: v(s.max), mean: s.mean, std: s.std, nan: s.nan, inf: s.inf };
 }
 
 function cellJson(c: CellReport) {
@@ -266,7 +268,7 @@ function cellJson(c: CellReport) {
     notes: c.notes,
     packedShapes: Object.fromEntries(c.packed.map((p) => [p.name, p.shape])),
     tensors: Object.fromEntries(
-      c.tensors.map((t) => [t.name, { role: t.role, gate: t.gate, shape: t.shape, stats: statsJson(t.stats), values: nested(t.shape, t.data, f32) }]),
+      c.tensors.map((t) => [t.name, { role: t.role, gate: t.gate, shape: t.shape, stats: statsJson(t.stats, f32), values: nested(t.shape, t.data, f32) }]),
     ),
   };
 }
@@ -296,7 +298,7 @@ export function weightsJson(model: Model, reports: LayerReport[]) {
             tensors: Object.fromEntries(
               r.tensors.map((t) => [
                 t.name,
-                { shape: t.shape, dtype: t.dtype, stats: statsJson(t.stats), values: nested(t.shape, t.data, t.dtype === "float32" || t.dtype === "float16") },
+                { shape: t.shape, dtype: t.dtype, stats: statsJson(t.stats, t.dtype === "float32" || t.dtype === "float16"), values: nested(t.shape, t.data, t.dtype === "float32" || t.dtype === "float16") },
               ]),
             ),
           },
