@@ -128,10 +128,12 @@ export function dotColumns(
   out: Float64Array,
   round: (x: number) => number,
 ): void {
-  for (let j = 0; j < n; j++) {
-    let acc = 0;
-    for (let d = 0; d < rows; d++) acc = round(acc + round(v[d] * m[d * cols + col0 + j]));
-    out[j] = acc;
+  // Row by row, so the matrix is read contiguously; each out[j] still sums over d in order.
+  out.fill(0, 0, n);
+  for (let d = 0; d < rows; d++) {
+    const vd = v[d];
+    const row = d * cols + col0;
+    for (let j = 0; j < n; j++) out[j] = round(out[j] + round(vd * m[row + j]));
   }
 }
 
