@@ -23,7 +23,7 @@ import { InspectError } from "../errors.js";
 import type { Layer, Model } from "../model.js";
 import { applyActivationInPlace } from "./dense.js";
 import type { LayerKind, Shape, Value } from "./kind.js";
-import { expectRank, intOption, paddingOption, requireChannelsLast } from "./options.js";
+import { expectRank, intOption, paddingOption, requireChannelsLast, requireRank3 } from "./options.js";
 import { requireTensor, tensorNamed } from "./recurrent.js";
 
 interface ConvOptions {
@@ -92,6 +92,7 @@ export const conv1d: LayerKind = {
   classNames: ["Conv1D", "Convolution1D", "AtrousConvolution1D"],
   outputShapes(layer, inputs): Shape[] {
     requireChannelsLast(layer);
+    requireRank3(layer, inputs[0]);
     const [B, L] = inputs[0];
     const o = convOptions(layer);
     const steps = L === null ? null : convGeometry(L, o.kernelSize, o.stride, o.dilation, o.padding).steps;

@@ -9,13 +9,14 @@
  * does. Both consume the mask: the output carries none.
  */
 import type { LayerKind, Shape, Value } from "./kind.js";
-import { expectRank } from "./options.js";
+import { expectRank, requireRank3 } from "./options.js";
 
 const AVERAGE = new Set(["GlobalAveragePooling1D", "GlobalAvgPool1D"]);
 
 export const globalPooling1d: LayerKind = {
   classNames: ["GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalMaxPooling1D", "GlobalMaxPool1D"],
   outputShapes(layer, inputs): Shape[] {
+    requireRank3(layer, inputs[0]);
     const [B, A, C] = inputs[0];
     const first = layer.config.data_format === "channels_first";
     if (layer.config.keepdims === true) return [first ? [B, A, 1] : [B, 1, C]];

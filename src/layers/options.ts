@@ -141,3 +141,10 @@ export function kerasAtLeast(model: Model, major: number, minor: number): boolea
   if (!m) return true;
   return Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor);
 }
+
+/** Output-shape rules of the 1-D sequence kinds need (batch, steps, channels). */
+export function requireRank3(layer: Layer, shape: Shape): void {
+  if (shape.length !== 3) {
+    throw new InspectError(`${describe(layer)} expects a (batch, steps, channels) input, got rank ${shape.length}`);
+  }
+}

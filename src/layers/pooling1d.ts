@@ -13,7 +13,7 @@ import { InspectError } from "../errors.js";
 import type { Layer } from "../model.js";
 import type { LayerKind, Shape } from "./kind.js";
 import { convGeometry } from "./conv1d.js";
-import { expectRank, intOption, paddingOption, requireChannelsLast } from "./options.js";
+import { expectRank, intOption, paddingOption, requireChannelsLast, requireRank3 } from "./options.js";
 
 function poolOptions(layer: Layer) {
   const size = intOption(layer, ["pool_size", "pool_length"], 2);
@@ -26,6 +26,7 @@ export const pooling1d: LayerKind = {
   classNames: ["MaxPooling1D", "MaxPool1D", "AveragePooling1D", "AvgPool1D"],
   outputShapes(layer, inputs): Shape[] {
     requireChannelsLast(layer);
+    requireRank3(layer, inputs[0]);
     const [B, L, C] = inputs[0];
     const o = poolOptions(layer);
     return [[B, L === null ? null : convGeometry(L, o.size, o.stride, 1, o.padding).steps, C]];

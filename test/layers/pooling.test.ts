@@ -90,3 +90,11 @@ describe("GlobalAveragePooling1D / GlobalMaxPooling1D", () => {
     expect(globalPooling1d.outputShapes(first, [[null, 3, 4]], model)).toEqual([[null, 3]]);
   });
 });
+
+describe("output shapes of the 1-D kinds on inputs of the wrong rank", () => {
+  it("throw (summary then prints '?') instead of inventing dims", () => {
+    for (const [kind, cls] of [[pooling1d, "MaxPooling1D"], [globalPooling1d, "GlobalAveragePooling1D"]] as const) {
+      expect(() => kind.outputShapes(makeLayer(cls, {}), [[null, 4]], model)).toThrow(/rank 2/);
+    }
+  });
+});
