@@ -29,7 +29,10 @@ function tensorLine(t: TensorDiff): string {
     default: {
       const w = t.worst;
       const where = w ? ` at [${w.index.join(", ")}]${w.gate !== undefined ? ` (gate ${w.gate}, unit ${w.unit})` : ""}: ${val(w.a)} → ${val(w.b)}` : "";
-      return `${safe(t.name)}: max |Δ| ${sci(t.maxAbsDiff)}${where}, relative ${sci(t.relativeDiff)}, ${t.changed} of ${t.count} value(s) changed`;
+      // A NaN or Inf against a number has no finite |Δ|: show the values instead.
+      const size = t.maxAbsDiff !== null && !Number.isFinite(t.maxAbsDiff) ? "NaN or Inf differs" : `max |Δ| ${sci(t.maxAbsDiff)}`;
+      const rel = t.relativeDiff !== null && Number.isFinite(t.relativeDiff) ? `, relative ${sci(t.relativeDiff)}` : "";
+      return `${safe(t.name)}: ${size}${where}${rel}, ${t.changed} of ${t.count} value(s) changed`;
     }
   }
 }
@@ -51,7 +54,9 @@ export function formatDiff(r: DiffReport): string {
     } else {
       const changedGates = l.gates.filter((g) => g.changed);
       const gates = changedGates.length
-        ? `; gates changed: ${changedGates.map((g) => `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}, relative ${sci(g.relativeDiff)})`).join(", ")}`
+        ? `; gates changed: ${changedGates
+            .map((g) => (Number.isFinite(g.maxAbsDiff) ? `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}, relative ${sci(g.relativeDiff)})` : `${g.gate} (NaN or Inf differs at ${g.worst})`))
+            .join(", ")}`
         : "";
       lines.push(`≠ ${layerName(l)}${gates}`);
       for (const c of l.configChanges) lines.push(`    config ${safe(c)}`);
