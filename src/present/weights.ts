@@ -82,7 +82,8 @@ function matrixTable(rows: number, cols: number, at: (r: number, c: number) => n
 
 /**
  * Any-rank array: a scalar on one line, a vector as a one-row table, a matrix as a
- * table, higher ranks as one table per leading index (`name[0, 1, :, :]`).
+ * table, higher ranks as one table per leading index (`name[0, 1, :, :]`), each leading
+ * axis abbreviated on its own.
  */
 function arrayLines(name: string, dims: number[], data: Float64Array, labels: Labels, view: WeightsView): string[] {
   if (dims.length === 0) return [`${name} = ${fixed(data[0], view.digits)}`];
@@ -91,19 +92,16 @@ function arrayLines(name: string, dims: number[], data: Float64Array, labels: La
   const [rows, cols] = dims.slice(-2);
   if (dims.length === 2) return [matrixTable(rows, cols, (r, c) => data[r * cols + c], labels, view)];
   const lead = dims.slice(0, -2);
-  const positions = lead.reduce((a, b) => a * b, 1);
+  // Each leading axis is abbreviated on its own, as numpy does; an elided run prints one "…".
+  let combos: (number | null)[][] = [[]];
+  for (const n of lead) combos = combos.flatMap((c) => axisIndices(n, view.full).map((i) => [...c, i]));
   const lines: string[] = [];
-  for (const p of axisIndices(positions, view.full)) {
-    if (p === null) {
-      lines.push("…");
+  for (const index of combos) {
+    if (index.includes(null)) {
+      if (lines[lines.length - 1] !== "…") lines.push("…");
       continue;
     }
-    const index: number[] = [];
-    let rest = p;
-    for (let k = lead.length - 1; k >= 0; k--) {
-      index.unshift(rest % lead[k]);
-      rest = Math.floor(rest / lead[k]);
-    }
+    const p = (index as number[]).reduce((acc, i, k) => acc * lead[k] + i, 0);
     const offset = p * rows * cols;
     lines.push(`${name}[${index.join(", ")}, :, :]`);
     lines.push(matrixTable(rows, cols, (r, c) => data[offset + r * cols + c], labels, view));

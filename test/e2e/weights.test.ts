@@ -103,6 +103,21 @@ describe("keras-inspect weights", () => {
     }
   });
 
+  it("cuts ConvLSTM2D kernels by gate along the last axis and prints one table per kernel position", () => {
+    const path = fixturePath("tfk2_convlstm2d_full.h5");
+    if (!path) return;
+    const r = runCli(["weights", path, "--layer", "conv_lst_m2d_2", "--gate", "f"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("conv_lst_m2d_2 (ConvLSTM2D): 4 filters, 4 input channels, kernel size 3 × 3, float32");
+    expect(r.stdout).toContain("kernel_f (3 × 3 × 4 × 4): rows = input channel x[c], columns = filter");
+    // h5dump -m %.9g -d "/model_weights/conv_lst_m2d_2/conv_lst_m2d_2/kernel:0" -s "1,2,3,4" -c "1,1,1,4":
+    //   -0.0115338117, 0.00310714543, 0.0685233474, 0.0257026106  (filters 0-3 of gate f at [1, 2], channel 3)
+    const at12 = r.stdout.slice(r.stdout.indexOf("kernel_f[1, 2, :, :]"));
+    expect(at12).toMatch(/│ x\[3\] │ -0\.011534 │ +0\.003107 │ +0\.068523 │ +0\.025703 │/);
+    // bias_f is all ones (unit_forget_bias), and the stats line says so.
+    expect(r.stdout).toContain("min 1.000000  max 1.000000  mean 1.000000  std 0.000000  (all 4 values equal 1.000000)");
+  });
+
   describe("bad input: one line, exit 2", () => {
     it("--layer naming no layer lists the layers", () => {
       const r = runCli(["weights", "samples/stacked-lstm-dense.h5", "--layer", "lstm_9"]);

@@ -213,3 +213,22 @@ describe("real fixtures: values read by h5dump land in the right gate", () => {
     });
   }
 });
+
+describe("real fixtures: layers inside wrappers and nested models are found by path", () => {
+  const cases: [string, string[]][] = [
+    // TimeDistributed(Dense) after an LSTM (Keras 2.2.4 functional model).
+    ["k2_lstm_multiinput_tddense_full.h5", ["dense_1", "dense_2", "lstm_1", "dense_3", "dense_4", "dense_5", "lstm_2", "time_distributed_1/dense_6"]],
+    // Two Models nested in a Model (Keras 2.2.4).
+    ["k2_nested_model_gan_full.h5", ["model_2/generator_1st_layer", "model_2/generator_2nd_layer", "model_2/generator_out_layer", "model_1/discri_1st_layer", "model_1/discri_2nd_layer", "model_1/discri_outlayer"]],
+  ];
+  noteMissing("slice nested", cases.map((c) => c[0]));
+  for (const [file, paths] of cases) {
+    const path = fixturePath(file);
+    it.skipIf(!path)(file, async () => {
+      const model = await loadModel(path!);
+      expect(layerReports(model).map((r) => r.path)).toEqual(paths);
+      const last = paths[paths.length - 1];
+      expect(layerReports(model, last).map((r) => [r.path, r.type])).toEqual([[last, "plain"]]);
+    });
+  }
+});
