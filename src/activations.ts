@@ -115,13 +115,30 @@ export function activationName(value: unknown, fallback: string): string {
   if (typeof value === "object") {
     const v = value as { config?: unknown; class_name?: unknown };
     if (typeof v.config === "string") return ALIASES[v.config] ?? v.config;
+    // tf.keras lets a layer object serve as an activation (activation=LeakyReLU(0.1)).
+    const cfg = (v.config ?? {}) as Record<string, unknown>;
+    const num = (x: unknown, d: number) => (typeof x === "number" && Number.isFinite(x) ? x : d);
+    if (v.class_name === "LeakyReLU") return `leaky_relu(alpha=${num(cfg.alpha ?? cfg.negative_slope, 0.3)})`;
+    if (v.class_name === "ELU") return `elu(alpha=${num(cfg.alpha, 1)})`;
+    if (v.class_name === "ReLU" && cfg.max_value == null && !cfg.negative_slope && !cfg.threshold) return "relu";
+    if (v.class_name === "Activation" && typeof cfg.activation === "string") return ALIASES[cfg.activation] ?? cfg.activation;
     if (typeof v.class_name === "string" && v.class_name !== "function") return v.class_name;
   }
   throw new UnsupportedError(`activation ${JSON.stringify(value).slice(0, 80)} is not a built-in Keras activation`);
 }
 
+/** Activations with a parameter, written as Keras layers serialize them: leaky_relu(alpha=0.3), elu(alpha=1). */
+function parametrized(name: string): Omit<ActivationDefinition, "name"> | undefined {
+  const m = /^(leaky_relu|elu)\(alpha=(-?[\d.]+(?:e-?\d+)?)\)$/.exec(name);
+  if (!m) return undefined;
+  const a = Number(m[2]);
+  return m[1] === "leaky_relu"
+    ? { fn: (x) => (x > 0 ? x : a * x), formula: `x > 0 ? x : ${a}·x` }
+    : { fn: (x) => (x > 0 ? x : a * Math.expm1(x)), formula: `x > 0 ? x : ${a}·(e^x - 1)` };
+}
+
 export function getActivation(name: string, hardSigmoid: HardSigmoidVariant, where: string): ActivationDefinition {
-  const def = table(hardSigmoid)[name];
+  const def = table(hardSigmoid)[name] ?? parametrized(name);
   if (!def) {
     throw new UnsupportedError(
       `${where}: activation '${name}' is not supported; supported: ${knownActivations().join(", ")}`,

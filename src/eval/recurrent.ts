@@ -152,7 +152,8 @@ function lastOutput(run: DirectionRun): Value {
 function layerOutputs(layer: Layer, run: DirectionRun, input: Value): Value[] {
   const o = recurrentOptions(layer);
   const main: Value = o.returnSequences
-    ? { ...run.sequence, mask: input.mask && (o.goBackwards ? undefined : input.mask) }
+    ? // Keras keeps the input's mask on a returned sequence, go_backwards or not (rnn.py, compute_mask).
+      { ...run.sequence, mask: input.mask }
     : lastOutput(run);
   return o.returnState ? [main, ...run.states] : [main];
 }
