@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerCheck } from "./check.js";
 import { registerDiff } from "./diff.js";
+import { registerExplain } from "./explain.js";
 import { registerExport } from "./export.js";
 import { registerPredict } from "./predict.js";
 import { registerStep } from "./step.js";
@@ -11,6 +12,7 @@ import { registerWeights } from "./weights.js";
 export function registerCommands(program: Command): void {
   registerSummary(program);
   registerStep(program);
+  registerExplain(program);
   registerPredict(program);
   registerCheck(program);
   registerDiff(program);

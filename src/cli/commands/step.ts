@@ -6,6 +6,7 @@ import { loadModel } from "../../load/index.js";
 import { toJson } from "../../present/json.js";
 import { formatStepTables, stepJson } from "../../present/step.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
+import { stepHeatmap, stepHtml, writeHtml } from "./explain.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { parseNonNegativeInt } from "../options.js";
 
@@ -17,6 +18,8 @@ interface StepOptions extends InputOptions, EvalCliOptions {
   digits: number;
   rawInput?: boolean;
   json?: boolean;
+  heatmap?: boolean;
+  html?: string;
 }
 
 function vector(flag: string, text: string | undefined): Float64Array | undefined {
@@ -48,11 +51,17 @@ export function registerStep(program: Command): void {
     .option("--unit <list>", "show only these units (comma-separated, from 0)")
     .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
     .option("--json", "print one JSON document (see README: JSON output)")
+    .option("--heatmap", "show each gate and state as a units × steps grid shaded by value, instead of the tables")
+    .option("--html <file>", "also write a self-contained HTML page (cell diagram, charts of every gate per unit, tables)")
     .action(async (file: string, opts: StepOptions) => {
       const model = await loadModel(file);
-      const { trace } = evaluateStep(model, {
+      const inputs = collectInputs(model, opts);
+      // NaN propagates to every value it reaches; evaluate as asked, but say so.
+      const nan = inputs.reduce((n, a) => n + a.data.filter(Number.isNaN).length, 0);
+      if (nan > 0) process.stderr.write(`keras-inspect: warning: the input contains ${nan} NaN value(s)\n`);
+      const { resolved, trace } = evaluateStep(model, {
         layer: opts.layer,
-        inputs: collectInputs(model, opts),
+        inputs,
         rawInput: opts.rawInput,
         h0: vector("--h0", opts.h0),
         c0: vector("--c0", opts.c0),
@@ -60,6 +69,8 @@ export function registerStep(program: Command): void {
         hardSigmoid: opts.hardSigmoid,
       });
       const units = parseUnits(opts.unit, trace.directions[0].units);
-      process.stdout.write(`${opts.json ? toJson(stepJson(trace, { units })) : formatStepTables(trace, { digits: opts.digits, units })}\n`);
+      if (opts.json && opts.heatmap) throw new UsageError("--json and --heatmap are two different outputs; choose one");
+      if (opts.html !== undefined) writeHtml(opts.html, stepHtml(model, resolved, trace, file, units, opts.digits));
+      process.stdout.write(`${opts.json ? toJson(stepJson(trace, { units })) : opts.heatmap ? stepHeatmap(trace, units) : formatStepTables(trace, { digits: opts.digits, units })}\n`);
     });
 }

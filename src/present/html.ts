@@ -1,0 +1,228 @@
+/**
+ * `--html FILE` for `explain` and `step`: one self-contained page (inline CSS and
+ * inline SVG; no scripts, no fonts, no links) with the explanation (definitions,
+ * substituted equations, the cell diagram as SVG), a line chart per unit of every
+ * gate and state over time, and the step tables.
+ *
+ * Every number is written twice: as text with the chosen decimals, and in full in a
+ * `data-value` attribute, so a browser test can check the page against the trace.
+ * Every string from the model file is escaped.
+ */
+import type { LayerTrace, StepTrace } from "../eval/trace.js";
+import { rgbHex, valueRgb } from "./colour.js";
+import { renderDiagramSvg, diagramLegend } from "./diagram.js";
+import { colourScale, type Explanation } from "./explain.js";
+import { heatmapQuantities } from "./heatmap.js";
+import { displayName } from "./notation.js";
+import { fixed, safe, significant } from "./text.js";
+
+export interface HtmlOptions {
+  explanation?: Explanation;
+  digits: number;
+  /** Units to chart and tabulate (default: all, up to MAX_CHARTED_UNITS charts). */
+  units?: number[];
+}
+
+/** Charts per page at most (units × samples × directions); the tables still hold every unit. */
+export const MAX_CHARTS = 32;
+/** Table rows per direction and sample at most; beyond, the first and last steps are shown. */
+export const MAX_TABLE_ROWS = 2000;
+
+export function escapeHtml(s: string): string {
+  return safe(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+const num = (v: number) => (Number.isNaN(v) ? "NaN" : String(v));
+
+const SERIES_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"];
+
+function niceRange(values: number[]): [number, number] {
+  const finite = values.filter(Number.isFinite);
+  let lo = Math.min(0, ...finite);
+  let hi = Math.max(0, ...finite);
+  if (hi - lo < 1e-12) {
+    lo -= 1;
+    hi += 1;
+  }
+  return [lo, hi];
+}
+
+function lineChart(t: StepTrace, sample: number, unit: number, digits: number): string {
+  const names = heatmapQuantities(t).map((q) => q.name);
+  const [W, H] = [440, 220];
+  const [L, R, T, B] = [52, 12, 12, 34];
+  const series = names.map((name) => Array.from({ length: t.steps }, (_, s) => t.get(sample, s, name, unit)));
+  const [lo, hi] = niceRange(series.flat());
+  const xs = (s: number) => L + (t.steps === 1 ? (W - L - R) / 2 : (s * (W - L - R)) / (t.steps - 1));
+  const ys = (v: number) => T + ((hi - v) * (H - T - B)) / (hi - lo);
+  const parts: string[] = [];
+  // axes and ticks
+  for (let k = 0; k <= 4; k++) {
+    const v = lo + ((hi - lo) * k) / 4;
+    parts.push(`<line class="grid" x1="${L}" x2="${W - R}" y1="${ys(v)}" y2="${ys(v)}"/>`);
+    parts.push(`<text class="tick" x="${L - 6}" y="${ys(v)}" text-anchor="end" dominant-baseline="central">${significant(v, 3)}</text>`);
+  }
+  if (lo < 0 && hi > 0) parts.push(`<line class="zero" x1="${L}" x2="${W - R}" y1="${ys(0)}" y2="${ys(0)}"/>`);
+  const ticks = t.steps === 1 ? [0] : [0, Math.floor((t.steps - 1) / 2), t.steps - 1].filter((v, i, a) => a.indexOf(v) === i);
+  for (const s of ticks) parts.push(`<text class="tick" x="${xs(s)}" y="${H - B + 16}" text-anchor="middle">${s + 1}</text>`);
+  parts.push(`<text class="axis" x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">step</text>`);
+  const markers = t.steps <= 60;
+  series.forEach((vals, k) => {
+    const colour = SERIES_COLOURS[k % SERIES_COLOURS.length];
+    const pts = vals.map((v, s) => `${xs(s).toFixed(2)},${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}`).join(" ");
+    parts.push(
+      `<polyline class="series" data-name="${names[k]}" data-values="${vals.map(num).join(" ")}" stroke="${colour}" points="${pts}"/>`,
+    );
+    if (markers) {
+      vals.forEach((v, s) => {
+        parts.push(
+          `<circle class="point" data-name="${names[k]}" data-step="${s + 1}" data-value="${num(v)}" cx="${xs(s).toFixed(2)}" cy="${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}" r="3" fill="${colour}"><title>${displayName(names[k])} at step ${s + 1}: ${fixed(v, digits)}</title></circle>`,
+        );
+      });
+    }
+  });
+  const legend = names
+    .map((n, k) => `<span class="key"><span class="swatch" style="background:${SERIES_COLOURS[k % SERIES_COLOURS.length]}"></span>${displayName(n)}</span>`)
+    .join(" ");
+  return (
+    `<figure class="chart" data-unit="${unit}" data-sample="${sample + 1}" data-direction="${t.direction}">` +
+    `<figcaption>unit ${unit}${t.samples > 1 ? `, sample ${sample + 1}` : ""}${t.direction === "backward" ? ", backward" : ""} ${legend}</figcaption>` +
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="gates of unit ${unit} over time">${parts.join("")}</svg></figure>`
+  );
+}
+
+function stepTable(t: StepTrace, sample: number, step: number, units: number[], digits: number, highlight?: { unit: number }): string {
+  const x = Array.from(t.input(sample, step), (v) => significant(v, 6)).join(", ");
+  const head = `<tr><th>unit</th>${t.columns.map((c) => `<th>${displayName(c)}</th>`).join("")}</tr>`;
+  const rows = units
+    .map((j) => {
+      const cells = t.columns
+        .map((c) => {
+          const v = t.get(sample, step, c, j);
+          const colour = rgbHex(valueRgb(v, colourScale(c)));
+          return `<td data-name="${c}" data-value="${num(v)}" style="color:${colour}">${fixed(v, digits)}</td>`;
+        })
+        .join("");
+      return `<tr data-unit="${j}"${highlight?.unit === j ? ' class="chosen"' : ""}><td>${j}</td>${cells}</tr>`;
+    })
+    .join("");
+  const masked = t.mask[sample * t.steps + step] ? " (masked: states carried over)" : "";
+  return (
+    `<table class="step" data-direction="${t.direction}" data-sample="${sample + 1}" data-step="${step + 1}">` +
+    `<caption>${t.samples > 1 ? `sample ${sample + 1}, ` : ""}step ${step + 1} of ${t.steps} (t=${t.timeIndex[step]}), x = [${escapeHtml(x)}]${masked}</caption>` +
+    `<thead>${head}</thead><tbody>${rows}</tbody></table>`
+  );
+}
+
+function explanationSections(ex: Explanation): string {
+  const defs = ex.definitions
+    .map((d) => `<tr><td class="eq">${escapeHtml(d.equation)}</td><td>${escapeHtml(d.meaning)}</td></tr>`)
+    .join("");
+  const acts = ex.activations
+    .map(
+      (a) =>
+        `<li data-activation="${escapeHtml(a.name)}"><span class="eq">${escapeHtml(a.symbol)}(x) = ${escapeHtml(a.formula)}</span> (${a.role})${a.note ? `: ${escapeHtml(a.note)}` : ""}</li>`,
+    )
+    .join("");
+  const symbols = ex.symbols
+    .map(
+      (s) =>
+        `<tr><td class="eq">${escapeHtml(s.symbol)}</td><td>${s.weights ? escapeHtml(s.weights) : ""}</td><td class="shape">${s.shape.join("×")}</td><td>${escapeHtml(s.meaning)}</td></tr>`,
+    )
+    .join("");
+  const numbers = ex.numbers
+    .map((n) => {
+      const colour = rgbHex(valueRgb(n.value, colourScale(n.name)));
+      return (
+        `<li class="equation" data-name="${n.name}" data-value="${num(n.value)}"><span class="eq">${escapeHtml(n.symbol)} = ${escapeHtml(n.equation)}</span>` +
+        `<span class="work"> = ${n.work.map(escapeHtml).join(" = ")} = <b class="result" style="color:${colour}">${fixed(n.value, ex.digits)}</b></span></li>`
+      );
+    })
+    .join("");
+  const state = Object.entries(ex.before)
+    .map(([s, v]) => `<li>${s}₍ₜ₋₁₎ = [${v.map((x) => fixed(x, ex.digits)).join(", ")}]</li>`)
+    .join("");
+  return (
+    `<section id="definitions"><h2>Mathematical definitions</h2>` +
+    `<table class="definitions"><tbody>${defs}</tbody></table><p>where</p><ul class="activations">${acts}<li>· is the matrix product (row vector times matrix), ⊙ the element-wise product</li></ul>` +
+    `<h3>Shapes in this model</h3><table class="symbols"><thead><tr><th>symbol</th><th>Keras weights</th><th>shape</th><th>meaning</th></tr></thead><tbody>${symbols}</tbody></table></section>` +
+    `<section id="numbers"><h2>The numbers: step ${ex.step + 1} of ${ex.steps} (t=${ex.t}), unit ${ex.unit}${ex.samples > 1 ? `, sample ${ex.sample + 1}` : ""}</h2>` +
+    `<ul class="inputs"><li>xₜ = [${ex.input.map((x) => significant(x, 6)).join(", ")}]</li>${state}</ul><ol class="equations">${numbers}</ol></section>` +
+    `<section id="diagram"><h2>Graphical illustration</h2>${renderDiagramSvg(ex)}<p class="legend">${diagramLegend(ex).map(escapeHtml).join("<br>")}</p></section>`
+  );
+}
+
+const CSS = `
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#1d1d1f;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px}
+.meta{color:#555;margin:0}.eq,td,th,.work,.inputs{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:13.5px}
+table{border-collapse:collapse;margin:8px 0 16px}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}
+table.definitions td,table.symbols td{text-align:left}caption{text-align:left;font-weight:600;padding:4px 0}
+tr.chosen{background:#fff6d5}ol.equations li{margin:4px 0}.work{color:#333}
+.charts{display:flex;flex-wrap:wrap;gap:12px}figure.chart{margin:0;border:1px solid #e3e3e3;border-radius:6px;padding:6px}
+figcaption{font-size:13px}.key{margin-left:8px;white-space:nowrap}.swatch{display:inline-block;width:10px;height:10px;margin-right:3px;border-radius:2px}
+.series{fill:none;stroke-width:1.8}.grid{stroke:#eee}.zero{stroke:#bbb}.tick,.axis{font:11px sans-serif;fill:#666}
+.note{color:#6a4c00;background:#fff8e1;padding:4px 8px;border-radius:4px}svg.diagram{max-width:100%;height:auto}
+`;
+
+/** The whole page. */
+export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
+  const ex = opts.explanation;
+  const first = trace.directions[0];
+  const title = `${trace.layer} (${trace.className})`;
+  const notes = [...trace.notes, ...(ex ? ex.notes.filter((n) => !trace.notes.includes(n)) : [])];
+  const parts: string[] = [];
+  parts.push(`<h1>keras-inspect: ${escapeHtml(title)}</h1>`);
+  const acts = Object.entries(first.activations)
+    .map(([role, name]) => `${role} ${escapeHtml(name)}`)
+    .join(", ");
+  parts.push(
+    `<p class="meta">${ex ? `${escapeHtml(ex.file)}${ex.kerasVersion ? `, written by Keras ${escapeHtml(ex.kerasVersion)}` : ""}; ` : ""}${first.units} unit(s), ${first.inputDim} feature(s), ${first.steps} step(s), ${first.dtype}; ${acts}</p>`,
+  );
+  for (const n of notes) parts.push(`<p class="note">note: ${escapeHtml(n)}</p>`);
+  if (ex) parts.push(explanationSections(ex));
+
+  // Charts: every gate and state of each unit over time.
+  const charts: string[] = [];
+  let skipped = 0;
+  for (const t of trace.directions) {
+    const units = opts.units ?? Array.from({ length: t.units }, (_, j) => j);
+    for (let s = 0; s < t.samples; s++) {
+      for (const j of units) {
+        if (charts.length < MAX_CHARTS) charts.push(lineChart(t, s, j, opts.digits));
+        else skipped++;
+      }
+    }
+  }
+  parts.push(`<section id="charts"><h2>Gates and states over time</h2>`);
+  if (skipped > 0) parts.push(`<p class="note">${skipped} more chart(s) left out (at most ${MAX_CHARTS} per page); choose units with --unit.</p>`);
+  parts.push(`<div class="charts">${charts.join("")}</div></section>`);
+
+  // Tables.
+  parts.push(`<section id="tables"><h2>Step tables</h2>`);
+  for (const t of trace.directions) {
+    const units = opts.units ?? Array.from({ length: t.units }, (_, j) => j);
+    if (trace.directions.length > 1) parts.push(`<h3>${escapeHtml(t.layer)} (${t.direction})</h3>`);
+    for (let s = 0; s < t.samples; s++) {
+      const perStep = Math.max(1, units.length);
+      let steps = Array.from({ length: t.steps }, (_, k) => k);
+      if (t.steps * perStep > MAX_TABLE_ROWS) {
+        const keep = Math.max(1, Math.floor(MAX_TABLE_ROWS / perStep / 2));
+        steps = [...steps.slice(0, keep), ...steps.slice(t.steps - keep)];
+        if (ex && ex.direction === t.direction && ex.sample === s && !steps.includes(ex.step)) steps.push(ex.step);
+        steps.sort((a, b) => a - b);
+        parts.push(`<p class="note">${t.steps} steps × ${units.length} units: showing steps ${steps.map((k) => k + 1).join(", ")} (the JSON output of step has them all).</p>`);
+      }
+      for (const k of steps) {
+        const chosen = ex && ex.direction === t.direction && ex.sample === s && ex.step === k ? { unit: ex.unit } : undefined;
+        parts.push(stepTable(t, s, k, units, opts.digits, chosen));
+      }
+    }
+  }
+  parts.push(`</section>`);
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>keras-inspect: ${escapeHtml(title)}</title><style>${CSS}</style></head>
+<body>${parts.join("\n")}</body></html>
+`;
+}

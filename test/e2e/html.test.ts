@@ -1,0 +1,171 @@
+// `--html FILE` on explain and step, checked in a real browser: Debian's chromium
+// (installed by .ci/run), driven through playwright-core. The page must render with no
+// network and no scripts; the charts, diagram and tables must be there, and the numbers
+// in the DOM must equal the trace (`step --json`) and, for the seed, the seed notebook.
+// Screenshots are saved under test-artifacts/ for a person to look at.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, runCli } from "../support/cli.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`note: ${CHROMIUM} not found; the HTML browser checks are skipped (.ci/run installs Debian's chromium)`);
+
+const tmp = mkdtempSync(join(tmpdir(), "keras-inspect-html-"));
+const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
+
+const SEED: Record<string, number> = { x_i: -2.19354, x_f: -3.25291, x_c: 10.566496, x_o: 7.354731, i: 0.100332, f: 0.037222, c: 0.100332, o: 0.999361, h: 0.0999329 };
+const STACKED_INPUT = "1,2,3;0,0,1;-1,0.5,2;3,3,3;0,0,0";
+
+const fixed6 = (v: number) => {
+  const s = v.toFixed(6);
+  return /^-0\.0*$/.test(s) ? s.slice(1) : s;
+};
+
+function writePage(args: string[], name: string): { path: string; html: string } {
+  const path = join(tmp, name);
+  const r = runCli([...args, "--html", path]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(new RegExp(`wrote .*${name} \\(`));
+  return { path, html: readFileSync(path, "utf8") };
+}
+
+function selfContained(html: string): void {
+  expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
+  for (const banned of ["<script", "<link", "<iframe", "<img", "@import", "url(", "http:", "https:", "src="]) expect(html, banned).not.toContain(banned);
+}
+
+describe("--html pages are self-contained", () => {
+  it("explain and step pages load nothing and run nothing", () => {
+    selfContained(writePage(["explain", "samples/seed-lstm.h5", "--input", "1,10"], "static-explain.html").html);
+    selfContained(writePage(["step", "samples/gru.h5", "--input", "1,2;3,4"], "static-step.html").html);
+  });
+});
+
+describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
+  // playwright-core is loaded only when a browser is there to drive.
+  type Browser = import("playwright-core").Browser;
+  type Page = import("playwright-core").Page;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Opens the page, failing on any request that is not the file itself. */
+  async function open(path: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const requests: string[] = [];
+    page.on("request", (req) => requests.push(req.url()));
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(pathToFileURL(path).href);
+    expect(requests).toEqual([pathToFileURL(path).href]);
+    expect(errors).toEqual([]);
+    return page;
+  }
+
+  it("explain: the seed's equations, diagram and chart render with the seed's numbers", async () => {
+    const { path } = writePage(["explain", "samples/seed-lstm.h5", "--input", "1,10"], "explain-seed.html");
+    const page = await open(path);
+    // The substituted equations: one per intermediate, each value the seed table's.
+    const eqs = await page.$$eval("li.equation", (els) => els.map((e) => ({ name: e.getAttribute("data-name")!, value: Number(e.getAttribute("data-value")), text: e.querySelector(".result")!.textContent! })));
+    expect(eqs.map((e) => e.name)).toEqual(["x_i", "x_f", "x_c", "x_o", "i", "f", "c_tilde", "o", "c", "h"]);
+    for (const e of eqs) {
+      expect(e.text).toBe(fixed6(e.value));
+      // float32 values against the seed's 6 decimals: ≤ 1e-6 (see test/eval/seed-lstm.test.ts).
+      if (SEED[e.name] !== undefined) expect(Math.abs(e.value - SEED[e.name]), e.name).toBeLessThanOrEqual(1e-6);
+    }
+    expect(await page.textContent("#definitions")).toContain("σ(x) = 1 / (1 + e^(-x))");
+    // The diagram: drawn (it has a size on screen), with the values on its wires and in its boxes.
+    const diagram = page.locator("svg.diagram");
+    const box = await diagram.boundingBox();
+    expect(box!.width).toBeGreaterThan(500);
+    expect(box!.height).toBeGreaterThan(200);
+    expect(await page.locator("svg.diagram rect.box").count()).toBe(5); // four gates and tanh(c)
+    const wires = await page.$$eval("svg.diagram tspan.value", (els) => Object.fromEntries(els.map((e) => [e.getAttribute("data-name"), e.textContent])));
+    expect(wires).toMatchObject({ c_prev: "0.000000", c: "0.100332", f: "0.037222", i: "0.100332", c_tilde: "1.000000", o: "0.999361", h: "0.099933", arg_i: "-2.193540", arg_c_tilde: "10.566496" });
+    // One chart (one unit), one line per gate and state, each with its one point.
+    expect(await page.locator("figure.chart").count()).toBe(1);
+    const series = await page.$$eval("figure.chart polyline.series", (els) => els.map((e) => [e.getAttribute("data-name"), Number(e.getAttribute("data-values"))]));
+    expect(series.map((s) => s[0])).toEqual(["i", "f", "c_tilde", "o", "c", "h"]);
+    for (const [name, v] of series) if (SEED[name as string] !== undefined) expect(Math.abs((v as number) - SEED[name as string])).toBeLessThanOrEqual(1e-6);
+    expect((await page.locator("figure.chart circle.point").first().boundingBox())!.width).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, "explain-seed.png"), fullPage: true });
+    await diagram.screenshot({ path: join(ARTIFACTS, "explain-seed-diagram.png") });
+    await page.close();
+  });
+
+  it("step: a chart per unit with every gate over time, and tables equal to step --json", async () => {
+    const { path } = writePage(["step", "samples/stacked-lstm-dense.h5", "--input", STACKED_INPUT], "step-stacked.html");
+    const json = runCli(["step", "samples/stacked-lstm-dense.h5", "--input", STACKED_INPUT, "--json"]);
+    expect(json.status, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    const steps: Record<string, number[]>[] = doc.directions[0].samples[0];
+    expect(steps.length).toBe(5);
+    const page = await open(path);
+
+    // Charts: 8 units, each with the 6 series over the 5 steps, drawn.
+    const charts = await page.$$eval("figure.chart", (figs) =>
+      figs.map((f) => ({
+        unit: Number(f.getAttribute("data-unit")),
+        series: Object.fromEntries([...f.querySelectorAll("polyline.series")].map((p) => [p.getAttribute("data-name"), p.getAttribute("data-values")!.split(" ").map(Number)])),
+        points: f.querySelectorAll("circle.point").length,
+      })),
+    );
+    expect(charts.map((c) => c.unit)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const c of charts) {
+      expect(Object.keys(c.series)).toEqual(["i", "f", "c_tilde", "o", "c", "h"]);
+      expect(c.points).toBe(6 * 5);
+      for (const name of ["i", "f", "o", "c", "h"]) {
+        // The JSON prints each float32 as its shortest decimal; the page holds the value itself.
+        expect(c.series[name], `unit ${c.unit} ${name}`).toEqual(steps.map((s) => Math.fround(s[name][c.unit])));
+      }
+    }
+    const line = await page.locator("figure.chart polyline.series").first().boundingBox();
+    expect(line!.width).toBeGreaterThan(200);
+
+    // Tables: one per step, a row per unit, every number as text and in full.
+    const tables = await page.$$eval("table.step", (ts) =>
+      ts.map((t) => [...t.querySelectorAll("td[data-name]")].map((td) => ({ name: td.getAttribute("data-name")!, unit: Number(td.parentElement!.getAttribute("data-unit")), value: Number(td.getAttribute("data-value")), text: td.textContent! }))),
+    );
+    expect(tables.length).toBe(5);
+    tables.forEach((cells, k) => {
+      expect(cells.length).toBe(8 * 9);
+      for (const cell of cells) {
+        expect(cell.value, `step ${k + 1} ${cell.name}[${cell.unit}]`).toBe(Math.fround(steps[k][cell.name][cell.unit]));
+        expect(cell.text).toBe(fixed6(cell.value));
+      }
+    });
+    // The diagram explains the last step of unit 0.
+    expect(await page.textContent("#numbers h2")).toContain("step 5 of 5");
+    expect(await page.locator("svg.diagram").count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "step-stacked.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("a hostile layer name is text, not markup", async () => {
+    const { writeRnnModel } = await import("../support/rnn-model-file.js");
+    const { writeFileSync } = await import("node:fs");
+    const spec = { kind: "simple_rnn" as const, units: 1, inputDim: 1, activation: "tanh", useBias: true, kernel: Float32Array.of(1), recurrentKernel: Float32Array.of(1), bias: Float32Array.of(0) };
+    const file = join(tmp, "hostile.h5");
+    writeFileSync(file, (await writeRnnModel(spec, { name: "<img src=x onerror=alert(1)>" })).bytes);
+    const { path, html } = writePage(["explain", file, "--input", "1"], "hostile.html");
+    expect(html).not.toContain("<img");
+    const page = await open(path);
+    expect(await page.locator("img").count()).toBe(0);
+    expect(await page.textContent("h1")).toContain("<img src=x onerror=alert(1)>");
+    await page.close();
+  });
+});
