@@ -153,7 +153,7 @@ function lstmDiagram(ex: Explanation): Diagram {
     cols: DIAGRAM_COLUMNS,
     primitives: l.primitives,
     legend: [
-      `Gate boxes, left to right: f, i, c̃ (in ASCII c~), o; each shows its activation and the argument it received (x_g + h${PREV}·U_g).`,
+      `Gate boxes, left to right: f, i, c̃, o; each shows its activation and the argument it received (x_g + h${PREV}·U_g).`,
       `Wires carry the results; × and + act unit by unit. All four gates read the whole of x\u209c and h${PREV} (the line at the bottom).`,
     ],
   };
@@ -362,7 +362,8 @@ export function renderDiagramText(ex: Explanation, opts: DiagramTextOptions): st
     }
     return out.replace(/\s+$/, "");
   });
-  const legend = d.legend.flatMap((l) => wrapWords(opts.ascii ? asciiText(l) : l, DIAGRAM_COLUMNS));
+  const notes = opts.ascii && ex.kind === "lstm" ? [...d.legend, "c~ on the diagram is c_tilde."] : d.legend;
+  const legend = notes.flatMap((l) => wrapWords(opts.ascii ? asciiText(l) : l, DIAGRAM_COLUMNS));
   return [...lines, "", ...legend];
 }
 
@@ -424,9 +425,9 @@ export function renderDiagramSvg(ex: Explanation): string {
   const w = d.cols * CW;
   const h = d.rows * CH;
   return (
-    `<svg class="diagram" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="cell diagram">` +
+    `<svg class="diagram" viewBox="-8 -8 ${w + 16} ${h + 16}" width="${w + 16}" height="${h + 16}" role="img" aria-label="cell diagram">` +
     `<style>.wire{stroke:#555;stroke-width:1.6;fill:none}.box{fill:#f4f6fb;stroke:#333;stroke-width:1.6}.arrow{fill:#555}` +
-    `.node{fill:#fff;stroke:#333;stroke-width:1.6}.op{font:bold 14px sans-serif}.label{font:14px monospace;fill:#222}</style>` +
+    `.node{fill:#fff;stroke:#333;stroke-width:1.6}.op{font:bold 14px sans-serif}.label{font:14px monospace;fill:#222;white-space:pre}</style>` +
     parts.join("") +
     `</svg>`
   );

@@ -56,9 +56,11 @@ function lineChart(t: StepTrace, sample: number, unit: number, digits: number): 
   const xs = (s: number) => L + (t.steps === 1 ? (W - L - R) / 2 : (s * (W - L - R)) / (t.steps - 1));
   const ys = (v: number) => T + ((hi - v) * (H - T - B)) / (hi - lo);
   const parts: string[] = [];
-  // axes and ticks
-  for (let k = 0; k <= 4; k++) {
-    const v = lo + ((hi - lo) * k) / 4;
+  // axes and ticks at round numbers
+  const raw = (hi - lo) / 4;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const tick = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((t) => t >= raw) ?? 10 * mag;
+  for (let v = Math.ceil(lo / tick - 1e-9) * tick; v <= hi + 1e-9 * tick; v += tick) {
     parts.push(`<line class="grid" x1="${L}" x2="${W - R}" y1="${ys(v)}" y2="${ys(v)}"/>`);
     parts.push(`<text class="tick" x="${L - 6}" y="${ys(v)}" text-anchor="end" dominant-baseline="central">${significant(v, 3)}</text>`);
   }
@@ -119,6 +121,7 @@ function explanationSections(ex: Explanation): string {
     .map((d) => `<tr><td class="eq">${escapeHtml(d.equation)}</td><td>${escapeHtml(d.meaning)}</td></tr>`)
     .join("");
   const acts = ex.activations
+    .filter((a) => a.formula !== `${a.name}(x)`)
     .map(
       (a) =>
         `<li data-activation="${escapeHtml(a.name)}"><span class="eq">${escapeHtml(a.symbol)}(x) = ${escapeHtml(a.formula)}</span> (${a.role})${a.note ? `: ${escapeHtml(a.note)}` : ""}</li>`,
@@ -157,7 +160,7 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px}
 .meta{color:#555;margin:0}.eq,td,th,.work,.inputs{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:13.5px}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}
-table.definitions td,table.symbols td{text-align:left}caption{text-align:left;font-weight:600;padding:4px 0}
+table.definitions td,table.symbols td,table.symbols th{text-align:left}caption{text-align:left;font-weight:600;padding:4px 0}
 tr.chosen{background:#fff6d5}ol.equations li{margin:4px 0}.work{color:#333}
 .charts{display:flex;flex-wrap:wrap;gap:12px}figure.chart{margin:0;border:1px solid #e3e3e3;border-radius:6px;padding:6px}
 figcaption{font-size:13px}.key{margin-left:8px;white-space:nowrap}.swatch{display:inline-block;width:10px;height:10px;margin-right:3px;border-radius:2px}
