@@ -31,7 +31,9 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 
+import { predict } from "../../src/eval/predict.js";
 import { evaluateStep } from "../../src/eval/step.js";
+import { loadModelFromBytes } from "../../src/load/index.js";
 import type { LayerTrace, StepTrace } from "../../src/eval/trace.js";
 import { UnsupportedError } from "../../src/errors.js";
 import { Draw, prng } from "../reference/keras-golden.js";
@@ -40,7 +42,7 @@ import { isBidirectional, stateCount, type BidirectionalSpec, type RnnSpec } fro
 import { runTfjs, tfjsLimitations, type TfjsOptions } from "../reference/tfjs.js";
 import { ErrorLog, expectAllClose, flat } from "../support/compare.js";
 import { ALL_ACTS, describeCase, evaluate, flatStates, makeCase, randomSpec, TFJS_ACTS, type RandomCase } from "../support/random-rnn-cases.js";
-import { loadRnnModel } from "../support/rnn-model-file.js";
+import { layerConfig, layerWeights, loadRnnModel, writer } from "../support/rnn-model-file.js";
 
 const HAVE_NUMPY = numpyAvailable();
 noteNumpySkipped();
@@ -234,6 +236,43 @@ describe("the output without return_sequences when the last steps are masked", (
     const x = [[[0, 0], [0, 0], [0, 0]]];
     const trace = await run(spec, x, [[[0.7, -0.2]]]);
     expect(Array.from(trace.outputs[0].tensor.data)).toEqual([0, 0]);
+  });
+});
+
+/**
+ * A recurrent layer with return_sequences passes its input mask on unchanged, also
+ * with go_backwards, although its output sequence is then in reversed order
+ * (RNN.compute_mask: `output_mask = mask if self.return_sequences else None`,
+ * keras/src/layers/rnn/rnn.py; the same in Keras 2.2.4 and tf.keras). So in
+ * [Masking, LSTM(go_backwards, return_sequences), GRU] the GRU reads the reversed
+ * sequence under the original mask. Reference: numpy run layer by layer with that mask.
+ */
+describe.skipIf(!HAVE_NUMPY)("the mask a go_backwards layer passes to the next one", () => {
+  it("is the input mask, in input order (atol = rtol = 1e-5)", async () => {
+    const d = new Draw(prng(31337));
+    const first: RnnSpec = { ...randomSpec(d, "lstm", 3, 2, "tanh", false), goBackwards: true, returnSequences: true };
+    const second: RnnSpec = { ...randomSpec(d, "gru", 2, 3, "tanh", true), returnSequences: true };
+    const x = d.tensor(2, 5, 2, -1, 1);
+    const mask = [
+      [true, true, true, false, false],
+      [false, true, true, true, true],
+    ];
+    mask.forEach((row, b) => row.forEach((keep, t) => { if (!keep) x[b][t].fill(0); }));
+    const w = await writer();
+    const masking = { class_name: "Masking", config: { name: "masking_1", trainable: true, mask_value: 0.0, batch_input_shape: [null, null, 2], dtype: "float32" } };
+    const bytes = await w.writeKerasH5({
+      modelConfig: w.sequentialConfig("sequential_1", [masking, await layerConfig(first, "lstm_1"), await layerConfig(second, "gru_1")]),
+      layers: [
+        { name: "masking_1", weights: [] },
+        { name: "lstm_1", weights: layerWeights(first, "lstm_1") },
+        { name: "gru_1", weights: layerWeights(second, "gru_1") },
+      ],
+    });
+    const model = await loadModelFromBytes(bytes, "stacked-backwards.h5");
+    const ours = predict(model, [{ shape: [2, 5, 2], data: Float64Array.from(x.flat(2)) }], { dtype: "float32" }).outputs[0].value.data;
+    const y1 = (await runNumpy({ spec: first, x, mask })).output as number[][][];
+    const y2 = await runNumpy({ spec: second, x: y1, mask });
+    expectAllClose(ours, flat(y2.output), TOL, "second layer's output", { log, kind: "numpy: stacked, mask after go_backwards" });
   });
 });
 
