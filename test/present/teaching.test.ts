@@ -117,7 +117,7 @@ describe("explain on a hand-built trace", () => {
     const t = lstmTrace({ units: 1, inputDim: 2, steps: 1, value: (n) => (n === "f" ? 0.25 : 0.5) });
     const ex = buildExplanation(t, { sample: 0, step: 0, unit: 0 }, ctx);
     const svg = renderDiagramSvg(ex);
-    expect(svg).toMatch(/^<svg class="diagram" viewBox="0 0 \d+ \d+"/);
+    expect(svg).toMatch(/^<svg class="diagram" viewBox="-8 -8 \d+ \d+"/);
     expect(svg).toContain('data-name="f" data-value="0.25"');
     expect((svg.match(/<rect class="box"/g) ?? []).length).toBe(5);
     // Every primitive stays on the 79-column grid.
