@@ -119,7 +119,7 @@ function gateCaption(cell: CellReport, t: GateTensor): string {
   const what = cell.kind === "conv_lstm" ? "filter" : "unit";
   if (t.role === "bias") return `${t.name} (${shape(t.shape)})${cell.resetAfter ? ", input bias" : ""}: columns = ${what}`;
   if (t.role === "recurrent_bias") return `${t.name} (${shape(t.shape)}), recurrent bias: columns = ${what}`;
-  const rows = t.role === "kernel" ? (cell.kind === "conv_lstm" ? "input channel x[c]" : "input feature x[d]") : cell.kind === "conv_lstm" ? "hidden channel h[c]" : "unit of h₍ₜ₋₁₎ h[k]";
+  const rows = t.role === "kernel" ? (cell.kind === "conv_lstm" ? "input channel x[c]" : "input feature x[d]") : cell.kind === "conv_lstm" ? "hidden channel h[c]" : "previous hidden state h[k]";
   return `${t.name} (${shape(t.shape)}): rows = ${rows}, columns = ${what}`;
 }
 
