@@ -14,6 +14,8 @@ import h5wasm from "h5wasm";
 import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } from "h5wasm";
 import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
+import { findGlobalHeapLoop } from "./hdf5-guard.js";
+import { findHdf5Signature } from "./sniff.js";
 
 type H5Module = Awaited<typeof h5wasm.ready>;
 
@@ -65,6 +67,11 @@ export class H5File {
 
   /** Opens HDF5 bytes. Throws FileError (never a raw h5wasm error). */
   static async open(bytes: Uint8Array, label: string): Promise<H5File> {
+    // Corruption that would make the HDF5 library loop forever is refused up front.
+    const heapLoop = findGlobalHeapLoop(bytes, findHdf5Signature(bytes) ?? 0);
+    if (heapLoop !== undefined) {
+      throw new FileError(label, `corrupt HDF5 global heap at byte ${heapLoop} (an object of size 0); the file is damaged`);
+    }
     const m = await module();
     const memPath = `/keras-inspect-${process.pid}-${++fileCounter}.h5`;
     m.FS.writeFile(memPath, bytes);
