@@ -8,10 +8,10 @@
  * `layers/bidirectional/forward_layer/cell/vars/0`, `layers/time_distributed/layer/vars/0`.
  * tf.keras 2.12-2.14 archives use `_layer_checkpoint_dependencies/` instead of `layers/`.
  *
- * The zip is read in memory with fflate; entry sizes are checked against limits before
- * anything is inflated, and the weights HDF5 is opened from memory (nothing is written to disk).
+ * The zip is read in memory (zip.ts): names, sizes and CRCs are checked, sizes against
+ * limits before anything is inflated, and the weights HDF5 is opened from memory (nothing
+ * is written to disk).
  */
-import { unzipSync, type UnzipFileInfo } from "fflate";
 import { FileError } from "../errors.js";
 import type { Layer, Model, Tensor } from "../model.js";
 import { storedWeightNames } from "../layers/weight-names.js";
@@ -19,6 +19,7 @@ import { joinH5, readTensor, stringAttr } from "./common.js";
 import { isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, type Json } from "./config.js";
 import { H5File } from "./hdf5.js";
 import { classFromName, inferLayer, snakeNamesOf } from "./infer.js";
+import { readZipEntries } from "./zip.js";
 
 /** Largest single entry we inflate from a `.keras` zip (declared uncompressed size). */
 export const MAX_ARCHIVE_ENTRY_BYTES = 1024 * 1024 * 1024;
@@ -35,40 +36,12 @@ export interface ArchiveLimits {
   maxTotalBytes: number;
 }
 
-function isUnsafeEntryName(name: string): boolean {
-  return name.startsWith("/") || name.startsWith("\\") || /^[A-Za-z]:/.test(name) || name.split(/[\\/]/).includes("..");
-}
-
-/** Unzips only the entries we need, refusing unsafe names and oversized entries before inflating them. */
+/** Unzips only the entries we need, checking names, sizes and CRCs (see zip.ts) before trusting them. */
 function unzipArchive(bytes: Uint8Array, label: string, limits: ArchiveLimits): { files: Record<string, Uint8Array>; names: string[] } {
-  const names: string[] = [];
-  let total = 0;
-  const filter = (info: UnzipFileInfo): boolean => {
-    names.push(info.name);
-    if (isUnsafeEntryName(info.name)) {
-      throw new FileError(label, `zip entry '${info.name.slice(0, 100)}' has an unsafe path (absolute or with '..'); refusing the archive`);
-    }
-    if (!WANTED.has(info.name)) return false;
-    const limit = info.name === WEIGHTS_ENTRY ? limits.maxEntryBytes : Math.min(limits.maxEntryBytes, MAX_CONFIG_BYTES);
-    if (info.originalSize > limit) {
-      throw new FileError(label, `zip entry '${info.name}' would inflate to ${info.originalSize} bytes, over the ${limit}-byte limit`);
-    }
-    total += info.originalSize;
-    if (total > limits.maxTotalBytes) {
-      throw new FileError(label, `zip entries would inflate to more than the ${limits.maxTotalBytes}-byte limit`);
-    }
-    if (info.compression !== 0 && info.compression !== 8) {
-      throw new FileError(label, `zip entry '${info.name}' uses compression method ${info.compression}; only stored and deflate are supported`);
-    }
-    return true;
-  };
-  try {
-    const files = unzipSync(bytes, { filter });
-    return { files, names };
-  } catch (err) {
-    if (err instanceof FileError) throw err;
-    throw new FileError(label, `not a readable zip archive (${(err as Error).message}); the file may be truncated or corrupt`, { cause: err });
-  }
+  return readZipEntries(bytes, label, WANTED, {
+    maxEntryBytes: (name) => (name === WEIGHTS_ENTRY ? limits.maxEntryBytes : Math.min(limits.maxEntryBytes, MAX_CONFIG_BYTES)),
+    maxTotalBytes: limits.maxTotalBytes,
+  });
 }
 
 function decodeUtf8(bytes: Uint8Array, label: string, what: string): string {
