@@ -39,7 +39,10 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
   const o = recurrentOptions(layer);
   const w = kind.cellWeights(layer, model);
   if (input.shape.length !== 3) {
-    throw new UsageError(`layer '${opts.path}' expects a sequence (samples, steps, features); got shape [${input.shape.join(", ")}]`);
+    const why = layer.inferred
+      ? `; this file stores weights only, which do not record return_sequences, so a layer before it was taken to return its last step only: evaluate this layer with --raw-input and its own input sequence`
+      : "";
+    throw new UsageError(`layer '${opts.path}' expects a sequence (samples, steps, features); got shape [${input.shape.join(", ")}]${why}`);
   }
   const [samples, steps, features] = input.shape;
   if (features !== w.inputDim) {
