@@ -8,8 +8,12 @@
  * opening a member of a `.keras` zip leaves nothing behind.
  *
  * h5wasm's throwing error handler is switched on, and every h5wasm error is turned
- * into a FileError that names the file.
+ * into a FileError that names the file. Each error would leak a little of the wasm
+ * module's C stack and one open stream; both are given back (wasm-stack.ts,
+ * releaseErrorStreams), so any number of bad files can be read in one process.
  */
+// First: it must see h5wasm's wasm instance being created (see wasm-stack.ts).
+import { uninstallStackCapture, withWasmStack } from "./wasm-stack.js";
 import h5wasm from "h5wasm";
 import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } from "h5wasm";
 import { FileError } from "../errors.js";
@@ -24,6 +28,7 @@ let fileCounter = 0;
 
 async function module(): Promise<H5Module> {
   modulePromise ??= h5wasm.ready.then((m) => {
+    uninstallStackCapture();
     m.activate_throwing_error_handler();
     return m;
   });
@@ -43,6 +48,26 @@ export interface DatasetInfo {
   dtype: DType;
   /** Bytes the values take once read. */
   byteLength: number;
+}
+
+/**
+ * h5wasm's throwing error handler (hdf5_util.cc) prints each HDF5 error into a tmpfile()
+ * and throws the text before it reaches fclose(), so every HDF5 error leaves an open
+ * stream behind, and the in-memory filesystem has a fixed number of descriptors. We close
+ * those streams after each error; what stays behind is musl's FILE record, about 1 KB
+ * per error. (The C stack leaked by the same throw is wasm-stack.ts' business.)
+ */
+function releaseErrorStreams(fs: H5Module["FS"]): void {
+  const streams = (fs as unknown as { streams?: ({ path?: string } | null)[] }).streams ?? [];
+  for (const stream of streams) {
+    if (stream && typeof stream.path === "string" && stream.path.startsWith("/tmp/tmpfile_")) {
+      try {
+        fs.close(stream as never);
+      } catch {
+        /* already closed */
+      }
+    }
+  }
 }
 
 /** First line of an HDF5 diagnostic, without the stack of `#000:` frames. */
@@ -76,9 +101,10 @@ export class H5File {
     const memPath = `/keras-inspect-${process.pid}-${++fileCounter}.h5`;
     m.FS.writeFile(memPath, bytes);
     try {
-      const file = new h5wasm.File(memPath, "r");
+      const file = withWasmStack(() => new h5wasm.File(memPath, "r"));
       return new H5File(file, memPath, m.FS, label);
     } catch (err) {
+      releaseErrorStreams(m.FS);
       m.FS.unlink(memPath);
       throw new FileError(label, `HDF5 library could not open it: ${shortH5Message(err)}. The file may be truncated or corrupt.`, {
         cause: err,
@@ -88,9 +114,10 @@ export class H5File {
 
   close(): void {
     try {
-      this.file.close();
+      withWasmStack(() => this.file.close());
     } catch {
       // Closing a file whose structure is broken can fail; the memory copy is removed regardless.
+      releaseErrorStreams(this.fs);
     } finally {
       try {
         this.fs.unlink(this.memPath);
@@ -103,8 +130,9 @@ export class H5File {
   /** Runs `fn` and turns any h5wasm error into a FileError naming what we were doing. */
   private guard<T>(what: string, fn: () => T): T {
     try {
-      return fn();
+      return withWasmStack(fn);
     } catch (err) {
+      releaseErrorStreams(this.fs);
       if (err instanceof FileError) throw err;
       throw new FileError(this.label, `cannot read ${what}: ${shortH5Message(err)}`, { cause: err });
     }
