@@ -21,6 +21,10 @@ const TABLE: Record<string, (c: Config) => string[]> = {
   CuDNNLSTM: () => ["kernel", "recurrent_kernel", "bias"],
   CuDNNGRU: () => ["kernel", "recurrent_kernel", "bias"],
   Dense: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),
+  // Keras 1 TimeDistributedDense stores W, b; the Keras 2 names are what the loader would get from a config.
+  TimeDistributedDense: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),
+  // Keras 3 EinsumDense (also MultiHeadAttention's query/key/value/output sub-layers): bias only with bias_axes.
+  EinsumDense: (c) => (typeof c.bias_axes === "string" && c.bias_axes !== "" ? ["kernel", "bias"] : ["kernel"]),
   Conv1D: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),
   Conv2D: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),
   Conv3D: (c) => (useBias(c) ? ["kernel", "bias"] : ["kernel"]),

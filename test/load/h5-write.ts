@@ -19,6 +19,8 @@ export interface H5Spec {
   datasets?: Record<string, DatasetSpec>;
   /** Extra (empty) groups by absolute path. */
   groups?: string[];
+  /** "earliest" writes version-1 object headers without checksums, as h5py does by default. */
+  libver?: "earliest";
 }
 
 let counter = 0;
@@ -37,7 +39,7 @@ function ensureGroup(root: InstanceType<typeof h5wasm.File>, path: string): Grou
 export async function writeH5(spec: H5Spec): Promise<Uint8Array> {
   const Module = await h5wasm.ready;
   const memPath = `/test-h5-write-${process.pid}-${++counter}.h5`;
-  const f = new h5wasm.File(memPath, "w");
+  const f = spec.libver ? new h5wasm.File(memPath, "w", { libver: ["earliest", "latest"] }) : new h5wasm.File(memPath, "w");
   for (const g of spec.groups ?? []) ensureGroup(f, g);
   for (const [path, ds] of Object.entries(spec.datasets ?? {})) {
     const parts = path.split("/").filter(Boolean);
