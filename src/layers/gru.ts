@@ -96,7 +96,9 @@ export const gru: RecurrentKind = {
   classNames: ["GRU", "CuDNNGRU", "UnifiedGRU", "GRUV1"],
   kind: "gru",
   gates: GATES,
-  intermediates: ["x_z", "x_r", "x_h", "rec_z", "rec_r", "rec_h", "z", "r", "hh", "h"],
+  // arg_g is the argument each activation received: x_z + rec_z, x_r + rec_r, and for the
+  // candidate x_h + rec_h (reset_after false) or x_h + r·rec_h (reset_after true).
+  intermediates: ["x_z", "x_r", "x_h", "rec_z", "rec_r", "rec_h", "arg_z", "arg_r", "arg_h", "z", "r", "hh", "h"],
   columns: ["x_z", "x_r", "x_h", "z", "r", "hh", "h"],
   stateNames: ["h"],
 
@@ -139,11 +141,16 @@ export const gru: RecurrentKind = {
         }
       }
     }
-    const z = out.subarray(6 * u, 7 * u);
-    const r = out.subarray(7 * u, 8 * u);
+    const argZ = out.subarray(6 * u, 7 * u);
+    const argR = out.subarray(7 * u, 8 * u);
+    const argH = out.subarray(8 * u, 9 * u);
+    const z = out.subarray(9 * u, 10 * u);
+    const r = out.subarray(10 * u, 11 * u);
     for (let j = 0; j < u; j++) {
-      z[j] = round(act.recurrentActivation(round(out[j] + recZ[j])));
-      r[j] = round(act.recurrentActivation(round(out[u + j] + recR[j])));
+      argZ[j] = round(out[j] + recZ[j]);
+      argR[j] = round(out[u + j] + recR[j]);
+      z[j] = round(act.recurrentActivation(argZ[j]));
+      r[j] = round(act.recurrentActivation(argR[j]));
     }
     if (!resetAfterMode) {
       const rh = new Float64Array(u);
@@ -151,10 +158,10 @@ export const gru: RecurrentKind = {
       dotColumns(rh, w.recurrentKernel, u, width, 2 * u, u, recH, round);
     }
     for (let j = 0; j < u; j++) {
-      const inner = resetAfterMode ? round(r[j] * recH[j]) : recH[j];
-      const hh = round(act.activation(round(out[2 * u + j] + inner)));
-      out[8 * u + j] = hh;
-      out[9 * u + j] = round(round(z[j] * hPrev[j]) + round(round(1 - z[j]) * hh));
+      argH[j] = round(out[2 * u + j] + (resetAfterMode ? round(r[j] * recH[j]) : recH[j]));
+      const hh = round(act.activation(argH[j]));
+      out[11 * u + j] = hh;
+      out[12 * u + j] = round(round(z[j] * hPrev[j]) + round(round(1 - z[j]) * hh));
     }
   },
 };

@@ -33,11 +33,19 @@ import { cudnnBlocksToKeras, hasKeras1GateTensors, keras1Assemble } from "./lega
 
 const GATES = ["i", "f", "c", "o"] as const;
 
+/**
+ * Recorded at every step: the seed's x_g; rec_g = h₍ₜ₋₁₎·U_g; arg_g = x_g + rec_g, the
+ * argument each activation received; the gates; c̃ (c_tilde); c; act_c = act(c); o; h.
+ * An explanation shows every one of them without computing anything itself.
+ */
 export const INTERMEDIATES = [
   "x_i", "x_f", "x_c", "x_o",
   "rec_i", "rec_f", "rec_c", "rec_o",
-  "i", "f", "c_tilde", "c", "o", "h",
+  "arg_i", "arg_f", "arg_c", "arg_o",
+  "i", "f", "c_tilde", "c", "act_c", "o", "h",
 ] as const;
+const at = (name: (typeof INTERMEDIATES)[number]) => INTERMEDIATES.indexOf(name);
+const [ARG, I, F, C_TILDE, C, ACT_C, O, H] = [at("arg_i"), at("i"), at("f"), at("c_tilde"), at("c"), at("act_c"), at("o"), at("h")];
 
 function cellWeights(layer: Layer, model: Model): CellWeights {
   const { units, useBias } = recurrentOptions(layer);
@@ -119,21 +127,24 @@ export const lstm: RecurrentKind = {
       if (w.bias) for (let j = 0; j < u; j++) xg[j] = round(xg[j] + w.bias[g * u + j]);
       dotColumns(hPrev, w.recurrentKernel, u, width, g * u, u, out.subarray((4 + g) * u, (5 + g) * u), round);
     }
-    const X = (g: number, j: number) => out[g * u + j];
-    const R = (g: number, j: number) => out[(4 + g) * u + j];
+    for (let g = 0; g < 4; g++) {
+      for (let j = 0; j < u; j++) out[(ARG + g) * u + j] = round(out[g * u + j] + out[(4 + g) * u + j]);
+    }
+    const arg = (g: number, j: number) => out[(ARG + g) * u + j];
     for (let j = 0; j < u; j++) {
-      const i = round(act.recurrentActivation(round(X(0, j) + R(0, j))));
-      const f = round(act.recurrentActivation(round(X(1, j) + R(1, j))));
-      const cTilde = round(act.activation(round(X(2, j) + R(2, j))));
+      const i = round(act.recurrentActivation(arg(0, j)));
+      const f = round(act.recurrentActivation(arg(1, j)));
+      const cTilde = round(act.activation(arg(2, j)));
       const c = round(round(f * cPrev[j]) + round(i * cTilde));
-      const o = round(act.recurrentActivation(round(X(3, j) + R(3, j))));
-      const h = round(o * round(act.activation(c)));
-      out[8 * u + j] = i;
-      out[9 * u + j] = f;
-      out[10 * u + j] = cTilde;
-      out[11 * u + j] = c;
-      out[12 * u + j] = o;
-      out[13 * u + j] = h;
+      const o = round(act.recurrentActivation(arg(3, j)));
+      const actC = round(act.activation(c));
+      out[I * u + j] = i;
+      out[F * u + j] = f;
+      out[C_TILDE * u + j] = cTilde;
+      out[C * u + j] = c;
+      out[ACT_C * u + j] = actC;
+      out[O * u + j] = o;
+      out[H * u + j] = round(o * actC);
     }
   },
 };

@@ -47,7 +47,8 @@ export const simpleRnn: RecurrentKind = {
   classNames: ["SimpleRNN"],
   kind: "simple_rnn",
   gates: [],
-  intermediates: ["x", "rec", "h"],
+  // arg = x + rec, the argument the activation received.
+  intermediates: ["x", "rec", "arg", "h"],
   columns: ["x", "h"],
   stateNames: ["h"],
 
@@ -69,6 +70,9 @@ export const simpleRnn: RecurrentKind = {
     dotColumns(x, w.kernel, w.inputDim, u, 0, u, xs, round);
     if (w.bias) for (let j = 0; j < u; j++) xs[j] = round(xs[j] + w.bias[j]);
     dotColumns(prev[0], w.recurrentKernel, u, u, 0, u, rec, round);
-    for (let j = 0; j < u; j++) out[2 * u + j] = round(act.activation(round(xs[j] + rec[j])));
+    for (let j = 0; j < u; j++) {
+      out[2 * u + j] = round(xs[j] + rec[j]);
+      out[3 * u + j] = round(act.activation(out[2 * u + j]));
+    }
   },
 };

@@ -8,10 +8,8 @@
  *   3. the cell diagram (diagram.ts) with the values on its wires and in its boxes.
  *
  * Everything comes from the StepTrace: inputs, previous states, gate weights and every
- * intermediate. The only arithmetic here is the argument an activation received
- * (x_g + rec_g, or x_h + r·rec_h for GRU with reset_after), which the trace does not
- * record on its own; it is added in the trace's dtype so it reads exactly as the
- * evaluator formed it.
+ * intermediate, including the argument each activation received (arg_g) as the
+ * evaluator formed it. Nothing is computed here.
  */
 import type { ChalkInstance } from "chalk";
 import { getActivation, type HardSigmoidVariant } from "../activations.js";
@@ -173,7 +171,6 @@ interface Builder {
   trace: StepTrace;
   choice: ExplainChoice;
   digits: number;
-  round: (x: number) => number;
   /** A recorded value (state, gate, intermediate): fixed decimals. */
   val: (v: number) => string;
   /** An input or a weight: significant digits, as stored. */
@@ -191,7 +188,6 @@ function makeBuilder(trace: StepTrace, choice: ExplainChoice, digits: number): B
     trace,
     choice,
     digits,
-    round: trace.dtype === "float32" ? Math.fround : (v: number) => v,
     val: (v) => fixed(v, digits),
     num: (v) => significant(v, 6),
     get: (name) => trace.get(sample, step, name, unit),
@@ -256,7 +252,7 @@ function gate(b: Builder, out: NumberLine[], gateName: string, symbol: string, a
   const recName = `rec${suffix}`;
   const xv = b.get(xName);
   const rv = b.get(recName);
-  const arg = b.round(xv + rv);
+  const arg = b.get(`arg${suffix}`);
   scalars[`arg_${gateName}`] = arg;
   const inline = inlineRecurrent(b, suffix);
   if (!inline) out.push(recurrentProjection(b, recName, suffix));
@@ -302,9 +298,9 @@ function lstmLines(b: Builder, acts: Record<string, ActivationUse>, masked: bool
     name: "h",
     symbol: `h${SUB_T}`,
     equation: `o·${a.symbol}(c${SUB_T})`,
-    work: [`${b.val(o)}·${a.symbol}(${b.val(c)})`],
+    work: [`${b.val(o)}·${a.symbol}(${b.val(c)})`, `${b.val(o)}·${b.val(b.get("act_c"))}`],
     value: h,
-    operands: { o, c, activation: a.name },
+    operands: { o, c, act_c: b.get("act_c"), activation: a.name },
   });
   return out;
 }
@@ -321,7 +317,7 @@ function gruLines(b: Builder, acts: Record<string, ActivationUse>, resetAfter: b
   if (resetAfter) {
     // hh = act(x_h + r ⊙ (h₍ₜ₋₁₎·U_h + rb_h))
     out.push(recurrentProjection(b, "rec_h", "_h"));
-    const arg = b.round(xh + b.round(r * recH));
+    const arg = b.get("arg_h");
     scalars.arg_hh = arg;
     out.push({
       name: "hh",
@@ -335,7 +331,7 @@ function gruLines(b: Builder, acts: Record<string, ActivationUse>, resetAfter: b
     // hh = act(x_h + (r ⊙ h₍ₜ₋₁₎)·U_h); the trace's rec_h is (r ⊙ h₍ₜ₋₁₎)·U_h.
     const rv = b.trace.vector(b.choice.sample, b.choice.step, "r");
     const triples = Array.from(b.hPrev, (hk, k) => [rv[k], hk, b.weight("recurrent_kernel_h", k)] as const);
-    const arg = b.round(xh + recH);
+    const arg = b.get("arg_h");
     scalars.arg_hh = arg;
     const inline = b.trace.units === 1;
     if (!inline) {
@@ -385,7 +381,7 @@ function simpleRnnLines(b: Builder, acts: Record<string, ActivationUse>, masked:
     return out;
   }
   const [xv, rv] = [b.get("x"), b.get("rec")];
-  const arg = b.round(xv + rv);
+  const arg = b.get("arg");
   scalars.arg_h = arg;
   const inline = inlineRecurrent(b, "");
   if (!inline) out.push(recurrentProjection(b, "rec", ""));

@@ -19,7 +19,7 @@ function matrix(rows: number, cols: number, f: (r: number, c: number) => number)
 
 /** An LSTM trace with chosen values: value(name, step, unit). */
 function lstmTrace(opts: { units: number; inputDim: number; steps: number; bias?: boolean; value: (name: string, step: number, unit: number) => number }): StepTrace {
-  const names = ["x_i", "x_f", "x_c", "x_o", "rec_i", "rec_f", "rec_c", "rec_o", "i", "f", "c_tilde", "c", "o", "h"];
+  const names = ["x_i", "x_f", "x_c", "x_o", "rec_i", "rec_f", "rec_c", "rec_o", "arg_i", "arg_f", "arg_c", "arg_o", "i", "f", "c_tilde", "c", "act_c", "o", "h"];
   const w: GateWeights = {};
   for (const g of ["i", "f", "c", "o"]) {
     w[`kernel_${g}`] = matrix(opts.inputDim, opts.units, (r, c) => 0.125 * (r + 1) - 0.0625 * c);
@@ -46,7 +46,9 @@ function lstmTrace(opts: { units: number; inputDim: number; steps: number; bias?
     t.timeIndex[s] = s;
     for (let d = 0; d < opts.inputDim; d++) t.inputs[s * opts.inputDim + d] = d + 1;
     names.forEach((n, k) => {
-      for (let j = 0; j < opts.units; j++) t.values[t.offset(0, s, k) + j] = opts.value(n, s, j);
+      // An activation's argument is what the evaluator records: x_g + rec_g.
+      const v = n.startsWith("arg_") ? (j: number) => opts.value(`x_${n.slice(4)}`, s, j) + opts.value(`rec_${n.slice(4)}`, s, j) : (j: number) => opts.value(n, s, j);
+      for (let j = 0; j < opts.units; j++) t.values[t.offset(0, s, k) + j] = v(j);
     });
   }
   return t;
