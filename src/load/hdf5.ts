@@ -19,6 +19,7 @@ import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } fro
 import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
 import { findGlobalHeapLoop } from "./hdf5-guard.js";
+import { findBadVlenAttribute } from "./hdf5-vlen.js";
 import { findHdf5Signature } from "./sniff.js";
 
 type H5Module = Awaited<typeof h5wasm.ready>;
@@ -37,6 +38,9 @@ async function module(): Promise<H5Module> {
 
 /** Largest dataset we read into memory, in bytes. h5wasm's heap is capped at 2 GiB and a read needs twice the size. */
 export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
+
+/** Largest attribute value we read (a model_config is a few MB at most; Keras splits long lists into 64 KB chunks). */
+export const MAX_ATTRIBUTE_BYTES = 64 * 1024 * 1024;
 
 /** HDF5 type classes (H5Tpublic.h). */
 const H5T_INTEGER = 0;
@@ -97,6 +101,9 @@ export class H5File {
     if (heapLoop !== undefined) {
       throw new FileError(label, `corrupt HDF5 global heap at byte ${heapLoop} (an object of size 0); the file is damaged`);
     }
+    // A string attribute whose recorded length lies would make HDF5 allocate that length first (up to 4 GB).
+    const badString = findBadVlenAttribute(bytes, findHdf5Signature(bytes) ?? 0);
+    if (badString !== undefined) throw new FileError(label, `${badString}; the file is damaged`);
     const m = await module();
     const memPath = `/keras-inspect-${process.pid}-${++fileCounter}.h5`;
     m.FS.writeFile(memPath, bytes);
@@ -173,6 +180,12 @@ export class H5File {
       const entity = path === "/" ? this.file : this.file.get(path);
       if (!entity || !("attrs" in entity)) return undefined;
       if (!Object.prototype.hasOwnProperty.call(entity.attrs, name)) return undefined;
+      // h5wasm allocates size × elements before reading: check the declared size first.
+      const meta = entity.attrs[name].metadata;
+      const declared = Number(meta.size) * (meta.shape ?? []).reduce((n: number, d: number | bigint) => n * Number(d), 1);
+      if (!Number.isFinite(declared) || declared > MAX_ATTRIBUTE_BYTES) {
+        throw new FileError(this.label, `attribute '${name}' of '${path}' declares ${declared} bytes, over the ${MAX_ATTRIBUTE_BYTES}-byte limit for an attribute`);
+      }
       const value = entity.get_attribute(name, false);
       if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, Number);
       if (typeof value === "bigint") return Number(value);

@@ -1,0 +1,307 @@
+/**
+ * Variable-length string attributes (`model_config`, `keras_version`, Keras 3's `name`
+ * on `vars` groups...) checked on the raw bytes before the HDF5 library reads them.
+ *
+ * On disk such a value is a reference: a 4-byte length, then the address of a global heap
+ * collection and an object index in it (HDF5 File Format Specification 3.0, IV.A.2.j and
+ * III.E). HDF5 allocates a buffer of the recorded length before it looks at the heap
+ * object, so a damaged length makes it allocate up to 4 GB (in the fuzz suite: 775 MB and
+ * 7 seconds for a 21 KB file, or "memory allocation failed" past 2 GB), and then copies the
+ * heap object, whatever its size, into that buffer. So every reference must point at an
+ * existing heap object of exactly the recorded length.
+ *
+ * Objects are found from the root: superblock v0-v3, object headers v1 and v2 (with
+ * continuation blocks), symbol-table groups (v1 B-trees, symbol nodes) and link messages.
+ * Dense link or attribute storage (fractal heaps) is not followed; h5py writes compact
+ * storage for the small groups Keras files hold. The walk is bounded and never throws: it
+ * answers with a description of the first bad reference, or undefined.
+ */
+
+const MAX_STEPS = 2_000_000;
+
+class Bytes {
+  steps = 0;
+  constructor(
+    readonly b: Uint8Array,
+    readonly o: number,
+    readonly l: number,
+    readonly base: number,
+  ) {}
+
+  has(at: number, n: number): boolean {
+    return Number.isSafeInteger(at) && at >= 0 && n >= 0 && at + n <= this.b.length;
+  }
+
+  u8(at: number): number {
+    return this.b[at];
+  }
+
+  u16(at: number): number {
+    return this.b[at] | (this.b[at + 1] << 8);
+  }
+
+  u32(at: number): number {
+    return (this.b[at] | (this.b[at + 1] << 8) | (this.b[at + 2] << 16)) + this.b[at + 3] * 0x1000000;
+  }
+
+  /** Unsigned little-endian of n bytes as a number (exact below 2^53); -1 for the undefined address. */
+  uN(at: number, n: number): number {
+    let v = 0;
+    let ones = true;
+    for (let i = n - 1; i >= 0; i--) {
+      const x = this.b[at + i];
+      if (x !== 0xff) ones = false;
+      v = v * 256 + x;
+    }
+    return ones ? -1 : v;
+  }
+
+  tag(at: number, t: string): boolean {
+    return this.has(at, 4) && this.b[at] === t.charCodeAt(0) && this.b[at + 1] === t.charCodeAt(1) && this.b[at + 2] === t.charCodeAt(2) && this.b[at + 3] === t.charCodeAt(3);
+  }
+
+  /** An address from the file, made absolute; -1 when undefined or outside the file. */
+  addr(at: number): number {
+    const a = this.uN(at, this.o);
+    if (a < 0) return -1;
+    const abs = this.base + a;
+    return abs < this.b.length ? abs : -1;
+  }
+}
+
+interface Message {
+  type: number;
+  at: number;
+  size: number;
+  flags: number;
+}
+
+/** The first variable-length attribute value that does not match its heap object, described; undefined if none. */
+export function findBadVlenAttribute(bytes: Uint8Array, superblock = 0): string | undefined {
+  const version = bytes[superblock + 8];
+  let r: Bytes;
+  let root: number;
+  if (version === 0 || version === 1) {
+    const o = bytes[superblock + 13];
+    const l = bytes[superblock + 14];
+    if (![2, 4, 8].includes(o) || ![2, 4, 8].includes(l)) return undefined;
+    const p = superblock + 24 + (version === 1 ? 4 : 0);
+    const tmp = new Bytes(bytes, o, l, 0);
+    if (!tmp.has(p, 4 * o + 2 * o + 24)) return undefined;
+    const base = Math.max(0, tmp.uN(p, o));
+    r = new Bytes(bytes, o, l, base);
+    root = r.addr(p + 4 * o + o);
+  } else if (version === 2 || version === 3) {
+    const o = bytes[superblock + 9];
+    const l = bytes[superblock + 10];
+    if (![2, 4, 8].includes(o) || ![2, 4, 8].includes(l)) return undefined;
+    const tmp = new Bytes(bytes, o, l, 0);
+    if (!tmp.has(superblock + 12, 4 * o)) return undefined;
+    const base = Math.max(0, tmp.uN(superblock + 12, o));
+    r = new Bytes(bytes, o, l, base);
+    root = r.addr(superblock + 12 + 3 * o);
+  } else {
+    return undefined;
+  }
+  if (root < 0) return undefined;
+  const queue: { at: number; path: string }[] = [{ at: root, path: "/" }];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const { at, path } = queue.shift()!;
+    if (seen.has(at)) continue;
+    seen.add(at);
+    const messages = objectMessages(r, at);
+    for (const m of messages) {
+      if (++r.steps > MAX_STEPS) return undefined;
+      if (m.type === 0x000c) {
+        const bad = checkAttribute(r, m, path);
+        if (bad) return bad;
+      } else if (m.type === 0x0011 && r.has(m.at, 2 * r.o)) {
+        for (const child of groupChildren(r, r.addr(m.at), 0, new Set())) queue.push({ at: child, path: path === "/" ? "/?" : `${path}/?` });
+      } else if (m.type === 0x0006) {
+        const child = linkTarget(r, m);
+        if (child && child.at >= 0) queue.push({ at: child.at, path: path === "/" ? `/${child.name}` : `${path}/${child.name}` });
+      }
+    }
+    if (r.steps > MAX_STEPS) return undefined;
+  }
+  return undefined;
+}
+
+function objectMessages(r: Bytes, at: number): Message[] {
+  if (r.tag(at, "OHDR")) return v2Messages(r, at);
+  if (!r.has(at, 16) || r.u8(at) !== 1) return [];
+  const out: Message[] = [];
+  const count = r.u16(at + 2);
+  const blocks: [number, number][] = [[at + 16, at + 16 + r.u32(at + 8)]];
+  for (let bi = 0; bi < blocks.length && bi < 256; bi++) {
+    let [p, end] = blocks[bi];
+    end = Math.min(end, r.b.length);
+    while (p + 8 <= end && out.length < count && ++r.steps < MAX_STEPS) {
+      const type = r.u16(p);
+      const size = r.u16(p + 2);
+      const flags = r.u8(p + 4);
+      if (p + 8 + size > end) break;
+      out.push({ type, at: p + 8, size, flags });
+      if (type === 0x0010 && r.has(p + 8, r.o + r.l)) {
+        const c = r.addr(p + 8);
+        const len = r.uN(p + 8 + r.o, r.l);
+        if (c >= 0 && len > 0) blocks.push([c, c + len]);
+      }
+      p = (p + 8 + size + 7) & ~7;
+    }
+  }
+  return out;
+}
+
+function v2Messages(r: Bytes, at: number): Message[] {
+  if (!r.has(at, 8)) return [];
+  const flags = r.u8(at + 5);
+  let p = at + 6;
+  if (flags & 0x20) p += 16;
+  if (flags & 0x10) p += 4;
+  const n = 1 << (flags & 3);
+  if (!r.has(p, n)) return [];
+  const size0 = r.uN(p, n);
+  p += n;
+  const tracked = (flags & 0x04) !== 0;
+  const out: Message[] = [];
+  const chunks: [number, number][] = [[p, p + size0]];
+  for (let ci = 0; ci < chunks.length && ci < 256; ci++) {
+    let [q, end] = chunks[ci];
+    end = Math.min(end, r.b.length);
+    const head = 4 + (tracked ? 2 : 0);
+    while (q + head <= end && ++r.steps < MAX_STEPS) {
+      const type = r.u8(q);
+      const size = r.u16(q + 1);
+      const mflags = r.u8(q + 3);
+      if (q + head + size > end) break;
+      out.push({ type, at: q + head, size, flags: mflags });
+      if (type === 0x0010 && r.has(q + head, r.o + r.l)) {
+        const c = r.addr(q + head);
+        const len = r.uN(q + head + r.o, r.l);
+        if (c >= 0 && len > 8 && r.tag(c, "OCHK")) chunks.push([c + 4, c + len - 4]);
+      }
+      q += head + size;
+    }
+  }
+  return out;
+}
+
+/** Object header addresses of a symbol-table group's members (v1 B-tree of type 0, then symbol nodes). */
+function groupChildren(r: Bytes, at: number, level: number, seen: Set<number>): number[] {
+  if (at < 0 || level > 32 || seen.has(at) || !r.tag(at, "TREE") || r.u8(at + 4) !== 0) return [];
+  seen.add(at);
+  const nodeLevel = r.u8(at + 5);
+  const used = r.u16(at + 6);
+  const out: number[] = [];
+  let p = at + 8 + 2 * r.o + r.l;
+  for (let i = 0; i < used && r.has(p, r.o) && ++r.steps < MAX_STEPS; i++) {
+    const child = r.addr(p);
+    p += r.o + r.l;
+    if (child < 0) continue;
+    if (nodeLevel > 0) out.push(...groupChildren(r, child, level + 1, seen));
+    else if (r.tag(child, "SNOD") && !seen.has(child)) {
+      seen.add(child);
+      const count = r.u16(child + 6);
+      const entry = 2 * r.o + 24;
+      for (let k = 0; k < count && r.has(child + 8 + k * entry, entry); k++) {
+        const header = r.addr(child + 8 + k * entry + r.o);
+        if (header >= 0) out.push(header);
+      }
+    }
+  }
+  return out;
+}
+
+function linkTarget(r: Bytes, m: Message): { name: string; at: number } | undefined {
+  let p = m.at;
+  const end = m.at + m.size;
+  if (!r.has(p, 2) || r.u8(p) !== 1) return undefined;
+  const flags = r.u8(p + 1);
+  p += 2;
+  let type = 0;
+  if (flags & 0x08) type = r.u8(p++);
+  if (flags & 0x04) p += 8;
+  if (flags & 0x10) p += 1;
+  const n = 1 << (flags & 3);
+  const nameLen = r.uN(p, n);
+  p += n;
+  if (type !== 0 || nameLen <= 0 || p + nameLen + r.o > end) return undefined;
+  let name = "";
+  for (let i = 0; i < nameLen && i < 200; i++) name += String.fromCharCode(r.u8(p + i));
+  return { name, at: r.addr(p + nameLen) };
+}
+
+/** Size of the object `index` in the global heap collection at `at`, or -1 when there is none. */
+function heapObjectSize(r: Bytes, at: number, index: number): number {
+  if (at < 0 || !r.tag(at, "GCOL") || !r.has(at, 8 + r.l)) return -1;
+  const size = r.uN(at + 8, r.l);
+  const end = Math.min(at + Math.max(0, size), r.b.length);
+  let p = at + 8 + r.l;
+  const head = 8 + r.l;
+  while (p + head <= end && ++r.steps < MAX_STEPS) {
+    const idx = r.u16(p);
+    const objSize = r.uN(p + 8, r.l);
+    if (idx === 0 || objSize < 0) return -1;
+    if (idx === index) return p + head + objSize <= end ? objSize : -1;
+    p += head + Math.ceil(objSize / 8) * 8;
+  }
+  return -1;
+}
+
+function checkAttribute(r: Bytes, m: Message, owner: string): string | undefined {
+  const version = r.u8(m.at);
+  if (version < 1 || version > 3 || !r.has(m.at, 8)) return undefined;
+  const aflags = version >= 2 ? r.u8(m.at + 1) : 0;
+  if (aflags & 0x01) return undefined; // shared datatype: not followed
+  const nameSize = r.u16(m.at + 2);
+  const typeSize = r.u16(m.at + 4);
+  const spaceSize = r.u16(m.at + 6);
+  const pad = (n: number) => (version === 1 ? (n + 7) & ~7 : n);
+  let p = m.at + 8 + (version === 3 ? 1 : 0);
+  let name = "";
+  for (let i = 0; i < nameSize - 1 && i < 200 && r.has(p + i, 1); i++) name += String.fromCharCode(r.u8(p + i));
+  p += pad(nameSize);
+  const type = p;
+  p += pad(typeSize);
+  const space = p;
+  p += pad(spaceSize);
+  const end = m.at + m.size;
+  if (!r.has(type, 8) || (r.u8(type) & 0x0f) !== 9) return undefined;
+  // A variable-length sequence or string; every element is (length, collection address, index).
+  const count = elementCount(r, space);
+  if (count === undefined) return undefined;
+  const refSize = 4 + r.o + 4;
+  const what = `attribute '${name}' of '${owner}'`;
+  if (count * refSize > end - p) return `${what} claims ${count} variable-length values, more than its ${end - p} bytes hold`;
+  const baseSize = r.has(type + 8 + 4, 4) ? Math.max(1, r.u32(type + 8 + 4)) : 1;
+  for (let k = 0; k < count; k++) {
+    const ref = p + k * refSize;
+    const length = r.u32(ref);
+    if (length === 0) continue;
+    const heap = r.addr(ref + 4);
+    const index = r.u32(ref + 4 + r.o);
+    const size = heapObjectSize(r, heap, index);
+    if (size < 0) return `${what} points at a global heap object that does not exist`;
+    if (length * baseSize !== size) return `${what} records a length of ${length} but its heap object holds ${size} bytes`;
+  }
+  return undefined;
+}
+
+/** Elements of a dataspace message: 1 for a scalar, the product of the dims, undefined when unreadable. */
+function elementCount(r: Bytes, at: number): number | undefined {
+  if (!r.has(at, 4)) return undefined;
+  const version = r.u8(at);
+  const rank = r.u8(at + 1);
+  if (version === 2 && r.u8(at + 3) === 2) return 0; // null dataspace
+  if (rank === 0) return 1;
+  const first = version === 1 ? at + 8 : at + 4;
+  let n = 1;
+  for (let i = 0; i < rank; i++) {
+    if (!r.has(first + i * r.l, r.l)) return undefined;
+    n *= r.uN(first + i * r.l, r.l);
+    if (!Number.isSafeInteger(n) || n < 0) return Number.MAX_SAFE_INTEGER;
+  }
+  return n;
+}
