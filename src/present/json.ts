@@ -17,10 +17,21 @@ function normalize(value: unknown): unknown {
   return value;
 }
 
+/**
+ * JSON.stringify escapes C0 controls (ESC becomes \u001b) but writes DEL, C1 controls
+ * (U+009B is a CSI to many terminals), bidirectional overrides and line separators raw.
+ * Names come from untrusted files, so those are escaped too; JSON.parse gives them back.
+ * Found by the fuzz suite: layer names "csi\u009b2J" and "rtl\u202eevil" reached the terminal.
+ */
+function quote(v: unknown): string {
+  const text = JSON.stringify(v);
+  return typeof v === "string" ? text.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : text;
+}
+
 function render(value: unknown, indent: string): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
-    if (value.every((v) => v === null || typeof v !== "object")) return `[${value.map((v) => JSON.stringify(v)).join(", ")}]`;
+    if (value.every((v) => v === null || typeof v !== "object")) return `[${value.map((v) => quote(v)).join(", ")}]`;
     const inner = indent + "  ";
     return `[\n${value.map((v) => inner + render(v, inner)).join(",\n")}\n${indent}]`;
   }
@@ -28,9 +39,9 @@ function render(value: unknown, indent: string): string {
     const entries = Object.entries(value);
     if (entries.length === 0) return "{}";
     const inner = indent + "  ";
-    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${render(v, inner)}`).join(",\n")}\n${indent}}`;
+    return `{\n${entries.map(([k, v]) => `${inner}${quote(k)}: ${render(v, inner)}`).join(",\n")}\n${indent}}`;
   }
-  return JSON.stringify(value);
+  return quote(value);
 }
 
 export function toJson(value: unknown): string {
