@@ -19,15 +19,14 @@
  *     hh = act(x_h + r ⊙ rec_h)
  *   h = z ⊙ h₍ₜ₋₁₎ + (1 − z) ⊙ hh
  */
-import { activationName } from "../activations.js";
 import { InspectError } from "../errors.js";
 import type { Layer, Model } from "../model.js";
 import type { CellActivations, CellWeights, RecurrentKind } from "./kind.js";
 import { cudnnBlocksToKeras, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
 import {
-  defaultRecurrentActivation,
   dotColumns,
   expectShape,
+  gatedActivationNames,
   recurrentOptions,
   recurrentOutputShapes,
   requireTensor,
@@ -102,13 +101,7 @@ export const gru: RecurrentKind = {
   columns: ["x_z", "x_r", "x_h", "z", "r", "hh", "h"],
   stateNames: ["h"],
 
-  activationNames(layer: Layer, model: Model) {
-    if (layer.className === "CuDNNGRU") return { activation: "tanh", recurrent_activation: "sigmoid" };
-    return {
-      activation: activationName(layer.config.activation, "tanh"),
-      recurrent_activation: activationName(layer.config.recurrent_activation, defaultRecurrentActivation(model)),
-    };
-  },
+  activationNames: gatedActivationNames,
 
   cellWeights,
 

@@ -14,14 +14,13 @@
  *   c̃ = act(x_c + rec_c)  c = f·c₍ₜ₋₁₎ + i·c̃     h = o·act(c)
  * (keras/src/layers/rnn/lstm.py, LSTMCell.call; keras-formats.md §A3)
  */
-import { activationName } from "../activations.js";
 import { InspectError } from "../errors.js";
 import type { Layer, Model } from "../model.js";
 import type { CellActivations, CellWeights, RecurrentKind } from "./kind.js";
 import {
-  defaultRecurrentActivation,
   dotColumns,
   expectShape,
+  gatedActivationNames,
   recurrentOptions,
   recurrentOutputShapes,
   requireTensor,
@@ -102,13 +101,7 @@ export const lstm: RecurrentKind = {
   columns: ["x_i", "x_f", "x_c", "x_o", "i", "f", "c", "o", "h"],
   stateNames: ["h", "c"],
 
-  activationNames(layer: Layer, model: Model) {
-    if (layer.className === "CuDNNLSTM") return { activation: "tanh", recurrent_activation: "sigmoid" };
-    return {
-      activation: activationName(layer.config.activation, "tanh"),
-      recurrent_activation: activationName(layer.config.recurrent_activation, defaultRecurrentActivation(model)),
-    };
-  },
+  activationNames: gatedActivationNames,
 
   cellWeights,
 

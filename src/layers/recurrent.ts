@@ -3,6 +3,7 @@
  * Keras version, weight validation, gate slicing and the rounded dot products
  * their cells are made of.
  */
+import { activationName } from "../activations.js";
 import { InspectError } from "../errors.js";
 import type { GateWeights, Matrix } from "../eval/trace.js";
 import type { Layer, Model, Tensor } from "../model.js";
@@ -150,4 +151,16 @@ export function recurrentOutputShapes(layer: Layer, inputs: Shape[], stateCount:
 /** Input dimension from the stored kernel (rows). */
 export function inputDimOf(kernel: Tensor): number {
   return kernel.shape[0];
+}
+
+/**
+ * activation and recurrent_activation of an LSTM or GRU as the config names them, with
+ * the writer's defaults; CuDNN layers are fixed to tanh / sigmoid.
+ */
+export function gatedActivationNames(layer: Layer, model: Model): Record<string, string> {
+  if (layer.className.startsWith("CuDNN")) return { activation: "tanh", recurrent_activation: "sigmoid" };
+  return {
+    activation: activationName(layer.config.activation, "tanh"),
+    recurrent_activation: activationName(layer.config.recurrent_activation, defaultRecurrentActivation(model)),
+  };
 }

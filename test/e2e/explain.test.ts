@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { type CliResult, isCleanError, REPO_ROOT, runCli as spawnCli } from "../support/cli.js";
 import { writeRnnModel } from "../support/rnn-model-file.js";
 import { ACTIVATIONS, runCell, type RawCell } from "../present/cell-reference.js";
+import { SEED_TABLE } from "../support/seed.js";
 
 // Each run of the CLI costs a process start; the same command is run once and shared.
 const runs = new Map<string, CliResult>();
@@ -24,18 +25,7 @@ function runCli(args: string[], options: { env?: Record<string, string> } = {}):
 
 const tmp = mkdtempSync(join(tmpdir(), "keras-inspect-explain-"));
 
-/** The seed notebook's table (one step of [1, 10], zero state), printed there with 6 decimals (h with 7). */
-const SEED: Record<string, number> = {
-  x_i: -2.19354,
-  x_f: -3.25291,
-  x_c: 10.566496,
-  x_o: 7.354731,
-  i: 0.100332,
-  f: 0.037222,
-  c: 0.100332,
-  o: 0.999361,
-  h: 0.0999329,
-};
+const SEED = SEED_TABLE;
 
 /** Display symbols of the explanation back to the trace's names. */
 const NAMES: Record<string, string> = { "c̃": "c_tilde", "cₜ": "c", "hₜ": "h", "c_tilde": "c_tilde", "c[t]": "c", "h[t]": "h" };

@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { runRecurrentLayer } from "../../src/eval/recurrent.js";
 import { lstm } from "../../src/layers/lstm.js";
 import type { Layer, Model } from "../../src/model.js";
+import { SEED_BIAS, SEED_KERNEL, SEED_RECURRENT_KERNEL, SEED_TABLE } from "../support/seed.js";
 
 const f32 = (xs: number[]) => Float32Array.from(xs);
 
@@ -20,9 +21,9 @@ export const seedLayer: Layer = {
   name: "lstm_1",
   config: { units: 1, activation: "tanh", recurrent_activation: "sigmoid", use_bias: true },
   weights: [
-    { name: "kernel", path: "kernel", shape: [2, 4], dtype: "float32", data: f32([-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496]) },
-    { name: "recurrent_kernel", path: "recurrent_kernel", shape: [1, 4], dtype: "float32", data: f32([-0.0660542, -0.32508007, -0.8477706, 0.41381747]) },
-    { name: "bias", path: "bias", shape: [4], dtype: "float32", data: f32([0, 1, 0, 0]) },
+    { name: "kernel", path: "kernel", shape: [2, 4], dtype: "float32", data: f32(SEED_KERNEL.flat()) },
+    { name: "recurrent_kernel", path: "recurrent_kernel", shape: [1, 4], dtype: "float32", data: f32(SEED_RECURRENT_KERNEL.flat()) },
+    { name: "bias", path: "bias", shape: [4], dtype: "float32", data: f32(SEED_BIAS) },
   ],
   children: [],
   inbound: [],
@@ -41,17 +42,7 @@ const model: Model = {
   notes: [],
 };
 
-const SEED: Record<string, number> = {
-  x_i: -2.19354,
-  x_f: -3.25291,
-  x_c: 10.566496,
-  x_o: 7.354731,
-  i: 0.100332,
-  f: 0.037222,
-  c: 0.100332,
-  o: 0.999361,
-  h: 0.0999329,
-};
+const SEED = SEED_TABLE;
 
 describe("seed LSTM, one step of input [1, 10], zero initial state", () => {
   for (const dtype of ["float32", "float64"] as const) {

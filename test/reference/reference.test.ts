@@ -21,6 +21,7 @@ import { closeNumpy, noteNumpySkipped, numpyAvailable, runNumpy, type NumpyReque
 import type { BidirectionalSpec, RnnKind, RnnSpec } from "./rnn-spec.js";
 import { runTfjs, tfjsLimitations, tfjsSupportsActivation, TfjsUnsupportedError, type TfjsOptions } from "./tfjs.js";
 import { Draw, G, GOLDEN, prng, type Golden, type Nested } from "./keras-golden.js";
+import { SEED_TABLE } from "../support/seed.js";
 
 const HAVE_NUMPY = numpyAvailable();
 noteNumpySkipped();
@@ -101,17 +102,7 @@ describe("seed example: LSTM(1) on 2 features, input [1, 10]", () => {
     expectClose(r.output, [[0.0999329]], 1e-6, 0, "h");
     const tr = r.trace as NumpyTrace;
     expect(tr.timeIndex).toEqual([0]);
-    const want: Record<string, number> = {
-      x_i: -2.19354,
-      x_f: -3.25291,
-      x_c: 10.566496,
-      x_o: 7.354731,
-      i: 0.100332,
-      f: 0.037222,
-      c: 0.100332,
-      o: 0.999361,
-      h: 0.0999329,
-    };
+    const want = SEED_TABLE;
     for (const [name, v] of Object.entries(want)) expectClose(tr.steps[name], [[[v]]], 1e-6, 0, name);
     // final states are [h, c]
     expectClose(r.states, [[[0.0999329]], [[0.100332]]], 1e-6, 0, "states");
