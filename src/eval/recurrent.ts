@@ -54,7 +54,8 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
   const names = kind.activationNames(layer, model);
   const where = `layer '${opts.path}'`;
   const activation = getActivation(names.activation, variant, where).fn;
-  const recurrentActivation = names.recurrent_activation
+  // SimpleRNN has no recurrent activation; an empty name in a config is an error, not "absent".
+  const recurrentActivation = names.recurrent_activation !== undefined
     ? getActivation(names.recurrent_activation, variant, where).fn
     : activation;
   const usesHardSigmoid = Object.values(names).includes("hard_sigmoid");
