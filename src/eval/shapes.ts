@@ -80,6 +80,7 @@ export function inferShapes(model: Model): InferredShapes {
 
 export function formatShape(shapes: Shape[] | undefined): string {
   if (!shapes) return "?";
-  const one = (s: Shape) => `(${s.map((d) => (d === null ? "None" : String(d))).join(", ")}${s.length === 1 ? "," : ""})`;
+  // A call whose shape could not be inferred leaves undefined in the list (a broken inbound node, say).
+  const one = (s: Shape | undefined) => (s === undefined ? "?" : `(${s.map((d) => (d === null ? "None" : String(d))).join(", ")}${s.length === 1 ? "," : ""})`);
   return shapes.length === 1 ? one(shapes[0]) : `[${shapes.map(one).join(", ")}]`;
 }
