@@ -26,7 +26,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
   { name: "summary", argv: (f, _b, rng) => ["summary", f, "--weights", ...maybeJson(rng)], answerCodes: [0], evaluates: false },
   { name: "weights", argv: (f, _b, rng) => ["weights", f, ...maybeJson(rng)], answerCodes: [0], evaluates: false },
   { name: "step", argv: (f, b, rng) => ["step", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
-  { name: "check", argv: (f, b, rng) => ["check", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0, 1], refusalCodes: [1], evaluates: true },
+  // check reports an unevaluable layer as a skipped check, by design, so only load failures must make it refuse.
+  { name: "check", argv: (f, b, rng) => ["check", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0, 1], refusalCodes: [1], evaluates: false },
   { name: "predict", argv: (f, b, rng) => ["predict", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "explain", argv: (f, b, rng) => ["explain", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "diff", argv: (f, b, rng) => ["diff", b.path, f, ...maybeJson(rng)], answerCodes: [0, 1], evaluates: false },

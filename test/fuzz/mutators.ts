@@ -282,7 +282,7 @@ const h5JsonSyntax: H5Mutator = (h, base, rng) => {
   const configs = h.json.filter((s) => isModelConfig(s.value));
   const span = configs.length > 0 && rng.chance(0.85) ? rng.pick(configs) : rng.pick(h.json);
   const text = new TextDecoder().decode(h.bytes.subarray(span.start, span.end));
-  const broken = breakJson(text, span.end - span.start, rng);
+  const broken = breakJson(text, span.end - span.start, rng, true);
   const bytes = replaceSpan(h, span, broken.bytes);
   if (!bytes) return undefined;
   const parsedByLoader = isModelConfig(span.value) && base.kind === "hdf5";
@@ -364,13 +364,18 @@ const H5_MUTATORS: [string, number, H5Mutator][] = [
 // JSON damage
 // ---------------------------------------------------------------------------
 
-function breakJson(text: string, maxLen: number, rng: Rng): { bytes: Uint8Array; detail: string; invalid: boolean } {
+/**
+ * `lossyUtf8`: the reader decodes invalid UTF-8 to U+FFFD instead of refusing it (h5wasm
+ * does for HDF5 string attributes, as h5py does for Keras), so a stray byte inside a JSON
+ * string is not an error there.
+ */
+function breakJson(text: string, maxLen: number, rng: Rng, lossyUtf8 = false): { bytes: Uint8Array; detail: string; invalid: boolean } {
   const b = breakJsonText(text, maxLen, rng);
   // Valid JSON that no loader may accept: nested past any sane depth, or not a model config at all.
   if (b.refused) return { bytes: b.bytes, detail: b.detail, invalid: true };
   let invalid = false;
   try {
-    JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(b.bytes));
+    JSON.parse(new TextDecoder("utf-8", { fatal: !lossyUtf8 }).decode(b.bytes));
   } catch {
     invalid = true;
   }

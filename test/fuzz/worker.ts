@@ -12,8 +12,9 @@
  *
  * Started by pool.ts as `node --import ./ts-register.mjs worker.ts`.
  */
-import h5wasm from "h5wasm";
+// src first: the loader must see h5wasm's wasm instance being created (src/load/wasm-stack.ts).
 import { main } from "../../src/cli/main.js";
+import h5wasm from "h5wasm";
 import { loadModel } from "../../src/load/index.js";
 import { walkLayers } from "../../src/model.js";
 import { printsNonFinite } from "./classify.js";
