@@ -1,0 +1,124 @@
+/**
+ * Output safety (issue 7, part 4): names and strings from a file reach the terminal with
+ * control characters and escape sequences neutralized, and --json stays valid JSON that
+ * gives the names back exactly. The model is written with samples/keras-h5-writer.mjs
+ * (a valid Keras 2.2 file); its layer names carry an ANSI colour sequence, BEL, an OSC
+ * title sequence, a newline, a C1 CSI and a right-to-left override. Runs the built CLI as a
+ * user would (npm test builds dist/ first).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, isCleanError, runCli } from "../support/cli.js";
+
+const RNN = "\u001b[31mred\u0007";
+const DENSE = "\u001b]0;pwned\u0007nl\nC1\u009b2J\u202eevil";
+/** C0 controls except newline and tab, DEL, C1 controls, bidi overrides and isolates: what may not reach a terminal raw. */
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+let dir: string;
+let file: string;
+
+interface Writer {
+  writeKerasH5(spec: unknown): Promise<Uint8Array>;
+  lstmConfig(name: string, units: number, extra?: object): object;
+  denseConfig(name: string, units: number, extra?: object): object;
+  sequentialConfig(name: string, layers: unknown[]): object;
+}
+
+beforeAll(async () => {
+  const w = (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer;
+  dir = mkdtempSync(join(tmpdir(), "keras-inspect-names-"));
+  file = join(dir, "nasty-names.h5");
+  const bytes = await w.writeKerasH5({
+    modelConfig: w.sequentialConfig("sequential_\u001b[2J", [
+      w.lstmConfig(RNN, 1, { batch_input_shape: [null, 2, 2], dtype: "float32", recurrent_activation: "sigmoid" }),
+      w.denseConfig(DENSE, 1),
+    ]),
+    layers: [
+      {
+        name: RNN,
+        weights: [
+          { name: `${RNN}/kernel:0`, shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
+          { name: `${RNN}/recurrent_kernel:0`, shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
+          { name: `${RNN}/bias:0`, shape: [4], data: [0, 1, 0, 0] },
+        ],
+      },
+      {
+        name: DENSE,
+        weights: [
+          { name: `${DENSE}/kernel:0`, shape: [1, 1], data: [0.5] },
+          { name: `${DENSE}/bias:0`, shape: [1], data: [0.25] },
+        ],
+      },
+    ],
+  });
+  writeFileSync(file, bytes);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Every string inside a parsed JSON document. */
+function strings(v: unknown, out: string[] = []): string[] {
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
+  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) out.push(k), strings(x, out);
+  return out;
+}
+
+const INPUT = ["--input", "1,10;2,20"];
+
+describe("names from the file cannot drive the terminal", () => {
+  const textRuns: [string, string[]][] = [
+    ["summary", ["summary", "FILE"]],
+    ["summary --weights", ["summary", "FILE", "--weights"]],
+    ["step", ["step", "FILE", ...INPUT]],
+    ["weights", ["weights", "FILE"]],
+    ["predict", ["predict", "FILE", ...INPUT]],
+    ["check", ["check", "FILE", ...INPUT]],
+    ["explain", ["explain", "FILE", ...INPUT]],
+  ];
+  for (const [label, argv] of textRuns) {
+    it(`${label}: no raw control characters in the text output`, () => {
+      const r = runCli(argv.map((a) => (a === "FILE" ? file : a)));
+      if (/unknown command/.test(r.stderr)) return; // a command not written yet
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).not.toMatch(RAW_CONTROL);
+      expect(r.stderr).not.toMatch(RAW_CONTROL);
+      // The layer name shows up, escaped.
+      if (label !== "predict") expect(r.stdout).toContain("\\x1b[31mred\\x07");
+    });
+  }
+
+  const jsonRuns: [string, string[]][] = [
+    ["summary --json", ["summary", "FILE", "--weights", "--json"]],
+    ["step --json", ["step", "FILE", ...INPUT, "--json"]],
+    ["weights --json", ["weights", "FILE", "--json"]],
+    ["check --json", ["check", "FILE", ...INPUT, "--json"]],
+  ];
+  for (const [label, argv] of jsonRuns) {
+    it(`${label}: valid JSON, no raw control characters, the names given back exactly`, () => {
+      const r = runCli(argv.map((a) => (a === "FILE" ? file : a)));
+      if (/unknown command/.test(r.stderr)) return;
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.replace(/\n/g, "")).not.toMatch(RAW_CONTROL);
+      const doc = JSON.parse(r.stdout);
+      const all = strings(doc);
+      expect(all.some((s) => s.includes(RNN))).toBe(true);
+      // step and check talk about the recurrent layer only; the others list every layer.
+      if (label === "summary --json" || label === "weights --json") expect(all.some((s) => s.includes(DENSE))).toBe(true);
+    });
+  }
+
+  it("an error naming a layer from the command line stays one escaped line", () => {
+    const r = runCli(["step", file, ...INPUT, "--layer", "\u001b[2Jnope\u0007"]);
+    expect(r.status).toBe(2);
+    expect(isCleanError(r)).toBe(true);
+    expect(r.stderr.replace(/\n$/, "")).not.toMatch(RAW_CONTROL);
+    // The layer list in the message carries the file's names, escaped too.
+    expect(r.stderr).toContain("\\x1b[31mred\\x07");
+  });
+});
