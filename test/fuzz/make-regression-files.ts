@@ -1,0 +1,119 @@
+/**
+ * Writes the hand-made members of the regression corpus (test/fixtures/fuzz/): minimal
+ * files that reproduce what the fuzzer found in large real archives, so the corpus stays
+ * small. The fuzzer's own reproducers (HDF5 files of 12-22 KB) are copied as found.
+ *
+ *   node --import ./test/fuzz/ts-register.mjs test/fuzz/make-regression-files.ts
+ *
+ * Deterministic: running it again writes the same bytes.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import h5wasm from "h5wasm";
+import { REPO_ROOT } from "./engine.js";
+import { crc32, writeZip, type WriteEntry } from "./zip.js";
+
+const OUT = join(REPO_ROOT, "test/fixtures/fuzz");
+const enc = (s: string) => new TextEncoder().encode(s);
+
+/** A tiny Keras 3 weights file: one Dense(2) on 3 features at layers/dense/vars/{0,1}. */
+async function denseWeightsH5(): Promise<Uint8Array> {
+  const m = await h5wasm.ready;
+  const path = "/regression-dense.weights.h5";
+  const f = new h5wasm.File(path, "w");
+  const layers = f.create_group("layers");
+  layers.create_group("input_layer");
+  layers.create_group("dropout").create_group("vars");
+  const dense = layers.create_group("dense");
+  const vars = dense.create_group("vars");
+  vars.create_dataset({ name: "0", data: Float32Array.from([0.5, -0.25, 1, 0.75, -1, 0.125]), shape: [3, 2], dtype: "<f" });
+  vars.create_dataset({ name: "1", data: Float32Array.from([0.1, -0.2]), shape: [2], dtype: "<f" });
+  f.close();
+  const bytes = m.FS.readFile(path);
+  m.FS.unlink(path);
+  return bytes;
+}
+
+function config(dropoutInbound: unknown): string {
+  const tensor = (from: string) => ({ class_name: "__keras_tensor__", config: { shape: [null, 3], dtype: "float32", keras_history: [from, 0, 0] } });
+  return JSON.stringify({
+    module: "keras",
+    class_name: "Functional",
+    config: {
+      name: "functional",
+      layers: [
+        { module: "keras.layers", class_name: "InputLayer", config: { batch_shape: [null, 3], dtype: "float32", name: "input_layer" }, name: "input_layer", inbound_nodes: [] },
+        { module: "keras.layers", class_name: "Dropout", config: { name: "dropout", rate: 0.5 }, name: "dropout", inbound_nodes: dropoutInbound },
+        { module: "keras.layers", class_name: "Dense", config: { name: "dense", units: 2, activation: "linear", use_bias: true }, name: "dense", inbound_nodes: [{ args: [tensor("dropout")], kwargs: {} }] },
+      ],
+      input_layers: [["input_layer", 0, 0]],
+      output_layers: [["dense", 0, 0]],
+    },
+  });
+}
+
+const METADATA = enc('{"keras_version": "3.6.0", "date_saved": "2024-01-01@00:00:00"}');
+
+export async function writeRegressionFiles(): Promise<string[]> {
+  const weights = await denseWeightsH5();
+  const good = config([{ args: [{ class_name: "__keras_tensor__", config: { shape: [null, 3], dtype: "float32", keras_history: ["input_layer", 0, 0] } }], kwargs: {} }]);
+  const entries = (cfg: string): WriteEntry[] => [
+    { name: "metadata.json", content: METADATA },
+    { name: "config.json", content: enc(cfg) },
+    { name: "model.weights.h5", content: weights },
+  ];
+  const files: Record<string, Uint8Array> = {
+    // The pristine archive the others are damaged copies of (loads; kept as the control).
+    "keras3-dense-control.keras": writeZip(entries(good)),
+    // seed 4 iteration 114 (zip-config-semantic): inbound_nodes [[]] made summary exit 3 in formatShape.
+    "inbound-empty-node.keras": writeZip(entries(config([[]]))),
+    // zip-duplicate: a second config.json after the first; the last one used to win silently.
+    "zip-duplicate-config.keras": writeZip([...entries(good), { name: "config.json", content: enc('{"class_name":"Sequential","config":{"name":"impostor","layers":[]}}') }]),
+    // zip-flips: one flipped bit in the stored weights; fflate never checked the CRC.
+    "zip-crc-mismatch.keras": (() => {
+      const flipped = weights.slice();
+      flipped[flipped.length - 3] ^= 0x40;
+      return writeZip([
+        { name: "metadata.json", content: METADATA },
+        { name: "config.json", content: enc(good) },
+        { name: "model.weights.h5", content: flipped, crc: crc32(weights) },
+      ]);
+    })(),
+    // zip-bomb declared-under-cap: a 900 MB declared size (under the 1 GiB cap) on 1 KB of deflate was allocated before inflating.
+    "zip-declares-900mb.keras": writeZip([
+      { name: "metadata.json", content: METADATA },
+      { name: "config.json", content: enc(good) },
+      { name: "model.weights.h5", content: weights, method: 8, declaredSize: 900 * 1024 * 1024 },
+    ]),
+  };
+  // zip-zip64: a zip64 end record claiming 2^32 - 1 entries in front of the ordinary end record.
+  {
+    const plain = writeZip(entries(good));
+    const eocd = plain.length - 22;
+    const rec = new Uint8Array(56);
+    const rv = new DataView(rec.buffer);
+    rv.setUint32(0, 0x06064b50, true);
+    rv.setBigUint64(4, 44n, true);
+    rv.setBigUint64(24, 0xffffffffn, true);
+    rv.setBigUint64(32, 0xffffffffn, true);
+    rv.setBigUint64(40, 46n, true);
+    rv.setBigUint64(48, 0n, true);
+    const loc = new Uint8Array(20);
+    const lv = new DataView(loc.buffer);
+    lv.setUint32(0, 0x07064b50, true);
+    lv.setBigUint64(8, BigInt(eocd), true);
+    const out = new Uint8Array(plain.length + 76);
+    out.set(plain.subarray(0, eocd), 0);
+    out.set(rec, eocd);
+    out.set(loc, eocd + 56);
+    out.set(plain.subarray(eocd), eocd + 76);
+    files["zip64-billions.keras"] = out;
+  }
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(OUT, name), bytes);
+  return Object.keys(files);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const names = await writeRegressionFiles();
+  process.stdout.write(`wrote ${names.join(", ")} to ${OUT}\n`);
+}
