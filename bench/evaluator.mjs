@@ -124,8 +124,8 @@ for (const [name, c] of cases) {
     "keras-inspect float64 (ms)": f64.ms.toFixed(1),
     "tfjs cpu (ms)": tf.ms.toFixed(1),
     "numpy float32 (ms)": np ? np.ms.toFixed(1) : "n/a",
-    "max |h - tfjs|": maxDiff(f32.result, tf.result).toExponential(1),
-    "max |h - numpy|": np ? maxDiff(f32.result, np.result).toExponential(1) : "n/a",
+    "max abs(h - tfjs)": maxDiff(f32.result, tf.result).toExponential(1),
+    "max abs(h - numpy)": np ? maxDiff(f32.result, np.result).toExponential(1) : "n/a",
   });
 }
 
