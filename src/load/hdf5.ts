@@ -19,7 +19,7 @@ import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } fro
 import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
 import { findGlobalHeapLoop } from "./hdf5-guard.js";
-import { findBadVlenAttribute } from "./hdf5-vlen.js";
+import { checkHdf5Metadata } from "./hdf5-metadata.js";
 import { findHdf5Signature } from "./sniff.js";
 
 type H5Module = Awaited<typeof h5wasm.ready>;
@@ -101,9 +101,9 @@ export class H5File {
     if (heapLoop !== undefined) {
       throw new FileError(label, `corrupt HDF5 global heap at byte ${heapLoop} (an object of size 0); the file is damaged`);
     }
-    // A string attribute whose recorded length lies would make HDF5 allocate that length first (up to 4 GB).
-    const badString = findBadVlenAttribute(bytes, findHdf5Signature(bytes) ?? 0);
-    if (badString !== undefined) throw new FileError(label, `${badString}; the file is damaged`);
+    // Metadata the library would trust to allocate by, or to read memory it never wrote (hdf5-metadata.ts).
+    const badMetadata = checkHdf5Metadata(bytes, findHdf5Signature(bytes) ?? 0);
+    if (badMetadata !== undefined) throw new FileError(label, `${badMetadata}; the file is damaged`);
     const m = await module();
     const memPath = `/keras-inspect-${process.pid}-${++fileCounter}.h5`;
     m.FS.writeFile(memPath, bytes);

@@ -1,20 +1,28 @@
 /**
- * Variable-length string attributes (`model_config`, `keras_version`, Keras 3's `name`
- * on `vars` groups...) checked on the raw bytes before the HDF5 library reads them.
+ * HDF5 metadata checked on the raw bytes before the HDF5 library reads it: the places
+ * where the library (2.0.0, compiled to wasm) trusts a field enough to allocate by it or
+ * to read memory it never wrote.
  *
- * On disk such a value is a reference: a 4-byte length, then the address of a global heap
- * collection and an object index in it (HDF5 File Format Specification 3.0, IV.A.2.j and
- * III.E). HDF5 allocates a buffer of the recorded length before it looks at the heap
- * object, so a damaged length makes it allocate up to 4 GB (in the fuzz suite: 775 MB and
- * 7 seconds for a 21 KB file, or "memory allocation failed" past 2 GB), and then copies the
- * heap object, whatever its size, into that buffer. So every reference must point at an
- * existing heap object of exactly the recorded length.
+ * - Variable-length strings (`model_config`, `keras_version`, Keras 3's `name` on `vars`
+ *   groups...). On disk such a value is a reference: a 4-byte length, then the address of a
+ *   global heap collection and an object index in it (HDF5 File Format Specification 3.0,
+ *   IV.A.2.j and III.E). HDF5 allocates a buffer of the recorded length before it looks at
+ *   the heap object (in the fuzz suite: 775 MB and 7 seconds for a 21 KB file, or "memory
+ *   allocation failed" past 2 GB), then copies the heap object into it. Every reference must
+ *   point at an existing heap object of exactly the recorded length.
+ * - Datatypes of attributes and datasets (IV.A.2.d). A variable-length type whose size
+ *   field is not the 16 bytes of its reference, or a fixed type whose elements do not fit
+ *   the attribute message, made HDF5 read uninitialized memory: the same file gave a
+ *   different error on each try, sometimes a wasm trap ("memory access out of bounds")
+ *   that left the library broken for later files, and a hang. Classes Keras never writes
+ *   and whose decoding walks nested structures (compound, array, reference...) are refused.
+ * - Dataspaces: at most 32 dimensions, as HDF5 allows.
  *
  * Objects are found from the root: superblock v0-v3, object headers v1 and v2 (with
  * continuation blocks), symbol-table groups (v1 B-trees, symbol nodes) and link messages.
  * Dense link or attribute storage (fractal heaps) is not followed; h5py writes compact
  * storage for the small groups Keras files hold. The walk is bounded and never throws: it
- * answers with a description of the first bad reference, or undefined.
+ * answers with a description of the first problem, or undefined.
  */
 
 const MAX_STEPS = 2_000_000;
@@ -76,8 +84,8 @@ interface Message {
   flags: number;
 }
 
-/** The first variable-length attribute value that does not match its heap object, described; undefined if none. */
-export function findBadVlenAttribute(bytes: Uint8Array, superblock = 0): string | undefined {
+/** The first metadata problem found (see above), described in words; undefined if none. */
+export function checkHdf5Metadata(bytes: Uint8Array, superblock = 0): string | undefined {
   const version = bytes[superblock + 8];
   let r: Bytes;
   let root: number;
@@ -116,8 +124,17 @@ export function findBadVlenAttribute(bytes: Uint8Array, superblock = 0): string 
       if (m.type === 0x000c) {
         const bad = checkAttribute(r, m, path);
         if (bad) return bad;
+      } else if (m.type === 0x0003) {
+        const bad = checkDatatype(r, m.at, m.at + m.size, `the datatype of '${path}'`);
+        if (bad) return bad;
+      } else if (m.type === 0x0001) {
+        if (r.has(m.at, 2) && r.u8(m.at + 1) > 32) return `the dataspace of '${path}' claims ${r.u8(m.at + 1)} dimensions (HDF5 allows 32)`;
       } else if (m.type === 0x0011 && r.has(m.at, 2 * r.o)) {
-        for (const child of groupChildren(r, r.addr(m.at), 0, new Set())) queue.push({ at: child, path: path === "/" ? "/?" : `${path}/?` });
+        const names = localHeapNames(r, r.addr(m.at + r.o));
+        for (const child of groupChildren(r, r.addr(m.at), 0, new Set())) {
+          const name = names(child.nameOffset);
+          queue.push({ at: child.at, path: path === "/" ? `/${name}` : `${path}/${name}` });
+        }
       } else if (m.type === 0x0006) {
         const child = linkTarget(r, m);
         if (child && child.at >= 0) queue.push({ at: child.at, path: path === "/" ? `/${child.name}` : `${path}/${child.name}` });
@@ -188,13 +205,26 @@ function v2Messages(r: Bytes, at: number): Message[] {
   return out;
 }
 
-/** Object header addresses of a symbol-table group's members (v1 B-tree of type 0, then symbol nodes). */
-function groupChildren(r: Bytes, at: number, level: number, seen: Set<number>): number[] {
+/** Member names of a symbol-table group, from its local heap (for messages only: "?" when unreadable). */
+function localHeapNames(r: Bytes, heap: number): (offset: number) => string {
+  if (heap < 0 || !r.tag(heap, "HEAP") || !r.has(heap, 8 + 2 * r.l + r.o)) return () => "?";
+  const size = r.uN(heap + 8, r.l);
+  const data = r.addr(heap + 8 + 2 * r.l);
+  return (offset: number) => {
+    if (data < 0 || offset < 0 || offset >= size) return "?";
+    let name = "";
+    for (let p = data + offset; p < r.b.length && p < data + size && r.u8(p) !== 0 && name.length < 200; p++) name += String.fromCharCode(r.u8(p));
+    return name || "?";
+  };
+}
+
+/** Members of a symbol-table group (v1 B-tree of type 0, then symbol nodes): object header and name offset. */
+function groupChildren(r: Bytes, at: number, level: number, seen: Set<number>): { at: number; nameOffset: number }[] {
   if (at < 0 || level > 32 || seen.has(at) || !r.tag(at, "TREE") || r.u8(at + 4) !== 0) return [];
   seen.add(at);
   const nodeLevel = r.u8(at + 5);
   const used = r.u16(at + 6);
-  const out: number[] = [];
+  const out: { at: number; nameOffset: number }[] = [];
   let p = at + 8 + 2 * r.o + r.l;
   for (let i = 0; i < used && r.has(p, r.o) && ++r.steps < MAX_STEPS; i++) {
     const child = r.addr(p);
@@ -207,7 +237,7 @@ function groupChildren(r: Bytes, at: number, level: number, seen: Set<number>): 
       const entry = 2 * r.o + 24;
       for (let k = 0; k < count && r.has(child + 8 + k * entry, entry); k++) {
         const header = r.addr(child + 8 + k * entry + r.o);
-        if (header >= 0) out.push(header);
+        if (header >= 0) out.push({ at: header, nameOffset: r.uN(child + 8 + k * entry, r.o) });
       }
     }
   }
@@ -250,11 +280,43 @@ function heapObjectSize(r: Bytes, at: number, index: number): number {
   return -1;
 }
 
+const CLASS_NAMES = ["integer", "float", "time", "string", "bitfield", "opaque", "compound", "reference", "enum", "variable-length", "array"];
+
+/**
+ * A datatype message at `at` (its bytes end at `end`): a class Keras files use, with a size
+ * that class can have. Undefined when fine, else the problem in words.
+ */
+function checkDatatype(r: Bytes, at: number, end: number, what: string): string | undefined {
+  if (!r.has(at, 8) || at + 8 > end) return `${what} is cut short`;
+  const cls = r.u8(at) & 0x0f;
+  const size = r.u32(at + 4);
+  switch (cls) {
+    case 0:
+    case 1:
+      return [1, 2, 4, 8].includes(size) ? undefined : `${what} is a ${CLASS_NAMES[cls]} of ${size} bytes`;
+    case 3:
+      return size >= 1 ? undefined : `${what} is a string of 0 bytes`;
+    case 8: {
+      // h5py writes booleans as an enum over a 1-byte integer.
+      if (![1, 2, 4, 8].includes(size) || !r.has(at + 8, 8) || (r.u8(at + 8) & 0x0f) !== 0 || r.u32(at + 12) !== size) return `${what} is a malformed enum`;
+      return undefined;
+    }
+    case 9: {
+      const ref = 4 + r.o + 4;
+      if (size !== ref) return `${what} is a variable-length type of ${size} bytes (its references take ${ref})`;
+      return checkDatatype(r, at + 8, end, `the base type of ${what}`);
+    }
+    default:
+      return `${what} is of class ${cls < CLASS_NAMES.length ? CLASS_NAMES[cls] : cls}, which Keras files do not use`;
+  }
+}
+
 function checkAttribute(r: Bytes, m: Message, owner: string): string | undefined {
   const version = r.u8(m.at);
-  if (version < 1 || version > 3 || !r.has(m.at, 8)) return undefined;
+  const end = m.at + m.size;
+  if (version < 1 || version > 3 || !r.has(m.at, 8) || m.size < 8) return `an attribute message of '${owner}' is malformed`;
   const aflags = version >= 2 ? r.u8(m.at + 1) : 0;
-  if (aflags & 0x01) return undefined; // shared datatype: not followed
+  if (aflags & 0x03) return undefined; // shared datatype or dataspace: not followed
   const nameSize = r.u16(m.at + 2);
   const typeSize = r.u16(m.at + 4);
   const spaceSize = r.u16(m.at + 6);
@@ -262,22 +324,25 @@ function checkAttribute(r: Bytes, m: Message, owner: string): string | undefined
   let p = m.at + 8 + (version === 3 ? 1 : 0);
   let name = "";
   for (let i = 0; i < nameSize - 1 && i < 200 && r.has(p + i, 1); i++) name += String.fromCharCode(r.u8(p + i));
+  const what = `attribute '${name}' of '${owner}'`;
   p += pad(nameSize);
   const type = p;
   p += pad(typeSize);
   const space = p;
   p += pad(spaceSize);
-  const end = m.at + m.size;
-  if (!r.has(type, 8) || (r.u8(type) & 0x0f) !== 9) return undefined;
-  // A variable-length sequence or string; every element is (length, collection address, index).
+  if (p > end) return `${what} is cut short`;
+  const badType = checkDatatype(r, type, type + typeSize, `the datatype of ${what}`);
+  if (badType) return badType;
   const count = elementCount(r, space);
-  if (count === undefined) return undefined;
-  const refSize = 4 + r.o + 4;
-  const what = `attribute '${name}' of '${owner}'`;
-  if (count * refSize > end - p) return `${what} claims ${count} variable-length values, more than its ${end - p} bytes hold`;
-  const baseSize = r.has(type + 8 + 4, 4) ? Math.max(1, r.u32(type + 8 + 4)) : 1;
+  if (count === undefined) return `the dataspace of ${what} is malformed`;
+  const cls = r.u8(type) & 0x0f;
+  const elementSize = cls === 9 ? 4 + r.o + 4 : r.u32(type + 4);
+  if (count * elementSize > end - p) return `${what} claims ${count} value(s) of ${elementSize} bytes, more than its ${end - p} bytes hold`;
+  if (cls !== 9) return undefined;
+  // Variable-length: every element is (length, collection address, index).
+  const baseSize = Math.max(1, r.u32(type + 8 + 4));
   for (let k = 0; k < count; k++) {
-    const ref = p + k * refSize;
+    const ref = p + k * elementSize;
     const length = r.u32(ref);
     if (length === 0) continue;
     const heap = r.addr(ref + 4);
@@ -296,6 +361,7 @@ function elementCount(r: Bytes, at: number): number | undefined {
   const rank = r.u8(at + 1);
   if (version === 2 && r.u8(at + 3) === 2) return 0; // null dataspace
   if (rank === 0) return 1;
+  if (rank > 32) return undefined;
   const first = version === 1 ? at + 8 : at + 4;
   let n = 1;
   for (let i = 0; i < rank; i++) {
