@@ -31,7 +31,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
   { name: "predict", argv: (f, b, rng) => ["predict", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "explain", argv: (f, b, rng) => ["explain", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "diff", argv: (f, b, rng) => ["diff", b.path, f, ...maybeJson(rng)], answerCodes: [0, 1], evaluates: false },
-  { name: "export", argv: (f, _b, _rng, out) => ["export", f, "--out", `${out}/export`], answerCodes: [0], evaluates: false },
+  // Writes files: into the scratch directory, which the engine empties after each file.
+  { name: "export", argv: (f, _b, rng, out) => ["export", f, "--to", `${out}/export`, ...(rng.chance(0.5) ? ["--format", "json"] : [])], answerCodes: [0], evaluates: false },
 ];
 
 /** The commands the issue asks every mutated file to go through (when they exist). */
@@ -90,6 +91,6 @@ export function valueFlags(program: Command): (name: string, flag: string) => bo
   return (name, flag) => {
     const cmd = program.commands.find((c) => c.name() === name);
     const opt = cmd?.options.find((o) => o.long === flag || o.short === flag);
-    return opt ? opt.required || opt.optional : flag === "--input" || flag === "--out";
+    return opt ? opt.required || opt.optional : flag === "--input" || flag === "--to";
   };
 }

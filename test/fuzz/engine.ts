@@ -300,6 +300,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
     rmSync(file, { force: true });
     if (twinFile) rmSync(twinFile, { force: true });
+    rmSync(join(scratch, "export"), { recursive: true, force: true });
   };
 
   const progressEvery = opts.progressEvery ?? 0;
