@@ -37,6 +37,12 @@ export function keras1Assemble(
     return t;
   };
   const inputDim = get("W", gates[0]).shape[0];
+  // The stored arrays must match the config's units before anything is sized by it
+  // (a config saying units=1e308 made the allocation below throw a RangeError).
+  for (const g of gates) {
+    expectShape(layer, get("W", g), [inputDim, units], `units=${units}`);
+    expectShape(layer, get("U", g), [units, units], `units=${units}`);
+  }
   const n = gates.length;
   const width = n * units;
   const kernel = new Float64Array(inputDim * width);
