@@ -50,6 +50,8 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
   const values = walkGraph<Value>(graph, given, (call, args) => {
     const layer = call.layer;
     const path = prefix ? `${prefix}/${layer.name}` : layer.name;
+    // An inbound node without tensors (a damaged config) leaves a layer with nothing to compute on.
+    if (args.length === 0) throw new InspectError(`layer '${path}' (${layer.className}) is called with no input tensor in the model config`);
     const ctx: EvalContext = {
       dtype: opts.dtype,
       hardSigmoid: opts.hardSigmoid,
@@ -88,7 +90,12 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
     if (opts.stopAfter === path) throw new StopSignal(traces);
     return outs;
   });
-  return graph.outputs.map((r) => values.get(tensorKey(r))!);
+  return graph.outputs.map((r) => {
+    const v = values.get(tensorKey(r));
+    // output_layers may name a layer the config does not have, or an output it does not produce.
+    if (v === undefined) throw new InspectError(`model '${graph.name}': its output '${r.layer}' (node ${r.node}, tensor ${r.tensor}) is not produced by any layer`);
+    return v;
+  });
 }
 
 /** Functional calls like lstm(x, initial_state=[h, c]) pass the states as extra inputs. */
