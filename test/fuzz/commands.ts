@@ -18,6 +18,8 @@ export interface CommandSpec {
   refusalCodes?: number[];
   /** Evaluates the first recurrent layer (what a mustFail "eval" mutation breaks). */
   evaluates: boolean;
+  /** Prints Infinity by design (diff's relative difference from a zero). */
+  nonFiniteOk?: boolean;
 }
 
 const maybeJson = (rng: Rng, p = 0.35) => (rng.chance(p) ? ["--json"] : []);
@@ -30,9 +32,14 @@ export const COMMAND_SPECS: CommandSpec[] = [
   { name: "check", argv: (f, b, rng) => ["check", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0, 1], refusalCodes: [1], evaluates: false },
   { name: "predict", argv: (f, b, rng) => ["predict", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "explain", argv: (f, b, rng) => ["explain", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
-  { name: "diff", argv: (f, b, rng) => ["diff", b.path, f, ...maybeJson(rng)], answerCodes: [0, 1], evaluates: false },
+  { name: "diff", argv: (f, b, rng) => ["diff", b.path, f, ...maybeJson(rng)], answerCodes: [0, 1], evaluates: false, nonFiniteOk: true },
   // Writes files: into the scratch directory, which the engine empties after each file.
-  { name: "export", argv: (f, _b, rng, out) => ["export", f, "--to", `${out}/export`, ...(rng.chance(0.5) ? ["--format", "json"] : [])], answerCodes: [0], evaluates: false },
+  {
+    name: "export",
+    argv: (f, b, rng, out) => ["export", f, "--layer", b.firstRecurrent ?? b.layerNames[0] ?? "layer", "--to", `${out}/export`, ...(rng.chance(0.5) ? ["--format", "json"] : [])],
+    answerCodes: [0],
+    evaluates: false,
+  },
 ];
 
 /** The commands the issue asks every mutated file to go through (when they exist). */
@@ -91,6 +98,6 @@ export function valueFlags(program: Command): (name: string, flag: string) => bo
   return (name, flag) => {
     const cmd = program.commands.find((c) => c.name() === name);
     const opt = cmd?.options.find((o) => o.long === flag || o.short === flag);
-    return opt ? opt.required || opt.optional : flag === "--input" || flag === "--to";
+    return opt ? opt.required || opt.optional : ["--input", "--to", "--layer", "--format"].includes(flag);
   };
 }

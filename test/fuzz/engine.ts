@@ -70,6 +70,10 @@ export interface FuzzReport {
   perMutator: Record<string, { files: number; ok: number; cleanError: number; findings: number }>;
   longestRun: { ms: number; argv: string[]; iteration: number };
   peakRssMb: number;
+  /** The run during which a worker's resident memory reached its highest. */
+  peakRun: { rssMb: number; argv: string[]; iteration: number; mutator: string };
+  /** Largest wasm heap of the HDF5 module seen in a worker. */
+  peakWasmHeapMb: number;
   workerStarts: number;
   probes: string[][];
   elapsedMs: number;
@@ -183,6 +187,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     perMutator: {},
     longestRun: { ms: 0, argv: [], iteration: -1 },
     peakRssMb: 0,
+    peakRun: { rssMb: 0, argv: [], iteration: -1, mutator: "" },
+    peakWasmHeapMb: 0,
     workerStarts: 0,
     probes,
     elapsedMs: 0,
@@ -245,22 +251,29 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   let next = 0;
   const probeEvery = Math.max(1, opts.probeEvery ?? 1);
 
-  const processFile = async (iteration: number, worker: FuzzWorker) => {
+  const processFile = async (iteration: number, worker: FuzzWorker, dir: string) => {
     const rng = new Rng(`${opts.seed}:${iteration}`);
     const base = drawBase(rng);
     const m = await mutate(base, rng.fork("mutate"), { repoRoot: REPO_ROOT }, onlyMutators);
-    const file = join(scratch, `f${iteration}${m.ext}`);
+    const file = join(dir, `f${iteration}${m.ext}`);
     writeFileSync(file, m.bytes);
-    const twinFile = m.twin ? join(scratch, `f${iteration}-twin${m.ext}`) : undefined;
+    const twinFile = m.twin ? join(dir, `f${iteration}-twin${m.ext}`) : undefined;
     if (twinFile) writeFileSync(twinFile, m.twin!);
     report.files++;
     (report.perMutator[m.mutator] ??= { files: 0, ok: 0, cleanError: 0, findings: 0 }).files++;
     const results: { cmd: Available; argv: string[]; outcome: RunOutcome; c: Classified }[] = [];
     for (const cmd of commands) {
-      const argv = fitArgv(cmd.spec.argv(file, base, rng.fork(cmd.spec.name), scratch), cmd, (f) => takesValue(cmd.spec.name, f));
+      // A synthesized model is not the corpus file it was drawn with: it brings its own inputs.
+      const target = m.inputArgs ? { ...base, inputArgs: m.inputArgs, firstRecurrent: undefined, layerNames: [] } : base;
+      const argv = fitArgv(cmd.spec.argv(file, target, rng.fork(cmd.spec.name), dir), cmd, (f) => takesValue(cmd.spec.name, f));
       const outcome = await worker.run(argv, file, cmd.spec.answerCodes);
+      if (outcome.type === "result") {
+        const rssMb = Math.round(outcome.maxRss / 2 ** 20);
+        if (rssMb > report.peakRun.rssMb) report.peakRun = { rssMb, argv: argv.map((a) => (a === file ? "FILE" : a)), iteration, mutator: `${m.mutator}: ${m.detail}` };
+        report.peakWasmHeapMb = Math.max(report.peakWasmHeapMb, Math.round(outcome.wasmHeap / 2 ** 20));
+      }
       const json = argv.includes("--json");
-      let c = classify({ outcome, file, answerCodes: cmd.spec.answerCodes, refusalCodes: cmd.spec.refusalCodes, json, mustFail: m.mustFail, evaluates: cmd.spec.evaluates });
+      let c = classify({ outcome, file, answerCodes: cmd.spec.answerCodes, refusalCodes: cmd.spec.refusalCodes, json, mustFail: m.mustFail, evaluates: cmd.spec.evaluates, nonFiniteOk: cmd.spec.nonFiniteOk });
       if (c.cls === "ok" && twinFile && outcome.type === "result") {
         const twinArgv = argv.map((a) => (a === file ? twinFile : a));
         const t = await worker.run(twinArgv, twinFile, cmd.spec.answerCodes);
@@ -284,7 +297,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       for (const r of results) {
         const outcome = await runCli(r.argv, poolOpts.deadlineMs + 15000);
         if (outcome.type === "result" && r.outcome.type === "result") outcome.weights = (r.outcome as RunReport).weights;
-        let c = classify({ outcome, file, answerCodes: r.cmd.spec.answerCodes, refusalCodes: r.cmd.spec.refusalCodes, json: r.argv.includes("--json"), mustFail: m.mustFail, evaluates: r.cmd.spec.evaluates });
+        let c = classify({ outcome, file, answerCodes: r.cmd.spec.answerCodes, refusalCodes: r.cmd.spec.refusalCodes, json: r.argv.includes("--json"), mustFail: m.mustFail, evaluates: r.cmd.spec.evaluates, nonFiniteOk: r.cmd.spec.nonFiniteOk });
         const sameAnswer = outcome.type === "result" && r.outcome.type === "result" && outcome.exitCode === r.outcome.exitCode && outcome.stderr === r.outcome.stderr;
         if (ACCEPTABLE.has(c.cls) && ACCEPTABLE.has(r.c.cls) && !sameAnswer) {
           c = { cls: "divergence", why: `the CLI binary and the in-process run disagree: ${outcome.type === "result" ? `exit ${outcome.exitCode} ${outcome.stderr.trim()}` : outcome.type} vs exit ${(r.outcome as RunReport).exitCode} ${(r.outcome as RunReport).stderr.trim()}`, signature: "divergence" };
@@ -300,14 +313,17 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
     rmSync(file, { force: true });
     if (twinFile) rmSync(twinFile, { force: true });
-    rmSync(join(scratch, "export"), { recursive: true, force: true });
+    rmSync(join(dir, "export"), { recursive: true, force: true, maxRetries: 3 });
   };
 
   const progressEvery = opts.progressEvery ?? 0;
-  const job = async (worker: FuzzWorker) => {
+  const job = async (worker: FuzzWorker, k: number) => {
+    // Each worker has its own scratch directory: commands such as export write into it.
+    const dir = join(scratch, `w${k}`);
+    mkdirSync(dir, { recursive: true });
     while (next < iterations.length) {
       const iteration = iterations[next++];
-      await processFile(iteration, worker);
+      await processFile(iteration, worker, dir);
       if (progressEvery > 0 && report.files % progressEvery === 0) {
         const rate = report.files / ((performance.now() - t0) / 1000);
         log(`fuzz: ${report.files}/${iterations.length} files, ${report.runs} runs, ${report.findings} findings, ${rate.toFixed(1)} files/s, ${JSON.stringify(report.totals)}`);
@@ -315,7 +331,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
   };
   try {
-    await Promise.all(workers.map((w) => job(w)));
+    await Promise.all(workers.map((w, k) => job(w, k)));
   } finally {
     for (const w of workers) w.close();
     rmSync(scratch, { recursive: true, force: true });
@@ -341,7 +357,7 @@ export function formatReport(r: FuzzReport): string {
   lines.push(`outcomes: ${Object.entries(r.totals).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   lines.push(`findings: ${r.findings}`);
   lines.push(`longest run: ${Math.round(r.longestRun.ms)} ms (${r.longestRun.argv.join(" ").slice(0, 160)}, iteration ${r.longestRun.iteration})`);
-  lines.push(`peak worker memory: ${r.peakRssMb} MB RSS; worker starts: ${r.workerStarts}`);
+  lines.push(`peak worker memory: ${r.peakRssMb} MB RSS (reached in iteration ${r.peakRun.iteration}: ${r.peakRun.argv.slice(0, 2).join(" ")}, ${r.peakRun.mutator.slice(0, 100)}); HDF5 wasm heap up to ${r.peakWasmHeapMb} MB; worker starts: ${r.workerStarts}`);
   for (const s of r.signatures.filter((x) => !ACCEPTABLE.has(x.cls)).slice(0, 40)) {
     lines.push(`  [${s.cls}] ${s.command} ×${s.count}: ${s.example.why.slice(0, 200)} (iteration ${s.example.iteration}, ${s.example.mutator}: ${s.example.detail.slice(0, 100)})`);
   }

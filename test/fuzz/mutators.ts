@@ -30,9 +30,11 @@ export interface Mutation {
   mustFail: MustFail;
   /** A file that must give the same numbers (synthesized files with plain names). */
   twin?: Uint8Array;
+  /** Inputs for step & co. when the file is not a copy of the corpus file (synthesized models). */
+  inputArgs?: string[];
 }
 
-type Result = { detail: string; bytes: Uint8Array; mustFail: MustFail; twin?: Uint8Array } | undefined;
+type Result = { detail: string; bytes: Uint8Array; mustFail: MustFail; twin?: Uint8Array; inputArgs?: string[] } | undefined;
 
 interface Mutator {
   name: string;
@@ -665,7 +667,8 @@ function mutateConfig(root: unknown, base: BaseFile, rng: Rng, room: number): Co
       // nest: wrap the layer list into k nested Sequential models.
       const list = layerListOf(root);
       if (!list) return undefined;
-      const k = rng.pick([2, 8, 33, 200, 5000]);
+      // Deeper nesting would overflow JSON.stringify here; the loader's depth limits are tested by json-syntax.
+      const k = rng.pick([2, 8, 33, 200]);
       let inner: unknown = { class_name: "Sequential", config: { name: "nested_0", layers: list.slice() } };
       for (let i = 1; i < k; i++) inner = { class_name: "Sequential", config: { name: `nested_${i}`, layers: [inner] } };
       list.splice(0, list.length, inner);
@@ -911,7 +914,17 @@ const zipConfigSyntax = (base: BaseFile, rng: Rng): Result => {
     const b = breakJson(text, text.length, rng);
     bytes = b.bytes;
     detail = b.detail;
-    if (!b.invalid) return { detail: `${name}: ${detail}`, bytes: writeZip(withEntry(base, name, bytes)), mustFail: false };
+    // metadata.json only has to be JSON: '{}' or '[]' there is fine (keras_version is then unknown).
+    let mustFail: MustFail = b.invalid ? "load" : false;
+    if (name === "metadata.json") {
+      try {
+        JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+        if (!/^\[{200}|(\{"a":){100}/.test(new TextDecoder().decode(bytes))) mustFail = false;
+      } catch {
+        /* invalid JSON: must fail */
+      }
+    }
+    return { detail: `${name}: ${detail}`, bytes: writeZip(withEntry(base, name, bytes)), mustFail };
   } else if (variant === "deep") {
     const n = rng.pick([250, 10000, 1000000]);
     bytes = new TextEncoder().encode(`{"class_name":"Sequential","config":{"name":"deep","layers":[${"[".repeat(n)}${"]".repeat(n)}]}}`);
@@ -1011,7 +1024,7 @@ async function synthModel(writer: Writer, rng: Rng, opts: { rnnName: string; den
       },
     ],
   };
-  return { spec, kind, steps, dim };
+  return { spec, kind, steps, dim, inputArgs: ["--input", JSON.stringify(Array.from({ length: steps }, (_, t) => Array.from({ length: dim }, (_, j) => Math.round(Math.sin(t + 2 * j) * 100) / 100)))] };
 }
 
 const synthNames = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<Result> => {
@@ -1028,6 +1041,7 @@ const synthNames = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<R
     bytes: await writer.writeKerasH5(nasty.spec),
     twin: await writer.writeKerasH5(plain.spec),
     mustFail: false,
+    inputArgs: nasty.inputArgs,
   };
 };
 
@@ -1037,7 +1051,7 @@ const synthContradiction = async (_b: BaseFile, rng: Rng, ctx: MutateContext): P
   const m = await synthModel(writer, rng, { rnnName: "rnn", denseName: "dense", configUnits: units });
   const stored = (m.spec.layers[0].weights[1].shape as number[])[0];
   if (stored === units) return undefined;
-  return { detail: `synthesized ${m.kind} whose config says units=${units} but stores ${stored}`, bytes: await writer.writeKerasH5(m.spec), mustFail: "eval" };
+  return { detail: `synthesized ${m.kind} whose config says units=${units} but stores ${stored}`, bytes: await writer.writeKerasH5(m.spec), mustFail: "eval", inputArgs: m.inputArgs };
 };
 
 const synthLambda = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<Result> => {
@@ -1053,14 +1067,14 @@ const synthLambda = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<
       layers.unshift(lambda);
     },
   });
-  return { detail: "synthesized model with a Lambda layer first", bytes: await writer.writeKerasH5(m.spec), mustFail: "eval" };
+  return { detail: "synthesized model with a Lambda layer first", bytes: await writer.writeKerasH5(m.spec), mustFail: "eval", inputArgs: m.inputArgs };
 };
 
 const synthNaN = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<Result> => {
   const writer = await loadWriter(ctx.repoRoot);
   const bad = rng.pick([NaN, Infinity, -Infinity, 3e38]);
   const m = await synthModel(writer, rng, { rnnName: "rnn", denseName: "dense", weightsOverride: (w) => w.map((x, i) => (i === 0 ? bad : x)) });
-  return { detail: `synthesized model with a ${bad} weight`, bytes: await writer.writeKerasH5(m.spec), mustFail: false };
+  return { detail: `synthesized model with a ${bad} weight`, bytes: await writer.writeKerasH5(m.spec), mustFail: false, inputArgs: m.inputArgs };
 };
 
 // ---------------------------------------------------------------------------
@@ -1117,10 +1131,16 @@ export async function mutate(base: BaseFile, rng: Rng, ctx: MutateContext, only?
   if (usable.length === 0) throw new Error(`no mutator applies to ${base.name}`);
   for (let attempt = 0; attempt < 50; attempt++) {
     const m = rng.weighted(usable.map((x) => [x, x.weight] as const));
-    const r = await m.run(base, rng.fork(`${m.name}:${attempt}`), ctx);
+    let r: Result;
+    try {
+      r = await m.run(base, rng.fork(`${m.name}:${attempt}`), ctx);
+    } catch {
+      // A mutator that cannot build its file (too deep to serialize, say) just draws again.
+      r = undefined;
+    }
     if (r) {
       const ext = m.name.startsWith("synth-") ? ".h5" : base.ext;
-      return { mutator: m.name, detail: r.detail, bytes: r.bytes, ext, mustFail: r.mustFail, twin: r.twin };
+      return { mutator: m.name, detail: r.detail, bytes: r.bytes, ext, mustFail: r.mustFail, twin: r.twin, inputArgs: r.inputArgs };
     }
   }
   // Always possible: flip a bit.
