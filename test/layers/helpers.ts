@@ -25,17 +25,8 @@ export function tfReady(): Promise<void> {
   return ready;
 }
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the reference tests draw with (mulberry32, uniform in [0, 1)). */
+export { prng as rng } from "../reference/keras-golden.js";
 
 /** n float32-representable values uniform in [lo, hi). */
 export function randoms(r: () => number, n: number, lo = -1, hi = 1): Float64Array {
