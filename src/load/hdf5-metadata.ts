@@ -347,6 +347,11 @@ function checkAttribute(r: Bytes, m: Message, owner: string): string | undefined
     if (length === 0) continue;
     const heap = r.addr(ref + 4);
     const index = r.u32(ref + 4 + r.o);
+    // HDF5 reads a whole collection at once, by its recorded size (seen trapping when that size lied).
+    if (heap >= 0 && r.tag(heap, "GCOL") && r.has(heap, 8 + r.l)) {
+      const collection = r.uN(heap + 8, r.l);
+      if (collection < 8 + r.l || heap + collection > r.b.length) return `${what} points into a global heap collection at byte ${heap} that claims ${collection} bytes, past the end of the file`;
+    }
     const size = heapObjectSize(r, heap, index);
     if (size < 0) return `${what} points at a global heap object that does not exist`;
     if (length * baseSize !== size) return `${what} records a length of ${length} but its heap object holds ${size} bytes`;

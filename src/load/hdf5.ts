@@ -11,9 +11,16 @@
  * into a FileError that names the file. Each error would leak a little of the wasm
  * module's C stack and one open stream; both are given back (wasm-stack.ts,
  * releaseErrorStreams), so any number of bad files can be read in one process.
+ *
+ * Some damaged files still make the HDF5 library trap ("memory access out of bounds")
+ * in the middle of an operation, which can leave its allocator and caches inconsistent:
+ * in the fuzz suite a later, different file then hung. After a trap the instance is
+ * retired and the next file gets a fresh one (h5wasm loaded again under another URL);
+ * the retired one's memory stays with the module loader, so each trap costs its heap
+ * (tens of MB).
  */
 // First: it must see h5wasm's wasm instance being created (see wasm-stack.ts).
-import { uninstallStackCapture, withWasmStack } from "./wasm-stack.js";
+import { captureNextInstance, uninstallStackCapture, withWasmStack } from "./wasm-stack.js";
 import h5wasm from "h5wasm";
 import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } from "h5wasm";
 import { FileError } from "../errors.js";
@@ -22,18 +29,49 @@ import { findGlobalHeapLoop } from "./hdf5-guard.js";
 import { checkHdf5Metadata } from "./hdf5-metadata.js";
 import { findHdf5Signature } from "./sniff.js";
 
-type H5Module = Awaited<typeof h5wasm.ready>;
+type H5Lib = typeof h5wasm;
+type H5Module = Awaited<H5Lib["ready"]>;
 
-let modulePromise: Promise<H5Module> | undefined;
+interface Instance {
+  lib: H5Lib;
+  m: H5Module;
+}
+
+let instancePromise: Promise<Instance> | undefined;
+let retired = false;
+let generation = 0;
 let fileCounter = 0;
 
-async function module(): Promise<H5Module> {
-  modulePromise ??= h5wasm.ready.then((m) => {
-    uninstallStackCapture();
-    m.activate_throwing_error_handler();
-    return m;
-  });
-  return modulePromise;
+async function instance(): Promise<Instance> {
+  if (retired || !instancePromise) {
+    const fresh = retired;
+    retired = false;
+    instancePromise = (async () => {
+      let lib = h5wasm;
+      if (fresh) {
+        captureNextInstance();
+        lib = ((await import(`${import.meta.resolve("h5wasm")}?instance=${++generation}`)) as { default: H5Lib }).default;
+      }
+      const m = await lib.ready;
+      uninstallStackCapture();
+      m.activate_throwing_error_handler();
+      return { lib, m };
+    })();
+  }
+  return instancePromise;
+}
+
+/** How many times the library was replaced after a trap (0 until one happens). */
+export function hdf5InstanceGeneration(): number {
+  return generation;
+}
+
+/** A wasm trap or an emscripten abort: the library stopped mid-operation. */
+function isWasmTrap(err: unknown): boolean {
+  const RuntimeError = (globalThis as unknown as { WebAssembly?: { RuntimeError?: new () => Error } }).WebAssembly?.RuntimeError;
+  if (RuntimeError && err instanceof RuntimeError) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /^Aborted\(|memory access out of bounds|^unreachable|Maximum call stack size exceeded/.test(message);
 }
 
 /** Largest dataset we read into memory, in bytes. h5wasm's heap is capped at 2 GiB and a read needs twice the size. */
@@ -87,6 +125,7 @@ function shortH5Message(err: unknown): string {
 
 export class H5File {
   private constructor(
+    private readonly lib: H5Lib,
     private readonly file: H5FileHandle,
     private readonly memPath: string,
     private readonly fs: H5Module["FS"],
@@ -104,13 +143,14 @@ export class H5File {
     // Metadata the library would trust to allocate by, or to read memory it never wrote (hdf5-metadata.ts).
     const badMetadata = checkHdf5Metadata(bytes, findHdf5Signature(bytes) ?? 0);
     if (badMetadata !== undefined) throw new FileError(label, `${badMetadata}; the file is damaged`);
-    const m = await module();
+    const { lib, m } = await instance();
     const memPath = `/keras-inspect-${process.pid}-${++fileCounter}.h5`;
     m.FS.writeFile(memPath, bytes);
     try {
-      const file = withWasmStack(() => new h5wasm.File(memPath, "r"));
-      return new H5File(file, memPath, m.FS, label);
+      const file = withWasmStack(() => new lib.File(memPath, "r"));
+      return new H5File(lib, file, memPath, m.FS, label);
     } catch (err) {
+      if (isWasmTrap(err)) retired = true;
       releaseErrorStreams(m.FS);
       m.FS.unlink(memPath);
       throw new FileError(label, `HDF5 library could not open it: ${shortH5Message(err)}. The file may be truncated or corrupt.`, {
@@ -122,8 +162,9 @@ export class H5File {
   close(): void {
     try {
       withWasmStack(() => this.file.close());
-    } catch {
+    } catch (err) {
       // Closing a file whose structure is broken can fail; the memory copy is removed regardless.
+      if (isWasmTrap(err)) retired = true;
       releaseErrorStreams(this.fs);
     } finally {
       try {
@@ -139,6 +180,10 @@ export class H5File {
     try {
       return withWasmStack(fn);
     } catch (err) {
+      if (isWasmTrap(err)) {
+        retired = true;
+        throw new FileError(this.label, `the HDF5 library crashed reading ${what} (${shortH5Message(err)}); the file is damaged`, { cause: err });
+      }
       releaseErrorStreams(this.fs);
       if (err instanceof FileError) throw err;
       throw new FileError(this.label, `cannot read ${what}: ${shortH5Message(err)}`, { cause: err });
@@ -147,7 +192,7 @@ export class H5File {
 
   private group(path: string): H5Group | null {
     const entity = path === "/" || path === "" ? this.file : this.file.get(path);
-    return entity instanceof h5wasm.Group ? entity : null;
+    return entity instanceof this.lib.Group ? entity : null;
   }
 
   isGroup(path: string): boolean {
@@ -155,7 +200,7 @@ export class H5File {
   }
 
   isDataset(path: string): boolean {
-    return this.guard(`'${path}'`, () => this.file.get(path) instanceof h5wasm.Dataset);
+    return this.guard(`'${path}'`, () => this.file.get(path) instanceof this.lib.Dataset);
   }
 
   /** Child names of a group, in HDF5's (alphabetical) order; [] when it is not a group. */
@@ -196,7 +241,7 @@ export class H5File {
   datasetInfo(path: string): DatasetInfo {
     return this.guard(`dataset '${path}'`, () => {
       const d = this.file.get(path);
-      if (!(d instanceof h5wasm.Dataset)) throw new FileError(this.label, `'${path}' is not a dataset`);
+      if (!(d instanceof this.lib.Dataset)) throw new FileError(this.label, `'${path}' is not a dataset`);
       const meta = d.metadata;
       const shape = (d.shape ?? []).map(Number);
       return { shape, dtype: dtypeOf(meta.type, meta.size, meta.signed), byteLength: meta.total_size * meta.size };

@@ -44,6 +44,12 @@ const patched: Instantiate = async function (this: unknown, ...args: unknown[]) 
 
 wasm.instantiate = patched;
 
+/** Forgets the current instance and captures the next one (hdf5.ts replaces an instance after a wasm trap). */
+export function captureNextInstance(): void {
+  stack = undefined;
+  wasm.instantiate = patched;
+}
+
 /** Puts WebAssembly.instantiate back (called once h5wasm is ready, captured or not). */
 export function uninstallStackCapture(): void {
   if (wasm.instantiate === patched) wasm.instantiate = original;

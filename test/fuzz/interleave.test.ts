@@ -14,9 +14,11 @@ import { describe, expect, it } from "vitest";
 import { collectInputs } from "../../src/cli/input-options.js";
 import { InspectError } from "../../src/errors.js";
 import { evaluateStep } from "../../src/eval/step.js";
+import { hdf5InstanceGeneration } from "../../src/load/hdf5.js";
 import { loadModelFromBytes } from "../../src/load/index.js";
 import { wasmStackGuarded } from "../../src/load/wasm-stack.js";
 import { walkLayers } from "../../src/model.js";
+import h5wasm from "h5wasm";
 import { loadBase, type BaseFile } from "./corpus.js";
 import { REPO_ROOT } from "./engine.js";
 import { mutate } from "./mutators.js";
@@ -95,6 +97,33 @@ describe("the HDF5 wasm module stays usable after bad files", () => {
       const [bytes, message] = bad[i % bad.length];
       await expect(loadModelFromBytes(bytes, "bad.h5")).rejects.toThrow(message);
     }
+    for (let k = 0; k < good.length; k++) expect(await fingerprint(good[k])).toBe(expected[k]);
+  });
+
+  it("after a wasm trap inside the HDF5 library, the next file gets a fresh library and the same numbers", async () => {
+    const good = await Promise.all(GOOD.map(loadBase));
+    const expected = await Promise.all(good.map(fingerprint));
+    // Make the current instance trap once, as a damaged file can (WebAssembly.RuntimeError).
+    const RuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new (m: string) => Error } }).WebAssembly.RuntimeError;
+    const proto = h5wasm.Group.prototype as unknown as { get: (...a: unknown[]) => unknown };
+    const original = proto.get;
+    proto.get = function () {
+      proto.get = original;
+      throw new RuntimeError("memory access out of bounds");
+    };
+    try {
+      await expect(loadModelFromBytes(good[1].bytes, "trap.h5")).rejects.toThrow(/the HDF5 library crashed reading .*memory access out of bounds/);
+    } finally {
+      proto.get = original;
+    }
+    const before = hdf5InstanceGeneration();
+    for (let k = 0; k < good.length; k++) expect(await fingerprint(good[k])).toBe(expected[k]);
+    expect(hdf5InstanceGeneration()).toBe(before + 1);
+    // The fresh instance's C stack is guarded too.
+    expect(wasmStackGuarded()).toBe(true);
+    const bad = good[0].bytes.slice();
+    bad[44] ^= 1;
+    for (let i = 0; i < 2500; i++) await expect(loadModelFromBytes(bad, "bad.h5")).rejects.toThrow(/incorrect metadata checksum/);
     for (let k = 0; k < good.length; k++) expect(await fingerprint(good[k])).toBe(expected[k]);
   });
 });
