@@ -5,10 +5,12 @@
  *
  *   node --import ./test/fuzz/ts-register.mjs test/fuzz/make-regression-files.ts
  *
- * Deterministic: running it again writes the same bytes.
+ * Running it again writes equivalent files, not identical bytes (HDF5 records times in
+ * its object headers), so only rerun it to add files.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import h5wasm from "h5wasm";
 import { REPO_ROOT } from "./engine.js";
 import { crc32, writeZip, type WriteEntry } from "./zip.js";
@@ -53,6 +55,47 @@ function config(dropoutInbound: unknown): string {
 }
 
 const METADATA = enc('{"keras_version": "3.6.0", "date_saved": "2024-01-01@00:00:00"}');
+
+interface Writer {
+  writeKerasH5(spec: unknown): Promise<Uint8Array>;
+  lstmConfig(name: string, units: number, extra?: object): object;
+  sequentialConfig(name: string, layers: unknown[]): object;
+}
+
+/**
+ * synth-lambda: a Sequential whose first layer is a Lambda carrying code, as JavaScript
+ * (it would set a global if anything evaluated it) and as marshalled Python bytecode.
+ */
+async function lambdaModel(): Promise<Uint8Array> {
+  const w = (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer;
+  const lambda = {
+    class_name: "Lambda",
+    config: {
+      name: "lambda_\u001b[31mcode",
+      trainable: true,
+      function: ["globalThis.__kerasInspectFuzzExecuted=1", null, null],
+      function_type: "lambda",
+      module: "__main__",
+      output_shape: null,
+      arguments: {},
+      batch_input_shape: [null, 1, 2],
+    },
+  };
+  return w.writeKerasH5({
+    modelConfig: w.sequentialConfig("sequential_1", [lambda, w.lstmConfig("lstm_1", 1, { recurrent_activation: "sigmoid" })]),
+    layers: [
+      { name: "lambda_\u001b[31mcode", weights: [] },
+      {
+        name: "lstm_1",
+        weights: [
+          { name: "lstm_1/kernel:0", shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
+          { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
+          { name: "lstm_1/bias:0", shape: [4], data: [0, 1, 0, 0] },
+        ],
+      },
+    ],
+  });
+}
 
 export async function writeRegressionFiles(): Promise<string[]> {
   const weights = await denseWeightsH5();
@@ -109,6 +152,7 @@ export async function writeRegressionFiles(): Promise<string[]> {
     out.set(plain.subarray(eocd), eocd + 76);
     files["zip64-billions.keras"] = out;
   }
+  files["lambda-first.h5"] = await lambdaModel();
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(OUT, name), bytes);
   return Object.keys(files);
 }
