@@ -40,10 +40,34 @@ function depthExceeds(value: Json, limit: number): boolean {
   return false;
 }
 
+/**
+ * Nesting depth of JSON text, counted on the characters (brackets outside strings), so
+ * that a document nested past the limit is refused before JSON.parse builds it: the fuzz
+ * suite's 2 MB config.json of a million nested arrays took a worker to 690 MB.
+ */
+function textDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** Parses a JSON config with a size and depth limit; every failure is a FileError naming `what`. */
 export function parseConfigJson(text: string, label: string, what: string): Json {
   if (text.length > MAX_CONFIG_BYTES) {
     throw new FileError(label, `${what} is ${text.length} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a model config`);
+  }
+  if (textDepthExceeds(text, MAX_CONFIG_DEPTH)) {
+    throw new FileError(label, `${what} is nested deeper than ${MAX_CONFIG_DEPTH} levels; not a Keras model config`);
   }
   let value: Json;
   try {
