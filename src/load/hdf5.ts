@@ -48,7 +48,8 @@ async function instance(): Promise<Instance> {
     retired = false;
     instancePromise = (async () => {
       let lib = h5wasm;
-      if (fresh) {
+      // import.meta.resolve is synchronous from Node 20.6; on older versions the old instance is kept.
+      if (fresh && typeof import.meta.resolve === "function") {
         captureNextInstance();
         lib = ((await import(`${import.meta.resolve("h5wasm")}?instance=${++generation}`)) as { default: H5Lib }).default;
       }
