@@ -12,6 +12,7 @@
  *   --only I,J,...          replay these iterations only
  *   --mutators a,b          only these mutators
  *   --out DIR               where reproducers and report.json go (default: a new temp dir)
+ *   --save-files DIR        keep every mutated file there too (to replay one with --only)
  * Exit code: 0 when every outcome is ok or a clean error, 1 when there are findings.
  */
 import { join } from "node:path";
@@ -72,6 +73,9 @@ function parse(argv: string[]): FuzzOptions {
         break;
       case "--out":
         opts.out = v();
+        break;
+      case "--save-files":
+        opts.saveFiles = v();
         break;
       case "--progress-every":
         opts.progressEvery = int();

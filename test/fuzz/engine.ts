@@ -42,6 +42,8 @@ export interface FuzzOptions {
   only?: number[];
   /** Restrict to these mutators. */
   mutators?: string[];
+  /** Keep every mutated file (with a .json saying how it was made) in this directory: for replays with --only. */
+  saveFiles?: string;
   /** Progress lines on stderr every N files (0 = quiet). */
   progressEvery?: number;
   log?: (line: string) => void;
@@ -257,6 +259,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const m = await mutate(base, rng.fork("mutate"), { repoRoot: REPO_ROOT }, onlyMutators);
     const file = join(dir, `f${iteration}${m.ext}`);
     writeFileSync(file, m.bytes);
+    if (opts.saveFiles) {
+      mkdirSync(opts.saveFiles, { recursive: true });
+      const kept = join(opts.saveFiles, `${opts.seed}-${iteration}${m.ext}`);
+      writeFileSync(kept, m.bytes);
+      writeFileSync(`${kept}.json`, JSON.stringify({ seed: opts.seed, iteration, base: base.path, mutator: m.mutator, detail: m.detail, mustFail: m.mustFail }, null, 2));
+    }
     const twinFile = m.twin ? join(dir, `f${iteration}-twin${m.ext}`) : undefined;
     if (twinFile) writeFileSync(twinFile, m.twin!);
     report.files++;
