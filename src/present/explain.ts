@@ -130,7 +130,8 @@ function actSymbol(name: string): string {
 }
 
 function hardSigmoidNote(variant: HardSigmoidVariant, ctx: ExplainContext): string {
-  const writer = ctx.kerasVersion ? `Keras ${ctx.kerasVersion}` : `Keras ${ctx.kerasMajor}`;
+  // keras_version comes from the file: neutralize control characters (found by the fuzz suite).
+  const writer = ctx.kerasVersion ? `Keras ${safe(ctx.kerasVersion)}` : `Keras ${ctx.kerasMajor}`;
   const writerVariant: HardSigmoidVariant = ctx.kerasMajor >= 3 ? "keras3" : "keras2";
   const chosen = variant === writerVariant ? `as ${writer}, which wrote this file, defines it` : `chosen with --hard-sigmoid; ${writer}, which wrote this file, uses the other one`;
   return variant === "keras3"
