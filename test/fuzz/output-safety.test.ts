@@ -21,6 +21,8 @@ const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066
 
 let dir: string;
 let file: string;
+/** Same model, hostile strings elsewhere: keras_version, backend, and an unknown layer class. */
+let file2: string;
 
 interface Writer {
   writeKerasH5(spec: unknown): Promise<Uint8Array>;
@@ -57,6 +59,28 @@ beforeAll(async () => {
     ],
   });
   writeFileSync(file, bytes);
+  file2 = join(dir, "nasty-strings.h5");
+  const lstm = {
+    name: "lstm_1",
+    weights: [
+      { name: "lstm_1/kernel:0", shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
+      { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
+      { name: "lstm_1/bias:0", shape: [4], data: [0, 1, 0, 0] },
+    ],
+  };
+  writeFileSync(
+    file2,
+    await w.writeKerasH5({
+      kerasVersion: "2.2.4\u001b[2J\u0007",
+      backend: "tensorflow\u001b]0;x\u0007",
+      modelConfig: w.sequentialConfig("seq", [
+        // hard_sigmoid: explain then quotes the writer's version in its note on the definition.
+        w.lstmConfig("lstm_1", 1, { batch_input_shape: [null, 2, 2], dtype: "float32", recurrent_activation: "hard_sigmoid" }),
+        { class_name: "Evil\u001b[31mLayer\u009b", config: { name: "evil_1" } },
+      ]),
+      layers: [lstm, { name: "evil_1", weights: [] }],
+    }),
+  );
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -121,4 +145,25 @@ describe("names from the file cannot drive the terminal", () => {
     // The layer list in the message carries the file's names, escaped too.
     expect(r.stderr).toContain("\\x1b[31mred\\x07");
   });
+
+  const otherStrings: [string, string[]][] = [
+    ["summary", ["summary", "FILE"]],
+    ["summary --json", ["summary", "FILE", "--json"]],
+    ["weights", ["weights", "FILE"]],
+    ["step", ["step", "FILE", ...INPUT]],
+    ["explain", ["explain", "FILE", ...INPUT]],
+    ["check", ["check", "FILE", ...INPUT]],
+    ["predict (refuses the unknown class)", ["predict", "FILE", ...INPUT]],
+  ];
+  for (const [label, argv] of otherStrings) {
+    it(`keras_version, backend and class names from the file: ${label} prints none of their control characters`, () => {
+      const r = runCli(argv.map((a) => (a === "FILE" ? file2 : a)));
+      if (/unknown command/.test(r.stderr)) return;
+      expect([0, 1, 2]).toContain(r.status);
+      if (r.status === 2) expect(isCleanError(r)).toBe(true);
+      expect(r.stdout.replace(/\n/g, "")).not.toMatch(RAW_CONTROL);
+      expect(r.stderr.replace(/\n$/, "")).not.toMatch(RAW_CONTROL);
+      if (label.endsWith("--json")) expect(() => JSON.parse(r.stdout)).not.toThrow();
+    });
+  }
 });
