@@ -325,11 +325,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   };
 
   const progressEvery = opts.progressEvery ?? 0;
+  let failed = false;
   const job = async (worker: FuzzWorker, k: number) => {
     // Each worker has its own scratch directory: commands such as export write into it.
     const dir = join(scratch, `w${k}`);
     mkdirSync(dir, { recursive: true });
-    while (next < iterations.length) {
+    while (next < iterations.length && !failed) {
       const iteration = iterations[next++];
       await processFile(iteration, worker, dir);
       if (progressEvery > 0 && report.files % progressEvery === 0) {
@@ -339,7 +340,15 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
   };
   try {
-    await Promise.all(workers.map((w, k) => job(w, k)));
+    await Promise.all(
+      workers.map((w, k) =>
+        job(w, k).catch((err: unknown) => {
+          // One job failing (a bug in the fuzzer itself) stops the others too.
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
   } finally {
     for (const w of workers) w.close();
     rmSync(scratch, { recursive: true, force: true });

@@ -117,6 +117,8 @@ export class FuzzWorker {
     this.child = undefined;
     this.ready = undefined;
     c?.kill("SIGKILL");
+    // A request still waiting on that child ends as if the child had exited.
+    this.waiting?.({ type: "exit", code: null, signal: "SIGKILL" });
   }
 
   /** Sends one request and waits for its answer, the deadline, the memory limit or the child's death. */
