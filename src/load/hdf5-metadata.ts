@@ -17,6 +17,10 @@
  *   that left the library broken for later files, and a hang. Classes Keras never writes
  *   and whose decoding walks nested structures (compound, array, reference...) are refused.
  * - Dataspaces: at most 32 dimensions, as HDF5 allows.
+ * - Lengths HDF5 allocates a buffer by before reading: object header blocks and their
+ *   continuations, local heap data segments, global heap collections. Each must lie
+ *   inside the file (fuzz suite: 32 flipped bits in a continuation message made HDF5 try
+ *   to allocate more than the 2 GB its heap can hold).
  *
  * Objects are found from the root: superblock v0-v3, object headers v1 and v2 (with
  * continuation blocks), symbol-table groups (v1 B-trees, symbol nodes) and link messages.
@@ -118,10 +122,17 @@ export function checkHdf5Metadata(bytes: Uint8Array, superblock = 0): string | u
     const { at, path } = queue.shift()!;
     if (seen.has(at)) continue;
     seen.add(at);
+    const badHeader = headerProblem(r, at, path);
+    if (badHeader) return badHeader;
     const messages = objectMessages(r, at);
     for (const m of messages) {
       if (++r.steps > MAX_STEPS) return undefined;
-      if (m.type === 0x000c) {
+      if (m.type === 0x0010 && r.has(m.at, r.o + r.l)) {
+        // HDF5 allocates a buffer of the continuation's length before reading it.
+        const c = r.addr(m.at);
+        const len = r.uN(m.at + r.o, r.l);
+        if (c < 0 || len <= 0 || c + len > r.b.length) return `the object header of '${path}' continues at a block of ${len} bytes that is not inside the file`;
+      } else if (m.type === 0x000c) {
         const bad = checkAttribute(r, m, path);
         if (bad) return bad;
       } else if (m.type === 0x0003) {
@@ -130,7 +141,13 @@ export function checkHdf5Metadata(bytes: Uint8Array, superblock = 0): string | u
       } else if (m.type === 0x0001) {
         if (r.has(m.at, 2) && r.u8(m.at + 1) > 32) return `the dataspace of '${path}' claims ${r.u8(m.at + 1)} dimensions (HDF5 allows 32)`;
       } else if (m.type === 0x0011 && r.has(m.at, 2 * r.o)) {
-        const names = localHeapNames(r, r.addr(m.at + r.o));
+        const heap = r.addr(m.at + r.o);
+        if (heap >= 0 && r.tag(heap, "HEAP") && r.has(heap, 8 + 2 * r.l + r.o)) {
+          const size = r.uN(heap + 8, r.l);
+          const data = r.addr(heap + 8 + 2 * r.l);
+          if (size < 0 || data < 0 || data + size > r.b.length) return `the local heap of group '${path}' claims ${size} bytes that are not inside the file`;
+        }
+        const names = localHeapNames(r, heap);
         for (const child of groupChildren(r, r.addr(m.at), 0, new Set())) {
           const name = names(child.nameOffset);
           queue.push({ at: child.at, path: path === "/" ? `/${name}` : `${path}/${name}` });
@@ -141,6 +158,23 @@ export function checkHdf5Metadata(bytes: Uint8Array, superblock = 0): string | u
       }
     }
     if (r.steps > MAX_STEPS) return undefined;
+  }
+  return undefined;
+}
+
+/** An object header whose first block, by its recorded size, does not fit the file (HDF5 allocates that size). */
+function headerProblem(r: Bytes, at: number, path: string): string | undefined {
+  if (r.tag(at, "OHDR")) {
+    const flags = r.u8(at + 5);
+    const p = at + 6 + (flags & 0x20 ? 16 : 0) + (flags & 0x10 ? 4 : 0);
+    const n = 1 << (flags & 3);
+    if (!r.has(p, n)) return `the object header of '${path}' is cut short`;
+    const size = r.uN(p, n);
+    if (size < 0 || p + n + size + 4 > r.b.length) return `the object header of '${path}' claims ${size} bytes that are not inside the file`;
+    return undefined;
+  }
+  if (r.has(at, 16) && r.u8(at) === 1 && at + 16 + r.u32(at + 8) > r.b.length) {
+    return `the object header of '${path}' claims ${r.u32(at + 8)} bytes that are not inside the file`;
   }
   return undefined;
 }
