@@ -111,6 +111,18 @@ function globalHeapSizeLies(): Uint8Array {
   return bytes;
 }
 
+/**
+ * zip-inner-h5 bit flips in an object header continuation message (final long run,
+ * iteration 5657, in an archive we may not redistribute): HDF5 tried to allocate the
+ * block's recorded length ("memory allocation failed for on disk image buffer"). The
+ * continuation of /model_weights in k2_mlp_full.h5 (at byte 1104) given a length of 3 GB.
+ */
+function continuation3gb(): Uint8Array {
+  const bytes = new Uint8Array(readFileSync(join(REPO_ROOT, "test/fixtures/real/k2_mlp_full.h5")));
+  new DataView(bytes.buffer).setBigUint64(1104 + 8, 0xc0000000n, true);
+  return bytes;
+}
+
 export async function writeRegressionFiles(): Promise<string[]> {
   const weights = await denseWeightsH5();
   const good = config([{ args: [{ class_name: "__keras_tensor__", config: { shape: [null, 3], dtype: "float32", keras_history: ["input_layer", 0, 0] } }], kwargs: {} }]);
@@ -168,6 +180,7 @@ export async function writeRegressionFiles(): Promise<string[]> {
   }
   files["lambda-first.h5"] = await lambdaModel();
   files["global-heap-size-lies.h5"] = globalHeapSizeLies();
+  files["continuation-3gb.h5"] = continuation3gb();
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(OUT, name), bytes);
   return Object.keys(files);
 }
