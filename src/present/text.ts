@@ -4,14 +4,20 @@
  */
 
 /**
- * Neutralizes control characters (ANSI escape sequences included) in a string that
- * came from a file, so a crafted layer name cannot drive the user's terminal.
- * They are shown as \xNN / \uNNNN escapes.
+ * C0 controls, DEL, C1 controls, bidirectional overrides/isolates, and UTF-16 surrogates
+ * without their pair (a config's JSON may spell one as "\ud800"; written raw it would reach
+ * the terminal as U+FFFD, hiding what the file holds).
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Neutralizes control characters (ANSI escape sequences included) and lone surrogates in
+ * a string that came from a file, so a crafted layer name cannot drive the user's terminal
+ * and is shown as it is. They are shown as \xNN / \uNNNN escapes.
  */
 export function safe(s: string): string {
-  // C0 controls, DEL, C1 controls, and bidirectional overrides/isolates.
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return s.replace(UNSAFE, (c) => {
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
   });
