@@ -2,7 +2,7 @@
 // file (parsed with a real XML parser: python3's xml.etree, skipped where python3 is
 // absent) and GitHub Actions annotations.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -72,6 +72,7 @@ function parseJunit(xml: string) {
   const file = join(dir, "report.xml");
   writeFileSync(file, xml);
   const r = spawnSync("python3", ["-c", PY_PARSE, file], { encoding: "utf8" });
+  rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`python3 could not parse the JUnit file: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }

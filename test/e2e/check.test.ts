@@ -1,16 +1,17 @@
 // `keras-inspect check` through the real executable, as a CI job runs it: exit 0 pass,
 // 1 a check failed, 2 the tool could not run; text, --json, --junit, GitHub annotations.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeNpyFloat32 } from "../../src/npy.js";
 import { at, clone, lstmDenseSpec, type ModelSpec, tensor, writeSpec } from "../check/models.js";
 import { isCleanError, runCli } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ki-check-e2e-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let good: string;
 let withNaN: string;
 let changedF: string;

@@ -1,13 +1,14 @@
 // `keras-inspect diff` through the real executable: exit 0 equal, 1 different, 2 error.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { at, clone, lstmDenseSpec, tensor, writeSpec } from "../check/models.js";
 import { fixturePath } from "../load/fixture-paths.js";
 import { isCleanError, runCli } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ki-diff-e2e-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let a: string;
 let b: string;
 

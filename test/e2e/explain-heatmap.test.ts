@@ -2,14 +2,15 @@
 // whose forget gate is σ(10·x) and nothing else (every other weight 0), so the grid
 // can be predicted without our code: f = σ(10) ≈ 0.99995 (top shade █) where x = 1 and
 // σ(-10) ≈ 0.00005 (bottom shade, blank) where x = -1, on the gate's 0…1 scale.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { isCleanError, runCli } from "../support/cli.js";
 import { writeRnnModel } from "../support/rnn-model-file.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "keras-inspect-heatmap-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 async function forgetModel(): Promise<string> {

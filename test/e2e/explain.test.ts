@@ -5,11 +5,11 @@
 // the other kinds a float32/float64 cell written from Keras' source in
 // test/present/cell-reference.ts, run on weights read from the file with h5wasm
 // directly (not through our loader).
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import h5wasm, { type Dataset } from "h5wasm";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { type CliResult, isCleanError, REPO_ROOT, runCli as spawnCli } from "../support/cli.js";
 import { writeRnnModel } from "../support/rnn-model-file.js";
 import { ACTIVATIONS, runCell, type RawCell } from "../present/cell-reference.js";
@@ -24,6 +24,7 @@ function runCli(args: string[], options: { env?: Record<string, string> } = {}):
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "keras-inspect-explain-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const SEED = SEED_TABLE;
 

@@ -3,7 +3,7 @@
 // network and no scripts; the charts, diagram and tables must be there, and the numbers
 // in the DOM must equal the trace (`step --json`) and, for the seed, the seed notebook.
 // Screenshots are saved under test-artifacts/ for a person to look at.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -15,6 +15,7 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`note: ${CHROMIUM} not found; the HTML browser checks are skipped (.ci/run installs Debian's chromium)`);
 
 const tmp = mkdtempSync(join(tmpdir(), "keras-inspect-html-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
 
 const SEED: Record<string, number> = { x_i: -2.19354, x_f: -3.25291, x_c: 10.566496, x_o: 7.354731, i: 0.100332, f: 0.037222, c: 0.100332, o: 0.999361, h: 0.0999329 };
