@@ -13,7 +13,8 @@
  *   --mutators a,b          only these mutators
  *   --out DIR               where reproducers and report.json go (default: a new temp dir)
  *   --save-files DIR        keep every mutated file there too (to replay one with --only)
- * Exit code: 0 when every outcome is ok or a clean error, 1 when there are findings.
+ * Exit code: 0 when every outcome is ok or a clean error, 1 when there are findings, 130
+ * when interrupted (SIGINT/SIGTERM) without findings; the report is written either way.
  */
 import { join } from "node:path";
 import { COMMAND_SPECS } from "./commands.js";
@@ -96,12 +97,23 @@ function parse(argv: string[]): FuzzOptions {
   return opts;
 }
 
+// Ctrl-C (or SIGTERM) once: finish the files in flight, write the report, remove the
+// scratch files. Twice: quit at once.
+const stop = new AbortController();
+const onSignal = (sig: NodeJS.Signals) => {
+  if (stop.signal.aborted) process.exit(130);
+  process.stderr.write(`fuzz: ${sig}: stopping after the files in flight (again to quit now)\n`);
+  stop.abort();
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
 try {
   const opts = parse(process.argv.slice(2));
-  const report = await runFuzz(opts);
+  const report = await runFuzz({ ...opts, signal: stop.signal });
   process.stdout.write(`${formatReport(report)}\n`);
   process.stdout.write(`report: ${join(report.out, "report.json")}\n`);
-  process.exitCode = report.findings > 0 ? 1 : 0;
+  process.exitCode = report.findings > 0 ? 1 : report.interrupted ? 130 : 0;
 } catch (err) {
   process.stderr.write(`fuzz: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 2;

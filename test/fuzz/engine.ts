@@ -47,6 +47,8 @@ export interface FuzzOptions {
   /** Progress lines on stderr every N files (0 = quiet). */
   progressEvery?: number;
   log?: (line: string) => void;
+  /** Aborting it stops drawing new files; the files in flight finish and the report is written. */
+  signal?: AbortSignal;
 }
 
 export interface SignatureStat {
@@ -64,6 +66,8 @@ export interface FuzzReport {
   commands: string[];
   files: number;
   runs: number;
+  /** Stopped through `signal` before all iterations ran. */
+  interrupted: boolean;
   /** Mutated files run, per command. */
   perCommand: Record<string, Partial<Record<OutcomeClass, number>>>;
   totals: Partial<Record<OutcomeClass, number>>;
@@ -182,6 +186,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     commands: commands.map((c) => c.spec.name),
     files: 0,
     runs: 0,
+    interrupted: false,
     perCommand: Object.fromEntries(commands.map((c) => [c.spec.name, {}])),
     totals: {},
     findings: 0,
@@ -334,7 +339,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     // Each worker has its own scratch directory: commands such as export write into it.
     const dir = join(scratch, `w${k}`);
     mkdirSync(dir, { recursive: true });
-    while (next < iterations.length && !failed) {
+    while (next < iterations.length && !failed && !opts.signal?.aborted) {
       const iteration = iterations[next++];
       await processFile(iteration, worker, dir);
       if (progressEvery > 0 && report.files % progressEvery === 0) {
@@ -357,6 +362,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     for (const w of workers) w.close();
     rmSync(scratch, { recursive: true, force: true });
   }
+  report.interrupted = next < iterations.length && opts.signal?.aborted === true;
   report.peakRssMb = Math.round(Math.max(...workers.map((w) => w.peakRss)) / 2 ** 20);
   report.workerStarts = workers.reduce((n, w) => n + w.restarts, 0);
   report.signatures = [...signatures.values()].sort((a, b) => (ACCEPTABLE.has(a.cls) ? 1 : 0) - (ACCEPTABLE.has(b.cls) ? 1 : 0) || b.count - a.count);
@@ -368,6 +374,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
 /** The closing figures, as text. */
 export function formatReport(r: FuzzReport): string {
   const lines: string[] = [];
+  if (r.interrupted) lines.push(`interrupted: ${r.files} of ${r.iterations} files ran`);
   lines.push(`seed ${r.seed}: ${r.files} mutated files, ${r.runs} in-process runs, ${r.cli.runs} CLI runs, ${(r.elapsedMs / 1000).toFixed(1)} s`);
   lines.push(`corpus: ${r.corpus.length} files; commands: ${r.commands.join(", ")}`);
   for (const [cmd, rec] of Object.entries(r.perCommand)) {

@@ -78,6 +78,12 @@ function send(msg: FromWorker): void {
   process.send!(msg);
 }
 
+// Ctrl-C at the terminal reaches the whole process group: the parent decides (it finishes
+// the runs in flight, then kills its workers), so a worker does not die mid-run and look
+// like a crash. Without a parent there is nothing left to do.
+process.on("SIGINT", () => {});
+process.on("disconnect", () => process.exit(0));
+
 process.on("uncaughtException", (err) => {
   send({ type: "fatal", reason: `uncaught exception: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` });
   process.exit(70);
