@@ -38,9 +38,12 @@ export interface Classified {
   signature: string;
 }
 
-/** Raw control characters (except newline and tab) or an ANSI escape in text meant for a terminal. */
+/**
+ * Raw control characters (except newline and tab), an ANSI escape, a bidi override, or a
+ * surrogate without its pair (written out it would show as U+FFFD) in text meant for a terminal.
+ */
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** JavaScript's own error texts: a message like this means a bug escaped as if it were a file problem. */
 const JS_INTERNAL = /Cannot read propert(y|ies) of|Cannot set propert(y|ies) of|is not a function|is not iterable|is not defined|\b(undefined|null) is not (an object|a function|iterable)|Maximum call stack|Invalid array length|Invalid typed array length|Cannot convert (undefined|null|a BigInt|a Symbol)|Do not know how to serialize a BigInt|\bat Object\.|\[object Object\]/;
