@@ -9,6 +9,7 @@
  * so we choose by the writer's major version, and the user can override it.
  */
 import { UnsupportedError } from "./errors.js";
+import { lookup } from "./lookup.js";
 
 export type HardSigmoidVariant = "keras2" | "keras3";
 export type Activation = (x: number) => number;
@@ -111,17 +112,17 @@ export function knownActivations(): string[] {
  */
 export function activationName(value: unknown, fallback: string): string {
   if (value === undefined || value === null) return fallback;
-  if (typeof value === "string") return ALIASES[value] ?? value;
+  if (typeof value === "string") return lookup(ALIASES, value) ?? value;
   if (typeof value === "object") {
     const v = value as { config?: unknown; class_name?: unknown };
-    if (typeof v.config === "string") return ALIASES[v.config] ?? v.config;
+    if (typeof v.config === "string") return lookup(ALIASES, v.config) ?? v.config;
     // tf.keras lets a layer object serve as an activation (activation=LeakyReLU(0.1)).
     const cfg = (v.config ?? {}) as Record<string, unknown>;
     const num = (x: unknown, d: number) => (typeof x === "number" && Number.isFinite(x) ? x : d);
     if (v.class_name === "LeakyReLU") return `leaky_relu(alpha=${num(cfg.alpha ?? cfg.negative_slope, 0.3)})`;
     if (v.class_name === "ELU") return `elu(alpha=${num(cfg.alpha, 1)})`;
     if (v.class_name === "ReLU" && cfg.max_value == null && !cfg.negative_slope && !cfg.threshold) return "relu";
-    if (v.class_name === "Activation" && typeof cfg.activation === "string") return ALIASES[cfg.activation] ?? cfg.activation;
+    if (v.class_name === "Activation" && typeof cfg.activation === "string") return lookup(ALIASES, cfg.activation) ?? cfg.activation;
     if (typeof v.class_name === "string" && v.class_name !== "function") return v.class_name;
   }
   throw new UnsupportedError(`activation ${JSON.stringify(value).slice(0, 80)} is not a built-in Keras activation`);
@@ -138,7 +139,7 @@ function parametrized(name: string): Omit<ActivationDefinition, "name"> | undefi
 }
 
 export function getActivation(name: string, hardSigmoid: HardSigmoidVariant, where: string): ActivationDefinition {
-  const def = table(hardSigmoid)[name] ?? parametrized(name);
+  const def = lookup(table(hardSigmoid), name) ?? parametrized(name);
   if (!def) {
     throw new UnsupportedError(
       `${where}: activation '${name}' is not supported; supported: ${knownActivations().join(", ")}`,

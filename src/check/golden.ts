@@ -14,6 +14,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { UsageError } from "../errors.js";
+import { setOwn } from "../lookup.js";
 import type { HardSigmoidVariant } from "../activations.js";
 import type { StepRequest } from "../eval/step.js";
 import type { EvalDType } from "../eval/trace.js";
@@ -89,7 +90,7 @@ export function parseGolden(text: string, label: string): GoldenTrace {
         if (typeof st !== "object" || st === null || typeof st.t !== "number") return notTrace(`step ${k + 1} of sample ${s + 1} has no 't'`);
         const where = `directions[${di}].samples[${s}][${k}]`;
         const values: Record<string, number[]> = {};
-        for (const [key, v] of Object.entries(st)) if (!STEP_KEYS.has(key)) values[key] = numbers(v, `${where}.${key}`, label);
+        for (const [key, v] of Object.entries(st)) if (!STEP_KEYS.has(key)) setOwn(values, key, numbers(v, `${where}.${key}`, label));
         return { t: st.t, x: numbers(st.x, `${where}.x`, label), masked: st.masked === true, values };
       });
     });

@@ -7,6 +7,8 @@
  * Source: each class's `build()` in keras/src/layers (Keras 3) and keras/layers (Keras 2).
  * For RNN layers the variables belong to the cell (`cell/vars/N`).
  */
+import { lookup } from "../lookup.js";
+
 type Config = Record<string, unknown>;
 
 const useBias = (c: Config) => c.use_bias !== false;
@@ -43,5 +45,5 @@ const TABLE: Record<string, (c: Config) => string[]> = {
 
 /** Stored tensor names for a class and config, or undefined when we do not know the class. */
 export function storedWeightNames(className: string, config: Config): string[] | undefined {
-  return TABLE[className]?.(config);
+  return lookup(TABLE, className)?.(config);
 }

@@ -13,6 +13,7 @@
  * config as data.
  */
 import { FileError } from "../errors.js";
+import { lookup, setOwn } from "../lookup.js";
 import type { InboundRef, Layer } from "../model.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -137,14 +138,14 @@ export function translateKeras1Config(className: string, config: JsonObject): Js
   const renames = className === "Embedding" ? EMBEDDING_RENAMES : COMMON_RENAMES;
   for (const key of Object.keys(config)) {
     const value = config[key];
-    if (key === "consume_less" && typeof value === "string" && value in CONSUME_LESS) {
-      out.implementation = CONSUME_LESS[value];
+    const implementation = key === "consume_less" && typeof value === "string" ? lookup(CONSUME_LESS, value) : undefined;
+    if (implementation !== undefined) {
+      out.implementation = implementation;
     } else if (key === "forget_bias_init" && (value === "one" || value === "zero")) {
       out.unit_forget_bias = value === "one";
-    } else if (Object.prototype.hasOwnProperty.call(renames, key)) {
-      out[renames[key]] = value;
     } else {
-      out[key] = value;
+      // setOwn: a key "__proto__" from the file stays data, never this object's prototype.
+      setOwn(out, lookup(renames, key) ?? key, value);
     }
   }
   // input_dim / input_length -> batch_input_shape, as Keras 2 turned them into input_shape.

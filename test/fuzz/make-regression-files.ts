@@ -3,10 +3,10 @@
  * files that reproduce what the fuzzer found in large real archives, so the corpus stays
  * small. The fuzzer's own reproducers (HDF5 files of 12-22 KB) are copied as found.
  *
- *   node --import ./test/fuzz/ts-register.mjs test/fuzz/make-regression-files.ts
+ *   node --import ./test/fuzz/ts-register.mjs test/fuzz/make-regression-files.ts [NAME...]
  *
  * Running it again writes equivalent files, not identical bytes (HDF5 records times in
- * its object headers), so only rerun it to add files.
+ * its object headers), so when adding a file name it: only the files named are written.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,15 +18,15 @@ import { crc32, writeZip, type WriteEntry } from "./zip.js";
 const OUT = join(REPO_ROOT, "test/fixtures/fuzz");
 const enc = (s: string) => new TextEncoder().encode(s);
 
-/** A tiny Keras 3 weights file: one Dense(2) on 3 features at layers/dense/vars/{0,1}. */
-async function denseWeightsH5(): Promise<Uint8Array> {
+/** A tiny Keras 3 weights file: one Dense(2) on 3 features at layers/<group>/vars/{0,1}. */
+async function denseWeightsH5(group = "dense"): Promise<Uint8Array> {
   const m = await h5wasm.ready;
   const path = "/regression-dense.weights.h5";
   const f = new h5wasm.File(path, "w");
   const layers = f.create_group("layers");
   layers.create_group("input_layer");
   layers.create_group("dropout").create_group("vars");
-  const dense = layers.create_group("dense");
+  const dense = layers.create_group(group);
   const vars = dense.create_group("vars");
   vars.create_dataset({ name: "0", data: Float32Array.from([0.5, -0.25, 1, 0.75, -1, 0.125]), shape: [3, 2], dtype: "<f" });
   vars.create_dataset({ name: "1", data: Float32Array.from([0.1, -0.2]), shape: [2], dtype: "<f" });
@@ -123,7 +123,7 @@ function continuation3gb(): Uint8Array {
   return bytes;
 }
 
-export async function writeRegressionFiles(): Promise<string[]> {
+export async function writeRegressionFiles(only?: string[]): Promise<string[]> {
   const weights = await denseWeightsH5();
   const good = config([{ args: [{ class_name: "__keras_tensor__", config: { shape: [null, 3], dtype: "float32", keras_history: ["input_layer", 0, 0] } }], kwargs: {} }]);
   const entries = (cfg: string): WriteEntry[] => [
@@ -136,6 +136,14 @@ export async function writeRegressionFiles(): Promise<string[]> {
     "keras3-dense-control.keras": writeZip(entries(good)),
     // seed 4 iteration 114 (zip-config-semantic): inbound_nodes [[]] made summary exit 3 in formatShape.
     "inbound-empty-node.keras": writeZip(entries(config([[]]))),
+    // seed issue7-close, iteration 4902 (zip-config-semantic): a layer of class "__proto__"
+    // found Object.prototype in a lookup table ("TABLE[className] is not a function").
+    // Keras 3 names the weights group after the class's snake_case name, here "__proto__".
+    "keras3-class-proto.keras": writeZip([
+      { name: "metadata.json", content: METADATA },
+      { name: "config.json", content: enc(good.replace('"class_name":"Dense"', '"class_name":"__proto__"')) },
+      { name: "model.weights.h5", content: await denseWeightsH5("__proto__") },
+    ]),
     // zip-duplicate: a second config.json after the first; the last one used to win silently.
     "zip-duplicate-config.keras": writeZip([...entries(good), { name: "config.json", content: enc('{"class_name":"Sequential","config":{"name":"impostor","layers":[]}}') }]),
     // zip-flips: one flipped bit in the stored weights; fflate never checked the CRC.
@@ -181,11 +189,13 @@ export async function writeRegressionFiles(): Promise<string[]> {
   files["lambda-first.h5"] = await lambdaModel();
   files["global-heap-size-lies.h5"] = globalHeapSizeLies();
   files["continuation-3gb.h5"] = continuation3gb();
-  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(OUT, name), bytes);
-  return Object.keys(files);
+  const names = Object.keys(files).filter((name) => !only || only.length === 0 || only.includes(name));
+  for (const unknown of (only ?? []).filter((name) => !(name in files))) throw new Error(`no regression file named ${unknown}`);
+  for (const name of names) writeFileSync(join(OUT, name), files[name]);
+  return names;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const names = await writeRegressionFiles();
+  const names = await writeRegressionFiles(process.argv.slice(2));
   process.stdout.write(`wrote ${names.join(", ")} to ${OUT}\n`);
 }
