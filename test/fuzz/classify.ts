@@ -46,7 +46,7 @@ export interface Classified {
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** JavaScript's own error texts: a message like this means a bug escaped as if it were a file problem. */
-const JS_INTERNAL = /Cannot read propert(y|ies) of|Cannot set propert(y|ies) of|is not a function|is not iterable|is not defined|\b(undefined|null) is not (an object|a function|iterable)|Maximum call stack|Invalid array length|Invalid typed array length|Cannot convert (undefined|null|a BigInt|a Symbol)|Do not know how to serialize a BigInt|\bat Object\.|\[object Object\]/;
+const JS_INTERNAL = /Cannot read propert(y|ies) of|Cannot set propert(y|ies) of|is not a function|is not iterable|is not defined|\b(undefined|null) is not (an object|a function|iterable)|Maximum call stack|Invalid array length|Invalid typed array length|Cannot convert (undefined|null|a BigInt|a Symbol)|Do not know how to serialize a BigInt|\bat Object\.|\[object Object\]|\[native code\]/;
 
 /**
  * Does an answer print a NaN or infinite *value*? JSON output spells them "NaN",

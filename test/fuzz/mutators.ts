@@ -560,7 +560,7 @@ function mutateConfig(root: unknown, base: BaseFile, rng: Rng, room: number): Co
       const t = first && rng.chance(0.7) ? first : layers.length > 0 ? rng.pick(layers) : undefined;
       if (!t) return undefined;
       const old = t.entry.class_name as string;
-      const v = rng.pick(["LSTM", "GRU", "SimpleRNN", "Dense", "Lambda", "EvilLayer", "", "Bidirectional", "TimeDistributed", "Sequential", "Functional", "__proto__"].filter((c) => c !== old));
+      const v = rng.pick(["LSTM", "GRU", "SimpleRNN", "Dense", "Lambda", "EvilLayer", "", "Bidirectional", "TimeDistributed", "Sequential", "Functional", "__proto__", "constructor", "toString"].filter((c) => c !== old));
       t.entry.class_name = v;
       const sure = t === first && base.loads && v !== old && !(old === "CuDNNLSTM" || old === "CuDNNGRU");
       return { value: root, detail: `${old} '${t.config.name}' -> class ${JSON.stringify(v)}`, mustFail: sure ? "eval" : false };
@@ -571,6 +571,9 @@ function mutateConfig(root: unknown, base: BaseFile, rng: Rng, room: number): Co
       if (first.entry.class_name === "SimpleRNN" && key === "recurrent_activation") return undefined;
       const v = rng.pick<unknown>([
         "evil_activation",
+        "__proto__",
+        "constructor",
+        "toString",
         { class_name: "function", config: JS_PAYLOAD, module: "builtins", registered_name: "function" },
         { class_name: "Lambda", config: { function: JS_PAYLOAD } },
         ["4wEAAAAAAAAAAAAAAAEAAAACAAAAQwAAAHMEAAAAfABTACkBTqkAKQHaAXhyAQAAAHIBAAAA", null, null],
