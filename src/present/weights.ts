@@ -129,7 +129,7 @@ function plural(n: number, word: string): string {
 
 function describeActivations(cell: CellReport): string {
   return Object.entries(cell.activations)
-    .map(([role, name]) => `${role} ${name}${name === "hard_sigmoid" && cell.hardSigmoid ? (cell.hardSigmoid === "keras3" ? " (Keras 3: clip(x/6 + 0.5, 0, 1))" : " (Keras 1/2: clip(0.2·x + 0.5, 0, 1))") : ""}`)
+    .map(([role, name]) => `${role} ${safe(name)}${name === "hard_sigmoid" && cell.hardSigmoid ? (cell.hardSigmoid === "keras3" ? " (Keras 3: clip(x/6 + 0.5, 0, 1))" : " (Keras 1/2: clip(0.2·x + 0.5, 0, 1))") : ""}`)
     .join(", ");
 }
 

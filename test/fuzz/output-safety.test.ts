@@ -23,6 +23,8 @@ let dir: string;
 let file: string;
 /** Same model, hostile strings elsewhere: keras_version, backend, and an unknown layer class. */
 let file2: string;
+/** Same model again, hostile activation names (fuzz seed issue7-close, iteration 7218: weights printed one raw). */
+let file3: string;
 
 interface Writer {
   writeKerasH5(spec: unknown): Promise<Uint8Array>;
@@ -79,6 +81,26 @@ beforeAll(async () => {
         { class_name: "Evil\u001b[31mLayer\u009b", config: { name: "evil_1" } },
       ]),
       layers: [lstm, { name: "evil_1", weights: [] }],
+    }),
+  );
+  file3 = join(dir, "nasty-activations.h5");
+  writeFileSync(
+    file3,
+    await w.writeKerasH5({
+      modelConfig: w.sequentialConfig("seq", [
+        w.lstmConfig("lstm_1", 1, { batch_input_shape: [null, 2, 2], dtype: "float32", activation: "\u001b[2J", recurrent_activation: "sig\u001b]0;x\u0007" }),
+        w.denseConfig("dense_1", 1, { activation: "\u009b31m\u202e" }),
+      ]),
+      layers: [
+        lstm,
+        {
+          name: "dense_1",
+          weights: [
+            { name: "dense_1/kernel:0", shape: [1, 1], data: [0.5] },
+            { name: "dense_1/bias:0", shape: [1], data: [0.25] },
+          ],
+        },
+      ],
     }),
   );
 });
@@ -164,6 +186,29 @@ describe("names from the file cannot drive the terminal", () => {
       expect(r.stdout.replace(/\n/g, "")).not.toMatch(RAW_CONTROL);
       expect(r.stderr.replace(/\n$/, "")).not.toMatch(RAW_CONTROL);
       if (label.endsWith("--json")) expect(() => JSON.parse(r.stdout)).not.toThrow();
+    });
+  }
+  const activationRuns: [string, string[]][] = [
+    ["summary --weights", ["summary", "FILE", "--weights"]],
+    ["summary --json", ["summary", "FILE", "--json"]],
+    ["weights", ["weights", "FILE"]],
+    ["weights --json", ["weights", "FILE", "--json"]],
+    ["step (refuses the activation)", ["step", "FILE", ...INPUT]],
+    ["explain (refuses the activation)", ["explain", "FILE", ...INPUT]],
+    ["predict (refuses the activation)", ["predict", "FILE", ...INPUT]],
+    ["check", ["check", "FILE", ...INPUT]],
+    ["diff against the clean model", ["diff", "OTHER", "FILE"]],
+  ];
+  for (const [label, argv] of activationRuns) {
+    it(`activation names from the file: ${label} prints none of their control characters`, () => {
+      const r = runCli(argv.map((a) => (a === "FILE" ? file3 : a === "OTHER" ? file : a)));
+      if (/unknown command/.test(r.stderr)) return;
+      expect([0, 1, 2]).toContain(r.status);
+      if (r.status === 2) expect(isCleanError(r), r.stderr).toBe(true);
+      expect(r.stdout.replace(/\n/g, "")).not.toMatch(RAW_CONTROL);
+      expect(r.stderr.replace(/\n$/, "")).not.toMatch(RAW_CONTROL);
+      if (label.includes("--json")) expect(() => JSON.parse(r.stdout)).not.toThrow();
+      if (label.startsWith("weights") && !label.includes("--json")) expect(r.stdout).toContain("\\x1b[2J");
     });
   }
 });
