@@ -20,12 +20,19 @@ export function buildProgram(): Command {
     .version(VERSION, "-V, --version")
     .addOption(new Option("--debug", "print stack traces of errors").default(false))
     .addOption(new Option("--no-color", "plain output without colours (NO_COLOR is honoured too)"))
-    .showHelpAfterError("(run 'keras-inspect --help' for usage)")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: usageLine("keras-inspect") });
   registerCommands(program);
-  for (const c of program.commands) c.exitOverride();
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: usageLine(`keras-inspect ${c.name()}`) });
   return program;
+}
+
+/**
+ * Commander's usage errors ("error: missing required argument 'file'") as every other
+ * error: one line, with where to read the usage.
+ */
+function usageLine(path: string): (message: string, write: (s: string) => void) => void {
+  return (message, write) => write(`keras-inspect: ${safe(message.trim().replace(/^error: /, ""))} (run '${path} --help' for usage)\n`);
 }
 
 export async function main(argv: string[]): Promise<void> {
