@@ -7,6 +7,7 @@ import { InspectError, UnsupportedError } from "../errors.js";
 import type { EvalContext, EvalOptions, Value } from "../layers/kind.js";
 import { isRecurrentKind } from "../layers/kind.js";
 import { kindOf, requireRecurrentKind, supportedClasses } from "../layers/registry.js";
+import { requireStoredWeights } from "../layers/weight-names.js";
 import type { Layer, Model } from "../model.js";
 import { type Graph, graphOfModel, graphOfNested, tensorKey, walkGraph } from "./graph.js";
 import { rounder, runBidirectional, runRecurrentLayer } from "./recurrent.js";
@@ -82,6 +83,7 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
         traces.push(r.trace);
         outs = r.outputs;
       } else if (kind?.forward) {
+        requireStoredWeights(layer, path);
         outs = kind.forward(layer, args, ctx);
       } else {
         unsupported(layer, path);

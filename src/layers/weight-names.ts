@@ -7,7 +7,9 @@
  * Source: each class's `build()` in keras/src/layers (Keras 3) and keras/layers (Keras 2).
  * For RNN layers the variables belong to the cell (`cell/vars/N`).
  */
+import { InspectError } from "../errors.js";
 import { lookup } from "../lookup.js";
+import type { Layer } from "../model.js";
 
 type Config = Record<string, unknown>;
 
@@ -46,4 +48,21 @@ const TABLE: Record<string, (c: Config) => string[]> = {
 /** Stored tensor names for a class and config, or undefined when we do not know the class. */
 export function storedWeightNames(className: string, config: Config): string[] | undefined {
   return lookup(TABLE, className)?.(config);
+}
+
+/**
+ * Before a layer's arithmetic runs: it must store as many tensors as its class creates.
+ * Keras refuses such a file ("Layer #0 (named 'dense_1') expects 2 weight(s), but the
+ * saved weights have 3 element(s)"); evaluating it anyway would ignore a tensor and
+ * answer with numbers Keras never gives. Classes we cannot name the tensors of are left
+ * to their own module; so are recurrent layers (their legacy layouts store more).
+ */
+export function requireStoredWeights(layer: Layer, path: string): void {
+  if (layer.inferred) return;
+  const names = storedWeightNames(layer.className, layer.config);
+  if (names === undefined || layer.weights.length === names.length) return;
+  const stored = layer.weights.map((w) => w.name).join(", ") || "none";
+  throw new InspectError(
+    `layer '${path}' (${layer.className}) stores ${layer.weights.length} tensor(s) (${stored}) but a ${layer.className} layer with this config has ${names.length} (${names.join(", ")}); Keras would refuse to load these weights`,
+  );
 }

@@ -120,6 +120,29 @@ async function activationEscape(): Promise<Uint8Array> {
 }
 
 /**
+ * h5-json-semantic on model_config (seed issue7-last, iteration 2593, on a Keras 1 fixture
+ * we may not redistribute): a SimpleRNN's class became Dense, and predict answered by
+ * applying W and b to every step, ignoring the stored U that Keras would refuse. A Dense
+ * config over the reference LSTM's three tensors.
+ */
+async function denseExtraTensor(): Promise<Uint8Array> {
+  const w = (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer & { denseConfig(name: string, units: number, extra?: object): object };
+  return w.writeKerasH5({
+    modelConfig: w.sequentialConfig("sequential_1", [w.denseConfig("lstm_1", 4, { batch_input_shape: [null, 1, 2] })]),
+    layers: [
+      {
+        name: "lstm_1",
+        weights: [
+          { name: "lstm_1/kernel:0", shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
+          { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
+          { name: "lstm_1/bias:0", shape: [4], data: [0, 1, 0, 0] },
+        ],
+      },
+    ],
+  });
+}
+
+/**
  * h5-byte-set in a global heap header (seed 7, iteration 1150, on a fixture we may not
  * redistribute): the collection then claimed 2.9 GB, and HDF5 gave a different error on
  * each try, sometimes a wasm trap. The same two bytes set on k2_mlp_full.h5 (Apache-2.0).
@@ -212,6 +235,7 @@ export async function writeRegressionFiles(only?: string[]): Promise<string[]> {
   files["global-heap-size-lies.h5"] = globalHeapSizeLies();
   files["continuation-3gb.h5"] = continuation3gb();
   files["activation-escape.h5"] = await activationEscape();
+  files["dense-extra-tensor.h5"] = await denseExtraTensor();
   const names = Object.keys(files).filter((name) => !only || only.length === 0 || only.includes(name));
   for (const unknown of (only ?? []).filter((name) => !(name in files))) throw new Error(`no regression file named ${unknown}`);
   for (const name of names) writeFileSync(join(OUT, name), files[name]);

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ACCEPTABLE, classify } from "./classify.js";
+import { COMMAND_SPECS } from "./commands.js";
 import { REPO_ROOT } from "./engine.js";
 import { FuzzWorker, type RunOutcome } from "./pool.js";
 
@@ -50,7 +51,9 @@ describe("fuzz regression corpus", () => {
         expect(outcome.type, `${entry.bug}\n${JSON.stringify(outcome).slice(0, 500)}`).toBe("result");
         if (outcome.type !== "result") return;
         expect(outcome.exitCode, outcome.stderr).toBe(r.exit);
-        const c = classify({ outcome, file: join(DIR, entry.file), answerCodes: [0], json: r.argv.includes("--json"), mustFail: false, evaluates: false });
+        // check and diff answer with exit 1 too (a failed check, a difference).
+        const answerCodes = COMMAND_SPECS.find((spec) => spec.name === r.argv[0])?.answerCodes ?? [0];
+        const c = classify({ outcome, file: join(DIR, entry.file), answerCodes, json: r.argv.includes("--json"), mustFail: false, evaluates: false });
         expect(ACCEPTABLE.has(c.cls), `${c.cls}: ${c.why}`).toBe(true);
         if (r.stderr) {
           const lines = outcome.stderr.split("\n").filter((l) => l.length > 0);
