@@ -551,9 +551,12 @@ function mutateConfig(root: unknown, base: BaseFile, rng: Rng, room: number): Co
         t.config[key] = whole;
         return { value: root, detail: `${t.config.name} ${key} -> ${JSON.stringify(whole)}`, mustFail: false };
       }
-      // The feature dimension must match the kernel the first recurrent layer stores.
+      // The feature dimension must match the kernel the first recurrent layer stores: its own
+      // declaration, or that of an input layer feeding it directly. (Behind an Embedding, the
+      // last dimension is the sequence length, and step --raw-input feeds the recurrent layer itself.)
       const featureDim = i === shape.length - 1 && i > 0;
-      const sure = featureDim && typeof v === "number" && v !== old && base.loads && first !== undefined && (t === first || t === layers[0]);
+      const feedsFirst = t === first || (t === layers[0] && first !== undefined && layers[1] === first && t.entry.class_name === "InputLayer");
+      const sure = featureDim && typeof v === "number" && v !== old && base.loads && feedsFirst;
       return { value: root, detail: `${t.config.name} ${key}[${i}] ${JSON.stringify(old)} -> ${JSON.stringify(v)}`, mustFail: sure ? "eval" : false };
     }
     case "class-swap": {
