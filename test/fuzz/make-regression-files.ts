@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import h5wasm from "h5wasm";
+import { SEED_BIAS, SEED_KERNEL, SEED_RECURRENT_KERNEL } from "../support/seed.js";
 import { REPO_ROOT } from "./engine.js";
 import { crc32, writeZip, type WriteEntry } from "./zip.js";
 
@@ -59,15 +60,31 @@ const METADATA = enc('{"keras_version": "3.6.0", "date_saved": "2024-01-01@00:00
 interface Writer {
   writeKerasH5(spec: unknown): Promise<Uint8Array>;
   lstmConfig(name: string, units: number, extra?: object): object;
+  denseConfig(name: string, units: number, extra?: object): object;
   sequentialConfig(name: string, layers: unknown[]): object;
 }
+
+/** samples/keras-h5-writer.mjs: writes valid Keras 2.2 HDF5 files. */
+async function sampleWriter(): Promise<Writer> {
+  return (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer;
+}
+
+/** The reference example's LSTM weights, stored as layer 'lstm_1'. */
+const SEED_LSTM_1 = {
+  name: "lstm_1",
+  weights: [
+    { name: "lstm_1/kernel:0", shape: [2, 4], data: SEED_KERNEL.flat() },
+    { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: SEED_RECURRENT_KERNEL.flat() },
+    { name: "lstm_1/bias:0", shape: [4], data: SEED_BIAS },
+  ],
+};
 
 /**
  * synth-lambda: a Sequential whose first layer is a Lambda carrying code, as JavaScript
  * (it would set a global if anything evaluated it) and as marshalled Python bytecode.
  */
 async function lambdaModel(): Promise<Uint8Array> {
-  const w = (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer;
+  const w = await sampleWriter();
   const lambda = {
     class_name: "Lambda",
     config: {
@@ -85,14 +102,7 @@ async function lambdaModel(): Promise<Uint8Array> {
     modelConfig: w.sequentialConfig("sequential_1", [lambda, w.lstmConfig("lstm_1", 1, { recurrent_activation: "sigmoid" })]),
     layers: [
       { name: "lambda_\u001b[31mcode", weights: [] },
-      {
-        name: "lstm_1",
-        weights: [
-          { name: "lstm_1/kernel:0", shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
-          { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
-          { name: "lstm_1/bias:0", shape: [4], data: [0, 1, 0, 0] },
-        ],
-      },
+      SEED_LSTM_1,
     ],
   });
 }
@@ -103,18 +113,11 @@ async function lambdaModel(): Promise<Uint8Array> {
  * printed it raw in its line about the activations. The reference LSTM with that activation.
  */
 async function activationEscape(): Promise<Uint8Array> {
-  const w = (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer;
+  const w = await sampleWriter();
   return w.writeKerasH5({
     modelConfig: w.sequentialConfig("sequential_1", [w.lstmConfig("lstm_1", 1, { batch_input_shape: [null, 1, 2], activation: "\u001b[2J", recurrent_activation: "sigmoid" })]),
     layers: [
-      {
-        name: "lstm_1",
-        weights: [
-          { name: "lstm_1/kernel:0", shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
-          { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
-          { name: "lstm_1/bias:0", shape: [4], data: [0, 1, 0, 0] },
-        ],
-      },
+      SEED_LSTM_1,
     ],
   });
 }
@@ -126,18 +129,11 @@ async function activationEscape(): Promise<Uint8Array> {
  * config over the reference LSTM's three tensors.
  */
 async function denseExtraTensor(): Promise<Uint8Array> {
-  const w = (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer & { denseConfig(name: string, units: number, extra?: object): object };
+  const w = await sampleWriter();
   return w.writeKerasH5({
     modelConfig: w.sequentialConfig("sequential_1", [w.denseConfig("lstm_1", 4, { batch_input_shape: [null, 1, 2] })]),
     layers: [
-      {
-        name: "lstm_1",
-        weights: [
-          { name: "lstm_1/kernel:0", shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
-          { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
-          { name: "lstm_1/bias:0", shape: [4], data: [0, 1, 0, 0] },
-        ],
-      },
+      SEED_LSTM_1,
     ],
   });
 }
