@@ -182,7 +182,7 @@ function recurrentLines(r: RecurrentReport, view: WeightsView): string[] {
   const lines: string[] = [];
   if (r.mergeMode !== undefined) {
     const inner = [...new Set(r.cells.map((c) => c.className))].join("/");
-    const merge = r.mergeMode === null ? "merge_mode None (both outputs returned)" : `merge_mode ${r.mergeMode}`;
+    const merge = r.mergeMode === null ? "merge_mode None (both outputs returned)" : `merge_mode ${safe(r.mergeMode)}`;
     if (r.cells.length === 2) {
       lines.push(`${safe(r.path)} (${safe(r.className)}, ${merge}): a forward and a backward ${safe(inner)}`, "");
     } else {
