@@ -75,6 +75,13 @@ function isWasmTrap(err: unknown): boolean {
   return /^Aborted\(|memory access out of bounds|^unreachable|Maximum call stack size exceeded/.test(message);
 }
 
+/** After a trap the instance is not trusted again: the next file gets a fresh one. True when it was a trap. */
+function retireAfterTrap(err: unknown): boolean {
+  const trap = isWasmTrap(err);
+  if (trap) retired = true;
+  return trap;
+}
+
 /** Largest dataset we read into memory, in bytes. h5wasm's heap is capped at 2 GiB and a read needs twice the size. */
 export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
 
@@ -151,7 +158,7 @@ export class H5File {
       const file = withWasmStack(() => new lib.File(memPath, "r"));
       return new H5File(lib, file, memPath, m.FS, label);
     } catch (err) {
-      if (isWasmTrap(err)) retired = true;
+      retireAfterTrap(err);
       releaseErrorStreams(m.FS);
       m.FS.unlink(memPath);
       throw new FileError(label, `HDF5 library could not open it: ${shortH5Message(err)}. The file may be truncated or corrupt.`, {
@@ -165,7 +172,7 @@ export class H5File {
       withWasmStack(() => this.file.close());
     } catch (err) {
       // Closing a file whose structure is broken can fail; the memory copy is removed regardless.
-      if (isWasmTrap(err)) retired = true;
+      retireAfterTrap(err);
       releaseErrorStreams(this.fs);
     } finally {
       try {
@@ -181,8 +188,7 @@ export class H5File {
     try {
       return withWasmStack(fn);
     } catch (err) {
-      if (isWasmTrap(err)) {
-        retired = true;
+      if (retireAfterTrap(err)) {
         throw new FileError(this.label, `the HDF5 library crashed reading ${what} (${shortH5Message(err)}); the file is damaged`, { cause: err });
       }
       releaseErrorStreams(this.fs);

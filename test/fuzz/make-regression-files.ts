@@ -10,9 +10,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import h5wasm from "h5wasm";
-import { SEED_BIAS, SEED_KERNEL, SEED_RECURRENT_KERNEL } from "../support/seed.js";
+import { sampleWriter, seedLstmWeights } from "../support/sample-writer.js";
 import { REPO_ROOT } from "./engine.js";
 import { crc32, writeZip, type WriteEntry } from "./zip.js";
 
@@ -57,27 +56,7 @@ function config(dropoutInbound: unknown): string {
 
 const METADATA = enc('{"keras_version": "3.6.0", "date_saved": "2024-01-01@00:00:00"}');
 
-interface Writer {
-  writeKerasH5(spec: unknown): Promise<Uint8Array>;
-  lstmConfig(name: string, units: number, extra?: object): object;
-  denseConfig(name: string, units: number, extra?: object): object;
-  sequentialConfig(name: string, layers: unknown[]): object;
-}
-
-/** samples/keras-h5-writer.mjs: writes valid Keras 2.2 HDF5 files. */
-async function sampleWriter(): Promise<Writer> {
-  return (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer;
-}
-
-/** The reference example's LSTM weights, stored as layer 'lstm_1'. */
-const SEED_LSTM_1 = {
-  name: "lstm_1",
-  weights: [
-    { name: "lstm_1/kernel:0", shape: [2, 4], data: SEED_KERNEL.flat() },
-    { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: SEED_RECURRENT_KERNEL.flat() },
-    { name: "lstm_1/bias:0", shape: [4], data: SEED_BIAS },
-  ],
-};
+const SEED_LSTM_1 = seedLstmWeights("lstm_1");
 
 /**
  * synth-lambda: a Sequential whose first layer is a Lambda carrying code, as JavaScript

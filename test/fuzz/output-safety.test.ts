@@ -9,9 +9,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, isCleanError, runCli } from "../support/cli.js";
+import { isCleanError, runCli } from "../support/cli.js";
+import { sampleWriter, seedLstmWeights } from "../support/sample-writer.js";
 
 const RNN = "\u001b[31mred\u0007";
 const DENSE = "\u001b]0;pwned\u0007nl\nC1\u009b2J\u202eevil";
@@ -26,15 +26,9 @@ let file2: string;
 /** Same model again, hostile activation names (fuzz seed issue7-close, iteration 7218: weights printed one raw). */
 let file3: string;
 
-interface Writer {
-  writeKerasH5(spec: unknown): Promise<Uint8Array>;
-  lstmConfig(name: string, units: number, extra?: object): object;
-  denseConfig(name: string, units: number, extra?: object): object;
-  sequentialConfig(name: string, layers: unknown[]): object;
-}
 
 beforeAll(async () => {
-  const w = (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer;
+  const w = await sampleWriter();
   dir = mkdtempSync(join(tmpdir(), "keras-inspect-names-"));
   file = join(dir, "nasty-names.h5");
   const bytes = await w.writeKerasH5({
@@ -43,14 +37,7 @@ beforeAll(async () => {
       w.denseConfig(DENSE, 1),
     ]),
     layers: [
-      {
-        name: RNN,
-        weights: [
-          { name: `${RNN}/kernel:0`, shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
-          { name: `${RNN}/recurrent_kernel:0`, shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
-          { name: `${RNN}/bias:0`, shape: [4], data: [0, 1, 0, 0] },
-        ],
-      },
+      seedLstmWeights(RNN),
       {
         name: DENSE,
         weights: [
@@ -62,14 +49,7 @@ beforeAll(async () => {
   });
   writeFileSync(file, bytes);
   file2 = join(dir, "nasty-strings.h5");
-  const lstm = {
-    name: "lstm_1",
-    weights: [
-      { name: "lstm_1/kernel:0", shape: [2, 4], data: [-0.7879, -0.7968972, 0.9924617, -0.6057646, -0.14056396, -0.34560132, 0.9574034, 0.7960496] },
-      { name: "lstm_1/recurrent_kernel:0", shape: [1, 4], data: [-0.0660542, -0.32508007, -0.8477706, 0.41381747] },
-      { name: "lstm_1/bias:0", shape: [4], data: [0, 1, 0, 0] },
-    ],
-  };
+  const lstm = seedLstmWeights("lstm_1");
   writeFileSync(
     file2,
     await w.writeKerasH5({

@@ -10,51 +10,36 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { translateKeras1Config } from "../../src/load/config.js";
 import { activationName, getActivation } from "../../src/activations.js";
 import { storedWeightNames } from "../../src/layers/weight-names.js";
-import { REPO_ROOT, isCleanError, runCli } from "../support/cli.js";
-import { SEED_BIAS, SEED_KERNEL, SEED_RECURRENT_KERNEL, SEED_TABLE } from "../support/seed.js";
+import { isCleanError, runCli } from "../support/cli.js";
+import { type LayerConfig, type SampleWriter, sampleWriter, seedLstmWeights } from "../support/sample-writer.js";
+import { SEED_TABLE } from "../support/seed.js";
 
 const KEYS = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
 /** Through the CLI (a process each): the three kinds of key, setter, function and method. */
 const CLI_KEYS = KEYS.slice(0, 3);
 
-interface Writer {
-  writeKerasH5(spec: unknown): Promise<Uint8Array>;
-  lstmConfig(name: string, units: number, extra?: object): { class_name: string; config: Record<string, unknown> };
-  sequentialConfig(name: string, layers: unknown[]): object;
-}
-
 let dir: string;
-let w: Writer;
+let w: SampleWriter;
 
-async function seedFile(file: string, name: string, layer: (c: ReturnType<Writer["lstmConfig"]>) => object): Promise<string> {
+async function seedFile(file: string, name: string, layer: (c: LayerConfig) => object): Promise<string> {
   const path = join(dir, file);
   const cfg = w.lstmConfig(name, 1, { batch_input_shape: [null, 1, 2], dtype: "float32", recurrent_activation: "sigmoid" });
   writeFileSync(
     path,
     await w.writeKerasH5({
       modelConfig: w.sequentialConfig("seq", [layer(cfg)]),
-      layers: [
-        {
-          name,
-          weights: [
-            { name: `${name}/kernel:0`, shape: [2, 4], data: SEED_KERNEL.flat() },
-            { name: `${name}/recurrent_kernel:0`, shape: [1, 4], data: SEED_RECURRENT_KERNEL.flat() },
-            { name: `${name}/bias:0`, shape: [4], data: SEED_BIAS },
-          ],
-        },
-      ],
+      layers: [seedLstmWeights(name)],
     }),
   );
   return path;
 }
 
 beforeAll(async () => {
-  w = (await import(pathToFileURL(join(REPO_ROOT, "samples/keras-h5-writer.mjs")).href)) as Writer;
+  w = await sampleWriter();
   dir = mkdtempSync(join(tmpdir(), "keras-inspect-proto-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,8 +72,7 @@ describe("prototype property names from a file are plain strings", () => {
       expect(r.status, r.stderr).toBe(0);
       const doc = JSON.parse(r.stdout);
       expect(JSON.stringify(doc)).toContain(`"${k}"`);
-      const h = doc.layers?.[0]?.directions?.[0]?.samples?.[0]?.[0]?.h ?? doc.directions?.[0]?.samples?.[0]?.[0]?.h;
-      expect(h?.[0]).toBeCloseTo(SEED_TABLE.h, 6);
+      expect(doc.directions[0].samples[0][0].h[0]).toBeCloseTo(SEED_TABLE.h, 6);
     });
 
     it(`a layer of class '${k}' is shown and refused by name, not by a JavaScript error`, async () => {
