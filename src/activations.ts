@@ -68,7 +68,17 @@ export function erf(x: number): number {
   return x < 0 ? erfc - 1 : 1 - erfc;
 }
 
+const tables: Partial<Record<HardSigmoidVariant, Record<string, Omit<ActivationDefinition, "name">>>> = {};
+
+/**
+ * The table for a hard_sigmoid variant, made once: every evaluation then calls the same
+ * function objects, which V8 inlines into the cells (a new closure per layer would undo that).
+ */
 function table(hardSigmoid: HardSigmoidVariant): Record<string, Omit<ActivationDefinition, "name">> {
+  return (tables[hardSigmoid] ??= makeTable(hardSigmoid));
+}
+
+function makeTable(hardSigmoid: HardSigmoidVariant): Record<string, Omit<ActivationDefinition, "name">> {
   const hard =
     hardSigmoid === "keras3"
       ? { fn: (x: number) => Math.min(1, Math.max(0, x / 6 + 0.5)), formula: "clip(x/6 + 0.5, 0, 1)" }

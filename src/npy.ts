@@ -111,19 +111,36 @@ function fortranToC(data: Float64Array, shape: number[]): Float64Array {
 }
 
 /** Writes a float32 C-order .npy (version 1.0) file's bytes. */
-export function writeNpyFloat32(shape: number[], data: ArrayLike<number>): Uint8Array {
+/** The header of a .npy file (version 1.0) holding a little-endian float32 or float64 array of `shape`, C order. */
+export function npyHeader(shape: number[], dtype: "float32" | "float64"): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let header = `{'descr': '${dtype === "float32" ? "<f4" : "<f8"}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Pad so that magic + version + length + header + "\n" is a multiple of 64.
   const total = 10 + header.length + 1;
   header += " ".repeat((64 - (total % 64)) % 64) + "\n";
-  const out = new Uint8Array(10 + header.length + data.length * 4);
+  const out = new Uint8Array(10 + header.length);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
-  const view = new DataView(out.buffer);
-  view.setUint16(8, header.length, true);
+  new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  for (let k = 0; k < data.length; k++) view.setFloat32(10 + header.length + k * 4, data[k], true);
+  return out;
+}
+
+/** Values as the little-endian bytes of a .npy body in `dtype`. */
+export function npyValues(data: ArrayLike<number>, dtype: "float32" | "float64"): Uint8Array {
+  const size = dtype === "float32" ? 4 : 8;
+  const out = new Uint8Array(data.length * size);
+  const view = new DataView(out.buffer);
+  if (dtype === "float32") for (let k = 0; k < data.length; k++) view.setFloat32(k * 4, data[k], true);
+  else for (let k = 0; k < data.length; k++) view.setFloat64(k * 8, data[k], true);
+  return out;
+}
+
+export function writeNpyFloat32(shape: number[], data: ArrayLike<number>): Uint8Array {
+  const header = npyHeader(shape, "float32");
+  const out = new Uint8Array(header.length + data.length * 4);
+  out.set(header, 0);
+  out.set(npyValues(data, "float32"), header.length);
   return out;
 }

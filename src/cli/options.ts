@@ -9,6 +9,14 @@ export function parseNonNegativeInt(name: string) {
   };
 }
 
+export function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n === 0) throw new UsageError(`${name} must be a whole number ≥ 1, got '${value}'`);
+    return n;
+  };
+}
+
 export function parseNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);

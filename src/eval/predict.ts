@@ -3,7 +3,7 @@
  * StepTrace for every recurrent layer on the way.
  */
 import { hardSigmoidFor } from "../activations.js";
-import { InspectError, UnsupportedError } from "../errors.js";
+import { InspectError, UnsupportedError, UsageError } from "../errors.js";
 import type { EvalContext, EvalOptions, Value } from "../layers/kind.js";
 import { isRecurrentKind } from "../layers/kind.js";
 import { kindOf, requireRecurrentKind, supportedClasses } from "../layers/registry.js";
@@ -19,12 +19,14 @@ export interface PredictOptions extends EvalOptions {
   initialStates?: Map<string, Float64Array[]>;
   /** Stop once this layer (path) has been evaluated. */
   stopAfter?: string;
+  /** Record a trace of every recurrent layer (default true); `predict` needs none. */
+  record?: boolean;
 }
 
 export interface PredictResult {
   /** The model's outputs, in output order. */
   outputs: { name: string; value: Value }[];
-  /** Every recurrent layer evaluated, in evaluation order. */
+  /** Every recurrent layer evaluated, in evaluation order (none when `record` is false). */
   traces: LayerTrace[];
 }
 
@@ -70,7 +72,7 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
         path,
         initialState: opts.initialStates?.get(path) ?? stateInputs(args, 1),
       });
-      traces.push(r.trace);
+      if (r.trace) traces.push(r.trace);
       outs = r.outputs;
     } else {
       const kind = kindOf(layer.className);
@@ -80,7 +82,7 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
           path,
           initialState: opts.initialStates?.get(path) ?? stateInputs(args, 1),
         });
-        traces.push(r.trace);
+        if (r.trace) traces.push(r.trace);
         outs = r.outputs;
       } else if (kind?.forward) {
         requireStoredWeights(layer, path);
@@ -103,6 +105,47 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
 /** Functional calls like lstm(x, initial_state=[h, c]) pass the states as extra inputs. */
 function stateInputs(args: Value[], from: number): Float64Array[] | undefined {
   return args.length > from ? args.slice(from).map((v) => v.data) : undefined;
+}
+
+/**
+ * Samples per batch of `predictBatches` unless the user says otherwise: each recurrent layer
+ * sets up its kernel once a batch, and a batch's activations stay a few MB for typical layers.
+ */
+export const DEFAULT_BATCH_SIZE = 64;
+
+/** Samples [from, to) of a value whose first dimension is the sample. */
+export function sliceSamples(v: Value, from: number, to: number): Value {
+  const per = v.shape.slice(1).reduce((a, b) => a * b, 1);
+  const steps = v.shape.length === 3 ? v.shape[1] : 0;
+  return {
+    shape: [to - from, ...v.shape.slice(1)],
+    data: v.data.subarray(from * per, to * per),
+    mask: v.mask?.subarray(from * steps, to * steps),
+  };
+}
+
+/** One batch of `predictBatches`: the model's outputs for samples [from, to). */
+export interface PredictBatch {
+  from: number;
+  to: number;
+  outputs: { name: string; value: Value }[];
+}
+
+/**
+ * model.predict over the samples a batch at a time, as Keras' predict(batch_size=…) does:
+ * no trace is recorded and each batch's values are dropped once the caller has taken them,
+ * so memory does not grow with the number of samples.
+ */
+export function* predictBatches(model: Model, inputs: Value[], opts: PredictOptions, batchSize = DEFAULT_BATCH_SIZE): Generator<PredictBatch> {
+  const samples = inputs[0]?.shape[0] ?? 0;
+  inputs.forEach((v, k) => {
+    if (v.shape[0] !== samples) throw new UsageError(`input ${k + 1} has ${v.shape[0]} sample(s), input 1 has ${samples}: every input needs the same number of samples`);
+  });
+  for (let from = 0; from < samples; from += batchSize) {
+    const to = Math.min(samples, from + batchSize);
+    const { outputs } = predict(model, inputs.map((v) => sliceSamples(v, from, to)), { ...opts, record: false });
+    yield { from, to, outputs };
+  }
 }
 
 export function predict(model: Model, inputs: Value[], opts: PredictOptions): PredictResult {

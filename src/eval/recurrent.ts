@@ -7,17 +7,19 @@
  */
 import { getActivation, hardSigmoidFor, type HardSigmoidVariant } from "../activations.js";
 import { InspectError, UsageError } from "../errors.js";
-import type { EvalOptions, RecurrentKind, Value } from "../layers/kind.js";
+import { type Floats, type PackedMatrix, packPanels, Workspace } from "../kernel/gemm.js";
+import type { CellActivations, CellWeights, EvalOptions, FastStep, RecurrentKind, StepProducts, Value } from "../layers/kind.js";
 import { recurrentOptions } from "../layers/recurrent.js";
 import type { Layer, Model } from "../model.js";
-import { type LayerTrace, StepTrace } from "./trace.js";
+import { type EvalDType, type LayerTrace, StepTrace } from "./trace.js";
 
 export function rounder(dtype: EvalOptions["dtype"]): (x: number) => number {
   return dtype === "float32" ? Math.fround : (x: number) => x;
 }
 
 export interface DirectionRun {
-  trace: StepTrace;
+  /** Every intermediate of every step; absent when the run was asked not to record one. */
+  trace?: StepTrace;
   /** (B, T, u) in processing order, as Keras returns it for return_sequences. */
   sequence: Value;
   /** Final states, in the kind's state order (h, then c for LSTM), each (B, u). */
@@ -32,12 +34,286 @@ export interface RecurrentRunOptions extends EvalOptions {
   direction?: "forward" | "backward";
   /** Keras' Bidirectional forces zero_output_for_mask = return_sequences on both directions. */
   zeroOutputForMask?: boolean;
+  /** Record the trace (default true); predict asks for none. */
+  record?: boolean;
+  /** Overrides the layer's go_backwards (Bidirectional's backward copy runs reversed to the forward one). */
+  goBackwards?: boolean;
+}
+
+/**
+ * One evaluation of a cell over a layer's sequences: `step(t)` writes every intermediate of
+ * processing step t of the current sample into `out`, from the states in `prev`. Engines are
+ * classes, not closures, so that V8's optimized runner serves every layer it evaluates.
+ */
+interface Engine {
+  /** State vectors the steps read (h first); the runner copies the new states into them. */
+  readonly prev: Floats[];
+  readonly out: Floats;
+  /** Starts sample b; processing step t reads input time index timeIndex[t]. */
+  beginSample(b: number): void;
+  step(t: number): void;
+}
+
+/** The readable path: the kind's step on Float64Arrays, every product through dotColumns. */
+class ReferenceEngine implements Engine {
+  readonly prev: Float64Array[];
+  readonly out: Float64Array;
+  private readonly x: Float64Array;
+  private base = 0;
+
+  constructor(
+    private readonly kind: RecurrentKind,
+    private readonly w: CellWeights,
+    private readonly act: CellActivations,
+    private readonly input: Value,
+    private readonly timeIndex: Int32Array,
+    private readonly round: (x: number) => number,
+  ) {
+    this.x = new Float64Array(input.shape[2]);
+    this.prev = kind.stateNames.map(() => new Float64Array(w.units));
+    this.out = new Float64Array(kind.intermediates.length * w.units);
+  }
+
+  beginSample(b: number): void {
+    this.base = b * this.input.shape[1];
+  }
+
+  step(t: number): void {
+    const features = this.x.length;
+    const row = (this.base + this.timeIndex[t]) * features;
+    for (let d = 0; d < features; d++) this.x[d] = this.round(this.input.data[row + d]);
+    this.kind.step(this.w, this.act, this.x, this.prev, this.out, this.round);
+  }
+}
+
+/** Steps of input projected by one kernel call: x·W of a chunk is at most about 4 MB. */
+const PROJECTION_ELEMENTS = 1 << 20;
+
+/** A layer's cell prepared once per process: its canonical weights and, per dtype, its kernel layouts. */
+interface PreparedCell {
+  w: CellWeights;
+  /** Per dtype: the kernel's panel layouts, or null where the kernel cannot reproduce the reference. */
+  panels: Partial<Record<EvalDType, KernelPanels | null>>;
+}
+
+interface KernelPanels {
+  /** x·W: all G·units columns of the kernel. */
+  W: Floats;
+  /** h₍ₜ₋₁₎·U: the first `recurrentColumns` columns of the recurrent kernel. */
+  U: Floats;
+  /** The rest of the recurrent kernel (GRU with reset_after false: U_h), multiplied by r ⊙ h₍ₜ₋₁₎. */
+  Uh?: Floats;
+}
+
+const preparedCells = new WeakMap<Layer, PreparedCell>();
+
+function prepareCell(kind: RecurrentKind, layer: Layer, model: Model): PreparedCell {
+  let cell = preparedCells.get(layer);
+  if (!cell) {
+    cell = { w: kind.cellWeights(layer, model), panels: {} };
+    preparedCells.set(layer, cell);
+  }
+  return cell;
+}
+
+/**
+ * The kernel's layouts of a cell for a dtype, or null where the kernel cannot reproduce
+ * the reference: it holds weights in the evaluation dtype, so in float32 mode every weight
+ * must be a float32 value (a float64 file's weights then go through the reference path,
+ * which multiplies them unrounded).
+ */
+function kernelPanels(kind: RecurrentKind, cell: PreparedCell, dtype: EvalDType): KernelPanels | null {
+  const cached = cell.panels[dtype];
+  if (cached !== undefined) return cached;
+  const w = cell.w;
+  const exact = (a: Float64Array) => {
+    if (dtype === "float64") return true;
+    for (let k = 0; k < a.length; k++) if (Math.fround(a[k]) !== a[k] && !Number.isNaN(a[k])) return false;
+    return true;
+  };
+  let panels: KernelPanels | null = null;
+  if (exact(w.kernel) && exact(w.recurrentKernel)) {
+    const width = w.kernel.length / Math.max(1, w.inputDim);
+    const recCols = kind.fast.recurrentColumns(w);
+    panels = {
+      W: packPanels(w.kernel, w.inputDim, width, 0, width, dtype),
+      U: packPanels(w.recurrentKernel, w.units, width, 0, recCols, dtype),
+      Uh: recCols < width ? packPanels(w.recurrentKernel, w.units, width, recCols, width - recCols, dtype) : undefined,
+    };
+  }
+  cell.panels[dtype] = panels;
+  return panels;
+}
+
+/**
+ * The fast path: x·W for a chunk of steps at once and h₍ₜ₋₁₎·U at each step in the SIMD
+ * kernel, the elementwise rest in the kind's FastStep. Equal to the reference bit for bit.
+ */
+class KernelEngine implements Engine, StepProducts {
+  readonly prev: Floats[];
+  readonly out: Floats;
+  // StepProducts, handed to the kind's FastStep: the engine itself, so that every engine
+  // offers the same multiplyResetH function (a closure per engine would deoptimize the cell).
+  readonly xw: Floats;
+  xo = 0;
+  readonly rec: Floats;
+  readonly resetH?: Floats;
+  private readonly recH?: Floats;
+  private readonly ws: Workspace;
+  private readonly fastStep: FastStep;
+  private readonly W: PackedMatrix;
+  private readonly U: PackedMatrix;
+  private readonly Uh?: PackedMatrix;
+  private readonly xs: Floats;
+  private readonly chunk: number;
+  private readonly xPtr: number;
+  private readonly xwPtr: number;
+  private readonly hPtr: number;
+  private readonly recPtr: number;
+  private readonly rhPtr: number;
+  private readonly recHPtr: number;
+  private base = 0;
+  /** The processing steps [first, first + count) whose x·W is in the kernel's memory. */
+  private first = 0;
+  private count = 0;
+
+  constructor(
+    kind: RecurrentKind,
+    private readonly w: CellWeights,
+    panels: KernelPanels,
+    private readonly act: CellActivations,
+    private readonly input: Value,
+    private readonly timeIndex: Int32Array,
+    dtype: EvalDType,
+  ) {
+    const [, steps, features] = input.shape;
+    const u = w.units;
+    const width = w.kernel.length / Math.max(1, w.inputDim);
+    const recCols = kind.fast.recurrentColumns(w);
+    this.fastStep = kind.fast[dtype];
+
+    const ws = (this.ws = new Workspace(dtype));
+    const W = (this.W = ws.matrix(w.inputDim, width));
+    const U = (this.U = ws.matrix(u, recCols));
+    const Uh = (this.Uh = panels.Uh ? ws.matrix(u, width - recCols) : undefined);
+    this.chunk = Math.max(1, Math.min(steps, Math.floor(PROJECTION_ELEMENTS / W.outWidth)));
+    this.xPtr = ws.reserve(this.chunk * features);
+    this.xwPtr = ws.reserve(this.chunk * W.outWidth);
+    this.hPtr = ws.reserve(u);
+    this.recPtr = ws.reserve(U.outWidth);
+    this.rhPtr = Uh ? ws.reserve(u) : 0;
+    this.recHPtr = Uh ? ws.reserve(Uh.outWidth) : 0;
+    ws.commit();
+    ws.load(W, panels.W);
+    ws.load(U, panels.U);
+    if (Uh && panels.Uh) ws.load(Uh, panels.Uh);
+
+    this.xs = ws.view(this.xPtr, this.chunk * features);
+    this.xw = ws.view(this.xwPtr, this.chunk * W.outWidth);
+    this.rec = ws.view(this.recPtr, U.outWidth);
+    if (Uh) {
+      this.resetH = ws.view(this.rhPtr, u);
+      this.recH = ws.view(this.recHPtr, Uh.outWidth);
+    }
+    const floats = (n: number): Floats => (dtype === "float32" ? new Float32Array(n) : new Float64Array(n));
+    this.prev = [ws.view(this.hPtr, u), ...kind.stateNames.slice(1).map(() => floats(u))];
+    this.out = floats(kind.intermediates.length * u);
+  }
+
+  multiplyResetH(): Floats {
+    this.ws.gemm(this.rhPtr, 1, this.Uh!, this.recHPtr);
+    return this.recH!;
+  }
+
+  beginSample(b: number): void {
+    this.base = b * this.input.shape[1];
+    this.first = 0;
+    this.count = 0;
+  }
+
+  step(t: number): void {
+    if (t >= this.first + this.count) this.project(t);
+    this.xo = (t - this.first) * this.W.outWidth;
+    this.ws.gemm(this.hPtr, 1, this.U, this.recPtr);
+    this.fastStep(this.w, this.act, this, this.prev, this.out);
+  }
+
+  /** x·W for the chunk of processing steps from t. */
+  private project(t: number): void {
+    const steps = this.input.shape[1];
+    const features = this.input.shape[2];
+    const data = this.input.data;
+    this.first = t;
+    this.count = Math.min(this.chunk, steps - t);
+    for (let k = 0; k < this.count; k++) {
+      const row = (this.base + this.timeIndex[t + k]) * features;
+      for (let d = 0; d < features; d++) this.xs[k * features + d] = data[row + d];
+    }
+    this.ws.gemm(this.xPtr, this.count, this.W, this.xwPtr);
+  }
+}
+
+/**
+ * Keras' sequence semantics around an engine's steps, for every sample: states carried over
+ * at masked steps, the output of a masked step (the previous output, or zeros), the trace.
+ */
+function runSequences(
+  engine: Engine,
+  input: Value,
+  timeIndex: Int32Array,
+  initialState: Floats,
+  trace: StepTrace | undefined,
+  layout: { units: number; stateIdx: number[]; hIdx: number; zeroMasked: boolean; round: (x: number) => number },
+): { sequence: Float64Array; finalStates: Float64Array[] } {
+  const [samples, steps, features] = input.shape;
+  const { units: u, stateIdx, hIdx, zeroMasked, round } = layout;
+  const { prev, out } = engine;
+  const nStates = prev.length;
+  const data = input.data;
+  const mask = input.mask;
+  const sequence = new Float64Array(samples * steps * u);
+  const finalStates = prev.map(() => new Float64Array(samples * u));
+  for (let b = 0; b < samples; b++) {
+    engine.beginSample(b);
+    for (let s = 0; s < nStates; s++) prev[s].set(initialState.subarray((b * nStates + s) * u, (b * nStates + s + 1) * u));
+    // Keras' output at a masked step: the previous output (zeros before the first), or zeros with zero_output_for_mask.
+    let lastEmitted = -1;
+    for (let t = 0; t < steps; t++) {
+      const ti = timeIndex[t];
+      if (trace) {
+        const row = (b * steps + ti) * features;
+        for (let d = 0; d < features; d++) trace.inputs[(b * steps + t) * features + d] = round(data[row + d]);
+      }
+      engine.step(t);
+      const masked = mask !== undefined && mask[b * steps + ti] === 0;
+      if (masked && trace) trace.mask[b * steps + t] = 1;
+      for (let s = 0; s < nStates; s++) {
+        const state = prev[s];
+        const at = stateIdx[s] * u;
+        // The cell ran, but at a masked step Keras keeps the previous states: record them as the step's states.
+        if (masked) for (let j = 0; j < u; j++) out[at + j] = state[j];
+        else for (let j = 0; j < u; j++) state[j] = out[at + j];
+      }
+      if (trace) trace.values.set(out, trace.offset(b, t, 0));
+      const y = (b * steps + t) * u;
+      if (!masked) {
+        for (let j = 0; j < u; j++) sequence[y + j] = out[hIdx * u + j];
+        lastEmitted = t;
+      } else if (!zeroMasked && lastEmitted >= 0) {
+        sequence.copyWithin(y, (b * steps + lastEmitted) * u, (b * steps + lastEmitted + 1) * u);
+      }
+    }
+    for (let s = 0; s < nStates; s++) finalStates[s].set(prev[s], b * u);
+  }
+  return { sequence, finalStates };
 }
 
 /** Runs one direction of one recurrent layer. `input` is (B, T, D) with an optional (B, T) mask. */
 export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, input: Value, opts: RecurrentRunOptions): DirectionRun {
   const o = recurrentOptions(layer);
-  const w = kind.cellWeights(layer, model);
+  const goBackwards = opts.goBackwards ?? o.goBackwards;
+  const cell = prepareCell(kind, layer, model);
+  const w = cell.w;
   if (input.shape.length !== 3) {
     const why = layer.inferred
       ? `; this file stores weights only, which do not record return_sequences, so a layer before it was taken to return its last step only: evaluate this layer with --raw-input and its own input sequence`
@@ -64,28 +340,31 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
   const notes = [...w.notes];
   if (o.stateful) notes.push("stateful layer: Keras files do not store the carried state, so it starts from the given initial state (zeros by default)");
 
-  const trace = new StepTrace({
-    layer: opts.path,
-    className: layer.className,
-    kind: kind.kind,
-    direction: opts.direction ?? "forward",
-    dtype: opts.dtype,
-    units: u,
-    inputDim: w.inputDim,
-    names: kind.intermediates,
-    columns: kind.columns,
-    samples,
-    steps,
-    activations: names,
-    hardSigmoid: usesHardSigmoid ? variant : undefined,
-    gateWeights: w.gates,
-    stateNames: kind.stateNames,
-    notes,
-  });
+  const trace = opts.record === false
+    ? undefined
+    : new StepTrace({
+        layer: opts.path,
+        className: layer.className,
+        kind: kind.kind,
+        direction: opts.direction ?? "forward",
+        dtype: opts.dtype,
+        units: u,
+        inputDim: w.inputDim,
+        names: kind.intermediates,
+        columns: kind.columns,
+        samples,
+        steps,
+        activations: names,
+        hardSigmoid: usesHardSigmoid ? variant : undefined,
+        gateWeights: w.gates,
+        stateNames: kind.stateNames,
+        notes,
+      });
 
-  // Initial states.
+  // Initial states, rounded to the evaluation dtype: initialState[(b · nStates + s) · u + j].
   const init = opts.initialState ?? [];
   if (init.length > nStates) throw new UsageError(`layer '${opts.path}' has ${nStates} state(s) (${kind.stateNames.join(", ")}), got ${init.length}`);
+  const initialState = trace?.initialState ?? new Float64Array(samples * nStates * u);
   for (let s = 0; s < nStates; s++) {
     const given = init[s];
     if (!given) continue;
@@ -94,43 +373,24 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
     }
     for (let b = 0; b < samples; b++) {
       const src = given.length === u ? given : given.subarray(b * u, (b + 1) * u);
-      for (let j = 0; j < u; j++) trace.initialState[(b * nStates + s) * u + j] = round(src[j]);
+      for (let j = 0; j < u; j++) initialState[(b * nStates + s) * u + j] = round(src[j]);
     }
   }
 
-  const nNames = kind.intermediates.length;
-  const stateIdx = kind.stateNames.map((s) => kind.intermediates.indexOf(s));
-  const hIdx = kind.intermediates.indexOf("h");
-  const out = new Float64Array(nNames * u);
-  const sequence = new Float64Array(samples * steps * u);
-  const finalStates = kind.stateNames.map(() => new Float64Array(samples * u));
-  const x = new Float64Array(features);
-  for (let t = 0; t < steps; t++) trace.timeIndex[t] = o.goBackwards ? steps - 1 - t : t;
-
-  for (let b = 0; b < samples; b++) {
-    const prev = kind.stateNames.map((_, s) => trace.initialState.slice((b * nStates + s) * u, (b * nStates + s + 1) * u));
-    let prevOutput = new Float64Array(u); // Keras' output at a masked step: the previous output, zeros at first
-    for (let t = 0; t < steps; t++) {
-      const ti = trace.timeIndex[t];
-      for (let d = 0; d < features; d++) x[d] = round(input.data[(b * steps + ti) * features + d]);
-      trace.inputs.set(x, (b * steps + t) * features);
-      kind.step(w, { activation, recurrentActivation }, x, prev, out, round);
-      const masked = input.mask !== undefined && input.mask[b * steps + ti] === 0;
-      if (masked) {
-        trace.mask[b * steps + t] = 1;
-        // The cell ran, but Keras keeps the previous states: record them as the step's states.
-        stateIdx.forEach((k, s) => out.set(prev[s], k * u));
-      } else {
-        stateIdx.forEach((k, s) => prev[s].set(out.subarray(k * u, (k + 1) * u)));
-      }
-      trace.values.set(out, trace.offset(b, t, 0));
-      const y = masked ? (opts.zeroOutputForMask || layer.config.zero_output_for_mask === true ? new Float64Array(u) : prevOutput) : out.slice(hIdx * u, (hIdx + 1) * u);
-      sequence.set(y, (b * steps + t) * u);
-      if (!masked) prevOutput = y;
-    }
-    prev.forEach((v, s) => finalStates[s].set(v, b * u));
-  }
-
+  const timeIndex = trace?.timeIndex ?? new Int32Array(steps);
+  for (let t = 0; t < steps; t++) timeIndex[t] = goBackwards ? steps - 1 - t : t;
+  const act = { activation, recurrentActivation };
+  const panels = opts.engine === "reference" ? null : kernelPanels(kind, cell, opts.dtype);
+  const engine: Engine = panels
+    ? new KernelEngine(kind, w, panels, act, input, timeIndex, opts.dtype)
+    : new ReferenceEngine(kind, w, act, input, timeIndex, round);
+  const { sequence, finalStates } = runSequences(engine, input, timeIndex, initialState, trace, {
+    units: u,
+    stateIdx: kind.stateNames.map((s) => kind.intermediates.indexOf(s)),
+    hIdx: kind.intermediates.indexOf("h"),
+    zeroMasked: opts.zeroOutputForMask === true || layer.config.zero_output_for_mask === true,
+    round,
+  });
   return {
     trace,
     sequence: { shape: [samples, steps, u], data: sequence },
@@ -162,12 +422,16 @@ function layerOutputs(layer: Layer, run: DirectionRun, input: Value): Value[] {
   return o.returnState ? [main, ...run.states] : [main];
 }
 
-export function runRecurrentLayer(kind: RecurrentKind, layer: Layer, model: Model, input: Value, opts: RecurrentRunOptions): {
-  trace: LayerTrace;
+/** A layer's outputs and, when recorded, its trace. */
+export interface LayerRun {
+  trace?: LayerTrace;
   outputs: Value[];
-} {
+}
+
+export function runRecurrentLayer(kind: RecurrentKind, layer: Layer, model: Model, input: Value, opts: RecurrentRunOptions): LayerRun {
   const run = runDirection(kind, layer, model, input, opts);
   const outputs = layerOutputs(layer, run, input);
+  if (!run.trace) return { outputs };
   const names = ["output", ...(recurrentOptions(layer).returnState ? kind.stateNames.map((s) => `state_${s}`) : [])];
   return {
     trace: {
@@ -222,7 +486,7 @@ export function runBidirectional(
   model: Model,
   input: Value,
   opts: RecurrentRunOptions,
-): { trace: LayerTrace; outputs: Value[] } {
+): LayerRun {
   const [fwdLayer, bwdLayer] = layer.children;
   if (!fwdLayer || !bwdLayer) throw new InspectError(`layer '${opts.path}' (Bidirectional) lacks its forward or backward layer`);
   const mode = layer.config.merge_mode === undefined ? "concat" : (layer.config.merge_mode as string | null);
@@ -233,15 +497,16 @@ export function runBidirectional(
   const zeroOutputForMask = fo.returnSequences;
   const fwd = runDirection(kind, fwdLayer, model, input, {
     ...opts,
+    goBackwards: fo.goBackwards,
     path: `${opts.path}/${fwdLayer.name}`,
     direction: "forward",
     initialState: init.slice(0, nStates),
     zeroOutputForMask,
   });
   // The backward copy runs with go_backwards flipped relative to the forward one.
-  const bwdConfigured = { ...bwdLayer, config: { ...bwdLayer.config, go_backwards: !(fwdLayer.config.go_backwards === true) } };
-  const bwd = runDirection(kindOf(bwdLayer), bwdConfigured, model, input, {
+  const bwd = runDirection(kindOf(bwdLayer), bwdLayer, model, input, {
     ...opts,
+    goBackwards: !fo.goBackwards,
     path: `${opts.path}/${bwdLayer.name}`,
     direction: "backward",
     initialState: init.slice(nStates),
@@ -257,6 +522,7 @@ export function runBidirectional(
     ...(merged.length === 2 ? ["output_forward", "output_backward"] : ["output"]),
     ...(fo.returnState ? [...kind.stateNames.map((s) => `forward_${s}`), ...kind.stateNames.map((s) => `backward_${s}`)] : []),
   ];
+  if (!fwd.trace || !bwd.trace) return { outputs };
   return {
     trace: {
       layer: opts.path,

@@ -113,10 +113,11 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
     const inputDim = kind.cellWeights(callLayer.className === "Bidirectional" ? callLayer.children[0] : callLayer, model).inputDim;
     const x = toValue(fitToShape(req.inputs[0], [null, inputDim], "--input"));
     const runOpts = { ...opts, path: resolved.callPath, initialState: initialState as Float64Array[] | undefined };
-    trace =
+    const run =
       callLayer.className === "Bidirectional"
-        ? runBidirectional((l) => requireRecurrentKind(l, l.name), callLayer, model, x, runOpts).trace
-        : runRecurrentLayer(kind, callLayer, model, x, runOpts).trace;
+        ? runBidirectional((l) => requireRecurrentKind(l, l.name), callLayer, model, x, runOpts)
+        : runRecurrentLayer(kind, callLayer, model, x, runOpts);
+    trace = run.trace!; // recorded: the options do not turn recording off
   } else {
     const inputs = modelInputs(model, req.inputs, req.inputs.map(() => "--input"));
     const result = predict(model, inputs, {

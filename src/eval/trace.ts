@@ -7,6 +7,9 @@
  * step, the initial state and the gate weights used.
  */
 
+/** Values in the evaluation dtype: Float32Array in float32 mode (every value is a float32), Float64Array in float64 mode. */
+export type Floats = Float32Array | Float64Array;
+
 export type RecurrentKindName = "lstm" | "gru" | "simple_rnn";
 export type EvalDType = "float32" | "float64";
 
@@ -65,16 +68,16 @@ export class StepTrace {
   readonly stateNames: readonly string[];
   readonly notes: string[];
 
-  /** values[((sample * steps + step) * names.length + nameIndex) * units + unit] */
-  readonly values: Float64Array;
+  /** values[((sample * steps + step) * names.length + nameIndex) * units + unit], in the evaluation dtype. */
+  readonly values: Floats;
   /** inputs[(sample * steps + step) * inputDim + feature]: the x fed at each processing step. */
-  readonly inputs: Float64Array;
+  readonly inputs: Floats;
   /** For each processing step, the time index of the input it read (reversed for go_backwards). */
   readonly timeIndex: Int32Array;
   /** mask[sample * steps + step] = 1 when the step was masked (state carried over unchanged). */
   readonly mask: Uint8Array;
   /** initialState[(sample * stateNames.length + s) * units + unit] */
-  readonly initialState: Float64Array;
+  readonly initialState: Floats;
 
   private readonly nameIndex: Map<string, number>;
 
@@ -95,11 +98,12 @@ export class StepTrace {
     this.gateWeights = init.gateWeights;
     this.stateNames = init.stateNames;
     this.notes = init.notes ?? [];
-    this.values = new Float64Array(init.samples * init.steps * init.names.length * init.units);
-    this.inputs = new Float64Array(init.samples * init.steps * init.inputDim);
+    const floats = (n: number): Floats => (init.dtype === "float32" ? new Float32Array(n) : new Float64Array(n));
+    this.values = floats(init.samples * init.steps * init.names.length * init.units);
+    this.inputs = floats(init.samples * init.steps * init.inputDim);
     this.timeIndex = new Int32Array(init.steps);
     this.mask = new Uint8Array(init.samples * init.steps);
-    this.initialState = new Float64Array(init.samples * init.stateNames.length * init.units);
+    this.initialState = floats(init.samples * init.stateNames.length * init.units);
     this.nameIndex = new Map(init.names.map((n, i) => [n, i]));
   }
 
@@ -119,19 +123,19 @@ export class StepTrace {
   }
 
   /** The vector of one intermediate over units at (sample, step). */
-  vector(sample: number, step: number, name: string): Float64Array {
+  vector(sample: number, step: number, name: string): Floats {
     const o = this.offset(sample, step, this.indexOf(name));
     return this.values.subarray(o, o + this.units);
   }
 
   /** The input x fed at (sample, step). */
-  input(sample: number, step: number): Float64Array {
+  input(sample: number, step: number): Floats {
     const o = (sample * this.steps + step) * this.inputDim;
     return this.inputs.subarray(o, o + this.inputDim);
   }
 
   /** A state vector (`h` or `c`) before the given processing step: the initial state at step 0. */
-  stateBefore(sample: number, step: number, state: string): Float64Array {
+  stateBefore(sample: number, step: number, state: string): Floats {
     if (step === 0) {
       const s = this.stateNames.indexOf(state);
       if (s < 0) throw new Error(`trace of ${this.layer} has no state '${state}'`);

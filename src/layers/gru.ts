@@ -21,7 +21,8 @@
  */
 import { InspectError } from "../errors.js";
 import type { Layer, Model } from "../model.js";
-import type { CellActivations, CellWeights, RecurrentKind } from "./kind.js";
+import type { Floats } from "../kernel/gemm.js";
+import type { CellActivations, CellWeights, FastStep, RecurrentKind, StepProducts } from "./kind.js";
 import { cudnnBlocksToKeras, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
 import {
   dotColumns,
@@ -30,7 +31,7 @@ import {
   recurrentOptions,
   recurrentOutputShapes,
   requireTensor,
-  sliceGates,
+  cellWithGates,
   tensorNamed,
   toFloat64,
 } from "./recurrent.js";
@@ -87,8 +88,47 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
       throw new InspectError(`layer '${layer.name}' (GRU) has use_bias=false but stores a bias tensor`);
     }
   }
-  const gates = sliceGates(GATES, units, inputDim, kernel, recurrentKernel, bias, recurrentBias);
-  return { units, inputDim, kernel, recurrentKernel, bias, recurrentBias, gates, notes, resetAfter: after };
+  return cellWithGates({ units, inputDim, kernel, recurrentKernel, bias, recurrentBias, notes, resetAfter: after }, GATES);
+}
+
+/**
+ * gru.step with x·W, h₍ₜ₋₁₎·U and (reset_after false) (r ⊙ h₍ₜ₋₁₎)·U_h from the SIMD kernel;
+ * every elementwise operation as step does it, in the same order.
+ */
+function fastStep(round: (x: number) => number): FastStep {
+  return (w: CellWeights, act: CellActivations, p: StepProducts, prev: Floats[], out: Floats) => {
+    const u = w.units;
+    const { xw, xo, rec } = p;
+    const [hPrev] = prev;
+    const bias = w.bias;
+    const recBias = w.recurrentBias;
+    const after = w.resetAfter === true;
+    for (let k = 0; k < 3 * u; k++) out[k] = bias ? round(xw[xo + k] + bias[k]) : xw[xo + k];
+    // rec_z, rec_r (and rec_h with reset_after), plus the recurrent bias row.
+    for (let k = 0; k < (after ? 3 : 2) * u; k++) out[3 * u + k] = after && recBias ? round(rec[k] + recBias[k]) : rec[k];
+    for (let j = 0; j < u; j++) {
+      const argZ = round(out[j] + out[3 * u + j]);
+      const argR = round(out[u + j] + out[4 * u + j]);
+      out[6 * u + j] = argZ;
+      out[7 * u + j] = argR;
+      out[9 * u + j] = round(act.recurrentActivation(argZ));
+      out[10 * u + j] = round(act.recurrentActivation(argR));
+    }
+    if (!after) {
+      const rh = p.resetH!;
+      for (let j = 0; j < u; j++) rh[j] = round(out[10 * u + j] * hPrev[j]);
+      const recH = p.multiplyResetH!();
+      for (let j = 0; j < u; j++) out[5 * u + j] = recH[j];
+    }
+    for (let j = 0; j < u; j++) {
+      const z = out[9 * u + j];
+      const argH = round(out[2 * u + j] + (after ? round(out[10 * u + j] * out[5 * u + j]) : out[5 * u + j]));
+      const hh = round(act.activation(argH));
+      out[8 * u + j] = argH;
+      out[11 * u + j] = hh;
+      out[12 * u + j] = round(round(z * hPrev[j]) + round(round(1 - z) * hh));
+    }
+  };
 }
 
 export const gru: RecurrentKind = {
@@ -157,4 +197,6 @@ export const gru: RecurrentKind = {
       out[12 * u + j] = round(round(z[j] * hPrev[j]) + round(round(1 - z[j]) * hh));
     }
   },
+
+  fast: { recurrentColumns: (w) => (w.resetAfter ? 3 : 2) * w.units, float32: fastStep(Math.fround), float64: fastStep((x) => x) },
 };

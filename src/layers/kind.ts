@@ -4,6 +4,7 @@
  */
 import type { HardSigmoidVariant } from "../activations.js";
 import type { EvalDType, GateWeights, RecurrentKindName } from "../eval/trace.js";
+import type { Floats } from "../kernel/gemm.js";
 import type { Layer, Model } from "../model.js";
 
 /** A shape with the batch dimension first; null where unknown (the batch, or a variable length). */
@@ -21,6 +22,11 @@ export interface EvalOptions {
   dtype: EvalDType;
   /** Overrides the hard_sigmoid definition chosen from the writer's Keras version. */
   hardSigmoid?: HardSigmoidVariant;
+  /**
+   * Recurrent layers run on the SIMD kernel (the default) or on the readable reference
+   * code (`step` of each kind); both give the same bits. The reference is for tests and the bench.
+   */
+  engine?: "kernel" | "reference";
 }
 
 export interface EvalContext extends EvalOptions {
@@ -96,6 +102,37 @@ export interface RecurrentKind extends LayerKind {
     out: Float64Array,
     round: (x: number) => number,
   ): void;
+  /** The same step with the matrix products done by the SIMD kernel: what runs. `step` is its reference. */
+  readonly fast: FastCell;
+}
+
+/** The matrix products of one step, computed by the SIMD kernel (kernel/gemm.ts) for a FastStep. */
+export interface StepProducts {
+  /** x·W of this step without the bias: all G·units columns, at xw[xo …]. */
+  xw: Floats;
+  xo: number;
+  /** h₍ₜ₋₁₎·U over the first `recurrentColumns(w)` columns of the recurrent kernel. */
+  rec: Floats;
+  /**
+   * Only when `recurrentColumns` leaves columns over (GRU with reset_after false): the step
+   * writes r ⊙ h₍ₜ₋₁₎ into `resetH`, then `multiplyResetH()` returns it times the remaining columns.
+   */
+  resetH?: Floats;
+  multiplyResetH?: () => Floats;
+}
+
+/**
+ * `step` over typed arrays, given the kernel's products: the same operations in the same
+ * order, so its results equal step's bit for bit. `out` is Float32Array in float32 mode.
+ */
+export type FastStep = (w: CellWeights, act: CellActivations, p: StepProducts, prev: Floats[], out: Floats) => void;
+
+/** The fast path of a recurrent kind: its step once per evaluation dtype (each specialized by V8 for its rounding). */
+export interface FastCell {
+  /** Columns of the recurrent kernel multiplied by h₍ₜ₋₁₎ before each step (the rest, if any, through multiplyResetH). */
+  recurrentColumns(w: CellWeights): number;
+  float32: FastStep;
+  float64: FastStep;
 }
 
 export function isRecurrentKind(kind: LayerKind | undefined): kind is RecurrentKind {

@@ -16,7 +16,8 @@
  */
 import { InspectError } from "../errors.js";
 import type { Layer, Model } from "../model.js";
-import type { CellActivations, CellWeights, RecurrentKind } from "./kind.js";
+import type { Floats } from "../kernel/gemm.js";
+import type { CellActivations, CellWeights, FastStep, RecurrentKind, StepProducts } from "./kind.js";
 import {
   dotColumns,
   expectShape,
@@ -24,7 +25,7 @@ import {
   recurrentOptions,
   recurrentOutputShapes,
   requireTensor,
-  sliceGates,
+  cellWithGates,
   tensorNamed,
   toFloat64,
 } from "./recurrent.js";
@@ -89,8 +90,41 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     }
     if (tensorNamed(layer, "W")) notes.push("Keras 1 stored this LSTM fused (consume_less='gpu'), already in i, f, c, o order");
   }
-  const gates = sliceGates(GATES, units, inputDim, kernel, recurrentKernel, bias);
-  return { units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, gates, notes };
+  return cellWithGates({ units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, notes }, GATES);
+}
+
+/**
+ * lstm.step with x·W and h₍ₜ₋₁₎·U from the SIMD kernel: every elementwise operation as
+ * step does it, in the same order. One closure per dtype, so each is compiled for its rounding.
+ */
+function fastStep(round: (x: number) => number): FastStep {
+  return (w: CellWeights, act: CellActivations, p: StepProducts, prev: Floats[], out: Floats) => {
+    const u = w.units;
+    const { xw, xo, rec } = p;
+    const bias = w.bias;
+    const cPrev = prev[1];
+    for (let k = 0; k < 4 * u; k++) {
+      const xg = bias ? round(xw[xo + k] + bias[k]) : xw[xo + k];
+      out[k] = xg;
+      out[4 * u + k] = rec[k];
+      out[ARG * u + k] = round(xg + rec[k]);
+    }
+    for (let j = 0; j < u; j++) {
+      const i = round(act.recurrentActivation(out[ARG * u + j]));
+      const f = round(act.recurrentActivation(out[(ARG + 1) * u + j]));
+      const cTilde = round(act.activation(out[(ARG + 2) * u + j]));
+      const c = round(round(f * cPrev[j]) + round(i * cTilde));
+      const o = round(act.recurrentActivation(out[(ARG + 3) * u + j]));
+      const actC = round(act.activation(c));
+      out[I * u + j] = i;
+      out[F * u + j] = f;
+      out[C_TILDE * u + j] = cTilde;
+      out[C * u + j] = c;
+      out[ACT_C * u + j] = actC;
+      out[O * u + j] = o;
+      out[H * u + j] = round(o * actC);
+    }
+  };
 }
 
 export const lstm: RecurrentKind = {
@@ -140,4 +174,6 @@ export const lstm: RecurrentKind = {
       out[H * u + j] = round(o * actC);
     }
   },
+
+  fast: { recurrentColumns: (w) => 4 * w.units, float32: fastStep(Math.fround), float64: fastStep((x) => x) },
 };

@@ -7,7 +7,7 @@ import { activationName } from "../activations.js";
 import { InspectError } from "../errors.js";
 import type { GateWeights, Matrix } from "../eval/trace.js";
 import type { Layer, Model, Tensor } from "../model.js";
-import type { Shape } from "./kind.js";
+import type { CellWeights, Shape } from "./kind.js";
 
 export interface RecurrentOptions {
   units: number;
@@ -76,7 +76,20 @@ export function expectShape(layer: Layer, t: Tensor, expected: number[], why: st
 }
 
 export function toFloat64(data: ArrayLike<number>): Float64Array {
-  return Float64Array.from(data);
+  // A typed array converts natively; Float64Array.from would go element by element through an iterator.
+  return ArrayBuffer.isView(data) ? new Float64Array(data as unknown as Float32Array) : Float64Array.from(data);
+}
+
+/**
+ * A cell's weights with `gates` (the per-gate slices for display and the trace) made on
+ * first use: evaluation without a trace reads only the packed tensors.
+ */
+export function cellWithGates(w: Omit<CellWeights, "gates">, gateLetters: readonly string[]): CellWeights {
+  let gates: GateWeights | undefined;
+  return Object.defineProperty(w, "gates", {
+    enumerable: true,
+    get: () => (gates ??= sliceGates(gateLetters, w.units, w.inputDim, w.kernel, w.recurrentKernel, w.bias, w.recurrentBias)),
+  }) as CellWeights;
 }
 
 /** Columns [from, to) of a row-major (rows × cols) matrix, as a Matrix. */

@@ -9,14 +9,15 @@
 import { activationName } from "../activations.js";
 import { InspectError } from "../errors.js";
 import type { Layer, Model } from "../model.js";
-import type { CellActivations, CellWeights, RecurrentKind } from "./kind.js";
+import type { Floats } from "../kernel/gemm.js";
+import type { CellActivations, CellWeights, FastStep, RecurrentKind, StepProducts } from "./kind.js";
 import {
   dotColumns,
   expectShape,
   recurrentOptions,
   recurrentOutputShapes,
   requireTensor,
-  sliceGates,
+  cellWithGates,
   tensorNamed,
   toFloat64,
 } from "./recurrent.js";
@@ -39,8 +40,24 @@ function cellWeights(layer: Layer): CellWeights {
   const kernel = toFloat64(k.data);
   const recurrentKernel = toFloat64(r.data);
   const notes = keras1 ? ["Keras 1 names W, U, b read as kernel, recurrent_kernel, bias"] : [];
-  const gates = sliceGates([], units, inputDim, kernel, recurrentKernel, bias);
-  return { units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, gates, notes };
+  return cellWithGates({ units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, notes }, []);
+}
+
+/** simpleRnn.step with x·W and h₍ₜ₋₁₎·U from the SIMD kernel, the rest as step does it. */
+function fastStep(round: (x: number) => number): FastStep {
+  return (w: CellWeights, act: CellActivations, p: StepProducts, _prev: Floats[], out: Floats) => {
+    const u = w.units;
+    const { xw, xo, rec } = p;
+    const bias = w.bias;
+    for (let j = 0; j < u; j++) {
+      const x = bias ? round(xw[xo + j] + bias[j]) : xw[xo + j];
+      const arg = round(x + rec[j]);
+      out[j] = x;
+      out[u + j] = rec[j];
+      out[2 * u + j] = arg;
+      out[3 * u + j] = round(act.activation(arg));
+    }
+  };
 }
 
 export const simpleRnn: RecurrentKind = {
@@ -75,4 +92,6 @@ export const simpleRnn: RecurrentKind = {
       out[3 * u + j] = round(act.activation(out[2 * u + j]));
     }
   },
+
+  fast: { recurrentColumns: (w) => w.units, float32: fastStep(Math.fround), float64: fastStep((x) => x) },
 };

@@ -13,7 +13,7 @@
  */
 import type { ChalkInstance } from "chalk";
 import { getActivation, type HardSigmoidVariant } from "../activations.js";
-import type { StepTrace } from "../eval/trace.js";
+import type { Floats, StepTrace } from "../eval/trace.js";
 import { paintValue } from "./colour.js";
 import { renderDiagramText } from "./diagram.js";
 import { asciiText, displayWidth, wrapWords } from "./notation.js";
@@ -177,8 +177,8 @@ interface Builder {
   /** An input or a weight: significant digits, as stored. */
   num: (v: number) => string;
   get: (name: string) => number;
-  x: Float64Array;
-  hPrev: Float64Array;
+  x: Floats;
+  hPrev: Floats;
   weight: (name: string, row: number) => number;
   hasWeight: (name: string) => boolean;
 }

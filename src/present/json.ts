@@ -47,3 +47,8 @@ function render(value: unknown, indent: string): string {
 export function toJson(value: unknown): string {
   return render(normalize(value), "");
 }
+
+/** One number as toJson writes it inside an array (NaN and infinities as strings). */
+export function jsonNumber(v: number): string {
+  return quote(normalize(v));
+}

@@ -1,21 +1,244 @@
-/** `predict` output: each model output per sample, as text or JSON. */
-import type { PredictResult } from "../eval/predict.js";
+/**
+ * `predict` output, written a batch at a time as the evaluator yields batches: as text or
+ * JSON on standard output, or into .npy, .csv or .json files. Nothing here holds more than
+ * one batch's values, except that with several model outputs the later outputs' text is kept
+ * until the first is written (they are printed one after the other).
+ */
+import { closeSync, openSync, writeSync } from "node:fs";
+import { basename, dirname, extname, join } from "node:path";
+import { UsageError } from "../errors.js";
+import type { PredictBatch } from "../eval/predict.js";
+import type { EvalDType } from "../eval/trace.js";
+import { safeFileName } from "../export/index.js";
+import { npyHeader, npyValues } from "../npy.js";
+import { jsonNumber, toJson } from "./json.js";
 import { fixed, safe } from "./text.js";
 
-function nested(shape: number[], data: Float64Array, digits: number): string {
-  if (shape.length <= 1) return `[${Array.from(data, (v) => fixed(v, digits)).join(", ")}]`;
-  const inner = shape.slice(1).reduce((a, b) => a * b, 1);
-  return `[${Array.from({ length: shape[0] }, (_, r) => nested(shape.slice(1), data.subarray(r * inner, (r + 1) * inner), digits)).join(", ")}]`;
+/** Receives predict's batches in order, then `end`. */
+export interface PredictionSink {
+  write(batch: PredictBatch): Promise<void>;
+  /** Returns what to tell the user on standard output, if anything. */
+  end(): Promise<string | undefined>;
 }
 
-export function formatPrediction(result: PredictResult, digits: number): string {
-  return result.outputs
-    .map(({ name, value }) => `${safe(name)}: shape (${value.shape.join(", ")}) (samples first)\n${nested(value.shape, value.data, digits)}`)
-    .join("\n");
+/** Writes to a stream, waiting for it to drain when its buffer is full, so memory stays bounded. */
+export type Write = (text: string) => Promise<void>;
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function nested(shape: number[], data: ArrayLike<number> & { subarray?: unknown }, offset: number, digits: number): string {
+  if (shape.length <= 1) {
+    const n = shape[0] ?? 1;
+    const parts = new Array<string>(n);
+    for (let k = 0; k < n; k++) parts[k] = fixed(data[offset + k], digits);
+    return `[${parts.join(", ")}]`;
+  }
+  const inner = size(shape.slice(1));
+  return `[${Array.from({ length: shape[0] }, (_, r) => nested(shape.slice(1), data, offset + r * inner, digits)).join(", ")}]`;
 }
 
-export function predictionJson(result: PredictResult) {
+/**
+ * One output's text in pieces: a header, then per batch its samples. Output k > 0 is kept
+ * until the outputs before it are complete.
+ */
+class OutputStream {
+  private readonly kept: string[] = [];
+  constructor(
+    private readonly live: boolean,
+    private readonly write: Write,
+  ) {}
+  async put(text: string): Promise<void> {
+    if (this.live) await this.write(text);
+    else this.kept.push(text);
+  }
+  async flush(): Promise<void> {
+    for (const t of this.kept.splice(0)) await this.write(t);
+  }
+}
+
+/** A sink that writes each output as a prefix, its values batch by batch, and a suffix. */
+function streamingSink(write: Write, samples: number, piece: {
+  prefix(k: number, name: string, shape: number[]): string;
+  values(values: ArrayLike<number>, sampleShape: number[], first: boolean): string;
+  suffix(k: number, last: boolean): string;
+  end: string;
+}): PredictionSink {
+  let streams: OutputStream[] = [];
   return {
-    outputs: result.outputs.map(({ name, value }) => ({ name, shape: value.shape, values: Array.from(value.data) })),
+    async write(batch) {
+      if (batch.from === 0) {
+        streams = batch.outputs.map((_, k) => new OutputStream(k === 0, write));
+        for (const [k, { name, value }] of batch.outputs.entries()) await streams[k].put(piece.prefix(k, name, [samples, ...value.shape.slice(1)]));
+      }
+      for (const [k, { value }] of batch.outputs.entries()) await streams[k].put(piece.values(value.data, value.shape.slice(1), batch.from === 0));
+    },
+    async end() {
+      for (const [k, s] of streams.entries()) {
+        await s.put(piece.suffix(k, k === streams.length - 1));
+        await s.flush();
+      }
+      await write(piece.end);
+      return undefined;
+    },
   };
+}
+
+/** Text: per output `name: shape (…) (samples first)` and the nested values on one line. */
+export function textSink(write: Write, samples: number, digits: number): PredictionSink {
+  return streamingSink(write, samples, {
+    prefix: (k, name, shape) => `${k > 0 ? "\n" : ""}${safe(name)}: shape (${shape.join(", ")}) (samples first)\n[`,
+    values(data, sampleShape, first) {
+      const per = size(sampleShape);
+      const rows = Array.from({ length: data.length / Math.max(1, per) }, (_, b) => nested(sampleShape, data, b * per, digits));
+      return `${first ? "" : ", "}${rows.join(", ")}`;
+    },
+    suffix: () => "]",
+    end: "\n",
+  });
+}
+
+/** The skeleton of the JSON document around each output's values, formatted by toJson itself. */
+function jsonPieces(outputs: { name: string; shape: number[] }[]): { before: string[]; after: string } {
+  const marker = (k: number) => `\u0000values ${k}`;
+  const doc = toJson({ outputs: outputs.map(({ name, shape }, k) => ({ name, shape, values: marker(k) })) });
+  const before: string[] = [];
+  let rest = doc;
+  outputs.forEach((_, k) => {
+    const m = JSON.stringify(marker(k));
+    const at = rest.indexOf(m);
+    before.push(rest.slice(0, at));
+    rest = rest.slice(at + m.length);
+  });
+  return { before, after: rest };
+}
+
+/** JSON: `{ "outputs": [ { "name", "shape", "values" } ] }`, values flattened in row-major order. */
+export function jsonSink(write: Write, samples: number): PredictionSink {
+  let pieces: { before: string[]; after: string } | undefined;
+  const sink = streamingSink(write, samples, {
+    prefix: (k) => `${pieces!.before[k]}[`,
+    values: (data, _shape, first) => (data.length === 0 ? "" : `${first ? "" : ", "}${Array.from(data, jsonNumber).join(", ")}`),
+    suffix: () => "]",
+    get end() {
+      return `${pieces!.after}\n`;
+    },
+  });
+  return {
+    async write(batch) {
+      if (batch.from === 0) pieces = jsonPieces(batch.outputs.map(({ name, value }) => ({ name, shape: [samples, ...value.shape.slice(1)] })));
+      await sink.write(batch);
+    },
+    end: () => sink.end(),
+  };
+}
+
+/**
+ * The files outputs go to: FILE itself for a single output; for several, FILE with `.NAME`
+ * before its extension, and `.NAME.N` where N counts the outputs of one layer (a layer
+ * that returns its states gives the model several outputs of the same name).
+ */
+function outputPaths(file: string, names: string[]): string[] {
+  if (names.length === 1) return [file];
+  const ext = extname(file);
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const n = seen.get(name) ?? 0;
+    seen.set(name, n + 1);
+    const repeated = names.filter((x) => x === name).length > 1;
+    return join(dirname(file), `${basename(file, ext)}.${safeFileName(name)}${repeated ? `.${n}` : ""}${ext}`);
+  });
+}
+
+const FILE_FORMATS = [".npy", ".csv", ".json"] as const;
+
+/**
+ * Files: `.npy` (float32 in float32 mode, float64 in float64 mode, shape (samples, …)),
+ * `.csv` (a header row naming the values name[i, j], then one row per sample, its values
+ * flattened in row-major order), `.json` (the document of --json). Several model outputs
+ * go to one file each.
+ */
+export function fileSink(file: string, samples: number, dtype: EvalDType): PredictionSink {
+  const ext = extname(file).toLowerCase();
+  if (!(FILE_FORMATS as readonly string[]).includes(ext)) {
+    throw new UsageError(`--output ${file}: the extension says the format; use ${FILE_FORMATS.join(", ")}`);
+  }
+  let files: { path: string; fd: number; shape: number[]; sink: PredictionSink }[] = [];
+  return {
+    async write(batch) {
+      if (batch.from === 0) {
+        const paths = outputPaths(file, batch.outputs.map((o) => o.name));
+        files = batch.outputs.map(({ name, value }, k) => {
+          const path = paths[k];
+          const fd = openForWriting(path);
+          const write: Write = async (t) => void writeSync(fd, t);
+          const shape = [samples, ...value.shape.slice(1)];
+          const sink = ext === ".npy" ? npySink(fd, shape, dtype) : ext === ".csv" ? csvSink(write, name, shape) : jsonSink(write, samples);
+          return { path, fd, shape, sink };
+        });
+      }
+      for (const [k, f] of files.entries()) await f.sink.write({ ...batch, outputs: [batch.outputs[k]] });
+    },
+    async end() {
+      for (const f of files) {
+        await f.sink.end();
+        closeSync(f.fd);
+      }
+      return files.map((f) => `wrote ${safe(f.path)}: shape (${f.shape.join(", ")})${ext === ".npy" ? `, ${dtype}` : ""}`).join("\n");
+    },
+  };
+}
+
+function openForWriting(path: string): number {
+  try {
+    return openSync(path, "w");
+  } catch (e) {
+    throw new UsageError(`--output ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function npySink(fd: number, shape: number[], dtype: EvalDType): PredictionSink {
+  writeSync(fd, npyHeader(shape, dtype));
+  return {
+    async write(batch) {
+      writeSync(fd, npyValues(batch.outputs[0].value.data, dtype));
+    },
+    end: async () => undefined,
+  };
+}
+
+function csvSink(write: Write, name: string, shape: number[]): PredictionSink {
+  const per = shape.slice(1);
+  const n = size(per);
+  const header = Array.from({ length: n }, (_, i) => {
+    const idx: number[] = [];
+    let r = i;
+    for (let d = per.length - 1; d >= 0; d--) {
+      idx.unshift(r % per[d]);
+      r = Math.floor(r / per[d]);
+    }
+    return csvField(per.length === 0 ? name : `${name}[${idx.join(", ")}]`);
+  });
+  let started = false;
+  return {
+    async write(batch) {
+      if (!started) await write(`${header.join(",")}\n`);
+      started = true;
+      const data = batch.outputs[0].value.data;
+      const lines: string[] = [];
+      for (let b = 0; b * n < data.length; b++) lines.push(`${Array.from(data.subarray(b * n, (b + 1) * n), csvNumber).join(",")}\n`);
+      await write(lines.join(""));
+    },
+    end: async () => undefined,
+  };
+}
+
+/** A CSV number: the shortest decimal that reads back as the same value; nan and inf as numpy and pandas read them. */
+function csvNumber(v: number): string {
+  if (Number.isNaN(v)) return "nan";
+  if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
+  return String(v);
+}
+
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

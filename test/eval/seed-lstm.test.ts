@@ -48,7 +48,7 @@ describe("seed LSTM, one step of input [1, 10], zero initial state", () => {
   for (const dtype of ["float32", "float64"] as const) {
     it(`reproduces every intermediate of the seed table (${dtype})`, () => {
       const { trace, outputs } = runRecurrentLayer(lstm, seedLayer, model, { shape: [1, 1, 2], data: Float64Array.of(1, 10) }, { dtype, path: "lstm_1" });
-      const t = trace.directions[0];
+      const t = trace!.directions[0];
       expect(t.columns).toEqual(["x_i", "x_f", "x_c", "x_o", "i", "f", "c", "o", "h"]);
       for (const [name, value] of Object.entries(SEED)) {
         // h is given with 7 significant digits in the seed (0.0999329): half a unit of the 7th decimal.
@@ -62,7 +62,7 @@ describe("seed LSTM, one step of input [1, 10], zero initial state", () => {
 
   it("float32 and float64 differ by no more than float32 rounding", () => {
     const run = (dtype: "float32" | "float64") =>
-      runRecurrentLayer(lstm, seedLayer, model, { shape: [1, 3, 2], data: Float64Array.of(1, 10, -2, 0.5, 3, -4) }, { dtype, path: "lstm_1" }).trace.directions[0];
+      runRecurrentLayer(lstm, seedLayer, model, { shape: [1, 3, 2], data: Float64Array.of(1, 10, -2, 0.5, 3, -4) }, { dtype, path: "lstm_1" }).trace!.directions[0];
     const a = run("float32");
     const b = run("float64");
     for (let k = 0; k < a.values.length; k++) {
