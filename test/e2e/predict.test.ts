@@ -53,6 +53,20 @@ describe("predict in batches", () => {
     printed.forEach((v, k) => expect(Math.abs(v - value.data[k])).toBeLessThanOrEqual(5e-7));
   });
 
+  it("worker threads give the same bytes as one thread, and a worker's error is one line with its exit code", () => {
+    const one = runCli(["predict", GRU, "--input-file", xFile, "--batch-size", "2", "--threads", "1", "--json"]);
+    const two = runCli(["predict", GRU, "--input-file", xFile, "--batch-size", "2", "--threads", "2", "--json"]);
+    expect(two.status, two.stderr).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    // The Lambda layer is met inside the workers, batch by batch: refused there, reported here.
+    const x1 = join(dir, "x1.npy");
+    writeFileSync(x1, writeNpyFloat32([4, 1, 2], [1, 2, 3, 4, 5, 6, 7, 8]));
+    const lambda = runCli(["predict", join(REPO_ROOT, "test/fixtures/fuzz/lambda-first.h5"), "--input-file", x1, "--batch-size", "2", "--threads", "2"]);
+    expect(lambda.status).toBe(2);
+    expect(isCleanError(lambda), lambda.stderr).toBe(true);
+    expect(lambda.stderr).toContain("Lambda layer");
+  });
+
   it("--json streams the document toJson makes of the whole result", async () => {
     const r = runCli(["predict", GRU, "--input-file", xFile, "--json", "--batch-size", "3"]);
     expect(r.status, r.stderr).toBe(0);
@@ -133,6 +147,8 @@ describe("predict --output", () => {
       ["--output", join(dir, "y.txt")],
       ["--output", join(dir, "no-such-dir", "y.npy")],
       ["--batch-size", "0"],
+      ["--threads", "0"],
+      ["--threads", "many"],
     ]) {
       const r = runCli(["predict", GRU, "--input-file", xFile, ...args]);
       expect(r.status, args.join(" ")).toBe(2);

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { Command } from "commander";
-import { DEFAULT_BATCH_SIZE, predictBatches } from "../../eval/predict.js";
+import { availableParallelism } from "node:os";
+import { autoThreads, DEFAULT_BATCH_SIZE, predictBatches, predictInParallel } from "../../eval/predict.js";
 import { modelInputs } from "../../eval/step.js";
 import { loadModel } from "../../load/index.js";
 import { fileSink, jsonSink, type PredictionSink, textSink, type Write } from "../../present/predict.js";
@@ -12,6 +13,7 @@ interface PredictOptions extends InputOptions, EvalCliOptions {
   digits: number;
   json?: boolean;
   batchSize: number;
+  threads: number | "auto";
   output?: string;
 }
 
@@ -19,6 +21,8 @@ interface PredictOptions extends InputOptions, EvalCliOptions {
 const stdoutWrite: Write = async (text) => {
   if (!process.stdout.write(text)) await once(process.stdout, "drain");
 };
+
+const parseThreads = (value: string): number | "auto" => (value === "auto" ? "auto" : parsePositiveInt("--threads")(value));
 
 export function registerPredict(program: Command): void {
   const cmd = program
@@ -30,6 +34,7 @@ export function registerPredict(program: Command): void {
     .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
     .option("--json", "print one JSON document (see README: JSON output)")
     .option("--batch-size <n>", "samples evaluated together; memory grows with it, not with the number of samples", parsePositiveInt("--batch-size"), DEFAULT_BATCH_SIZE)
+    .option("--threads <n>", "worker threads evaluating batches side by side: a number (1: none) or auto (one per core when the work is large)", parseThreads, "auto")
     .option("-o, --output <file>", "write the outputs to FILE instead: .npy, .csv or .json by its extension (one file per output when the model has several)")
     .action(async (file: string, opts: PredictOptions) => {
       const model = await loadModel(file);
@@ -41,7 +46,10 @@ export function registerPredict(program: Command): void {
         : opts.json
           ? jsonSink(stdoutWrite, samples)
           : textSink(stdoutWrite, samples, opts.digits);
-      for (const batch of predictBatches(model, inputs, { dtype: opts.dtype, hardSigmoid: opts.hardSigmoid }, opts.batchSize)) await sink.write(batch);
+      const evalOpts = { dtype: opts.dtype, hardSigmoid: opts.hardSigmoid };
+      const threads = opts.threads === "auto" ? autoThreads(model, inputs, opts.batchSize, availableParallelism()) : opts.threads;
+      const batches = threads > 1 ? predictInParallel(model, inputs, evalOpts, opts.batchSize, threads) : predictBatches(model, inputs, evalOpts, opts.batchSize);
+      for await (const batch of batches) await sink.write(batch);
       const said = await sink.end();
       if (said) await stdoutWrite(`${said}\n`);
     });
