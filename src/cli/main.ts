@@ -35,7 +35,23 @@ function usageLine(path: string): (message: string, write: (s: string) => void) 
   return (message, write) => write(`keras-inspect: ${safe(message.trim().replace(/^error: /, ""))} (run '${path} --help' for usage)\n`);
 }
 
+/**
+ * A reader that closes the pipe (`keras-inspect step … | head -1`) has all it wants: end
+ * at once, quietly, with success, instead of computing the rest and dying on EPIPE with
+ * Node's stack trace.
+ */
+function endQuietlyWhenTheReaderLeaves(): void {
+  if (process.stdout.listeners("error").includes(onStdoutError)) return; // main() may run many times in one process (tests)
+  process.stdout.on("error", onStdoutError);
+}
+
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+}
+
 export async function main(argv: string[]): Promise<void> {
+  endQuietlyWhenTheReaderLeaves();
   const debug = argv.includes("--debug");
   if (argv.includes("--no-color")) process.env.NO_COLOR = "1";
   const program = buildProgram();

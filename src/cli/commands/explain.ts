@@ -13,6 +13,7 @@ import { buildExplanation, type ExplainContext, explanationJson, formatExplanati
 import { formatHeatmap } from "../../present/heatmap.js";
 import { htmlReport } from "../../present/html.js";
 import { toJson } from "../../present/json.js";
+import { thousands } from "../../present/text.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { parseNonNegativeInt } from "../options.js";
@@ -75,7 +76,7 @@ export function writeHtml(path: string, html: string): void {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new InspectError(`--html ${path}: cannot write the page (${code}); choose a writable path`);
   }
-  process.stderr.write(`wrote ${path} (${Buffer.byteLength(html).toLocaleString("en-US")} bytes)\n`);
+  process.stderr.write(`wrote ${path} (${thousands(Buffer.byteLength(html))} bytes)\n`);
 }
 
 /** The direction explained: a Bidirectional wrapper's forward one unless a direction was named. */
