@@ -12,7 +12,7 @@ import type { EvalDType } from "../eval/trace.js";
 import { safeFileName } from "../export/index.js";
 import { npyHeader, npyValues } from "../npy.js";
 import { jsonNumber, toJson } from "./json.js";
-import { fixed, safe } from "./text.js";
+import { fixed, safe, shortestFloat32 } from "./text.js";
 
 /** Receives predict's batches in order, then `end`. */
 export interface PredictionSink {
@@ -112,12 +112,16 @@ function jsonPieces(outputs: { name: string; shape: number[] }[]): { before: str
   return { before, after: rest };
 }
 
-/** JSON: `{ "outputs": [ { "name", "shape", "values" } ] }`, values flattened in row-major order. */
-export function jsonSink(write: Write, samples: number): PredictionSink {
+/**
+ * JSON: `{ "outputs": [ { "name", "shape", "values" } ] }`, values flattened in row-major
+ * order; in float32 mode each is the shortest decimal that reads back as the same float32.
+ */
+export function jsonSink(write: Write, samples: number, dtype: EvalDType): PredictionSink {
+  const number = dtype === "float32" ? (v: number) => jsonNumber(shortestFloat32(v)) : jsonNumber;
   let pieces: { before: string[]; after: string } | undefined;
   const sink = streamingSink(write, samples, {
     prefix: (k) => `${pieces!.before[k]}[`,
-    values: (data, _shape, first) => (data.length === 0 ? "" : `${first ? "" : ", "}${Array.from(data, jsonNumber).join(", ")}`),
+    values: (data, _shape, first) => (data.length === 0 ? "" : `${first ? "" : ", "}${Array.from(data, number).join(", ")}`),
     suffix: () => "]",
     get end() {
       return `${pieces!.after}\n`;
@@ -172,7 +176,7 @@ export function fileSink(file: string, samples: number, dtype: EvalDType): Predi
           const fd = openForWriting(path);
           const write: Write = async (t) => void writeSync(fd, t);
           const shape = [samples, ...value.shape.slice(1)];
-          const sink = ext === ".npy" ? npySink(fd, shape, dtype) : ext === ".csv" ? csvSink(write, name, shape) : jsonSink(write, samples);
+          const sink = ext === ".npy" ? npySink(fd, shape, dtype) : ext === ".csv" ? csvSink(write, name, shape, dtype) : jsonSink(write, samples, dtype);
           return { path, fd, shape, sink };
         });
       }
@@ -206,7 +210,8 @@ function npySink(fd: number, shape: number[], dtype: EvalDType): PredictionSink 
   };
 }
 
-function csvSink(write: Write, name: string, shape: number[]): PredictionSink {
+function csvSink(write: Write, name: string, shape: number[], dtype: EvalDType): PredictionSink {
+  const number = dtype === "float32" ? (v: number) => csvNumber(shortestFloat32(v)) : csvNumber;
   const per = shape.slice(1);
   const n = size(per);
   const header = Array.from({ length: n }, (_, i) => {
@@ -225,14 +230,14 @@ function csvSink(write: Write, name: string, shape: number[]): PredictionSink {
       started = true;
       const data = batch.outputs[0].value.data;
       const lines: string[] = [];
-      for (let b = 0; b * n < data.length; b++) lines.push(`${Array.from(data.subarray(b * n, (b + 1) * n), csvNumber).join(",")}\n`);
+      for (let b = 0; b * n < data.length; b++) lines.push(`${Array.from(data.subarray(b * n, (b + 1) * n), number).join(",")}\n`);
       await write(lines.join(""));
     },
     end: async () => undefined,
   };
 }
 
-/** A CSV number: the shortest decimal that reads back as the same value; nan and inf as numpy and pandas read them. */
+/** A CSV number: the shortest decimal that reads back as the same float64; nan and inf as numpy and pandas read them. */
 function csvNumber(v: number): string {
   if (Number.isNaN(v)) return "nan";
   if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";

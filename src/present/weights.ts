@@ -8,7 +8,7 @@ import Table from "cli-table3";
 import type { Model } from "../model.js";
 import type { CellReport, GateTensor, LayerReport, PlainTensor, RecurrentReport } from "../slice/index.js";
 import type { TensorStats } from "../stats.js";
-import { fixed, safe } from "./text.js";
+import { fixed, safe, shortestFloat32 } from "./text.js";
 
 export interface WeightsView {
   digits: number;
@@ -26,19 +26,6 @@ export function axisIndices(n: number, full: boolean): (number | null)[] {
   const all = Array.from({ length: n }, (_, i) => i);
   if (full || n <= MAX_UNABBREVIATED) return all;
   return [...all.slice(0, EDGE_ITEMS), null, ...all.slice(n - EDGE_ITEMS)];
-}
-
-/**
- * The shortest decimal that reads back as the same float32 (what numpy prints for a
- * float32), as a number; values that are not float32 come back unchanged.
- */
-export function shortestFloat32(v: number): number {
-  if (!Number.isFinite(v) || Math.fround(v) !== v) return v;
-  for (let p = 1; p <= 9; p++) {
-    const c = Number(v.toPrecision(p));
-    if (Math.fround(c) === v) return c;
-  }
-  return v;
 }
 
 function shape(s: number[]): string {

@@ -15,6 +15,7 @@ import { modelInputs } from "../../src/eval/step.js";
 import { loadModel } from "../../src/load/index.js";
 import { readNpy, writeNpyFloat32 } from "../../src/npy.js";
 import { toJson } from "../../src/present/json.js";
+import { shortestFloat32 } from "../../src/present/text.js";
 import { Draw, prng } from "../reference/keras-golden.js";
 import { isCleanError, REPO_ROOT, runCli } from "../support/cli.js";
 
@@ -67,11 +68,17 @@ describe("predict in batches", () => {
     expect(lambda.stderr).toContain("Lambda layer");
   });
 
-  it("--json streams the document toJson makes of the whole result", async () => {
+  it("--json streams the document toJson makes of the whole result, float32 values as their shortest decimals", async () => {
     const r = runCli(["predict", GRU, "--input-file", xFile, "--json", "--batch-size", "3"]);
     expect(r.status, r.stderr).toBe(0);
     const ref = await inProcess(GRU, [xFile]);
-    expect(r.stdout).toBe(`${toJson({ outputs: ref.outputs.map(({ name, value }) => ({ name, shape: value.shape, values: value.data })) })}\n`);
+    expect(r.stdout).toBe(`${toJson({ outputs: ref.outputs.map(({ name, value }) => ({ name, shape: value.shape, values: Array.from(value.data, shortestFloat32) })) })}\n`);
+    // Every number reads back as the float32 computed.
+    const doc = JSON.parse(r.stdout) as { outputs: { values: number[] }[] };
+    doc.outputs[0].values.forEach((v, k) => expect(Math.fround(v)).toBe(ref.outputs[0].value.data[k]));
+    const f64 = runCli(["predict", GRU, "--input-file", xFile, "--json", "--dtype", "float64"]);
+    const ref64 = await inProcess(GRU, [xFile], "float64");
+    expect(f64.stdout).toBe(`${toJson({ outputs: ref64.outputs.map(({ name, value }) => ({ name, shape: value.shape, values: value.data })) })}\n`);
   });
 
   it("a model with several outputs: text, JSON and one file per output, equal for any batch size", async () => {
@@ -86,7 +93,7 @@ describe("predict in batches", () => {
     const whole = runCli([...args, "--json"]);
     expect(whole.status, whole.stderr).toBe(0);
     const ref = await inProcess(MULTI, files.map(({ f }) => f));
-    expect(whole.stdout).toBe(`${toJson({ outputs: ref.outputs.map(({ name, value }) => ({ name, shape: value.shape, values: value.data })) })}\n`);
+    expect(whole.stdout).toBe(`${toJson({ outputs: ref.outputs.map(({ name, value }) => ({ name, shape: value.shape, values: Array.from(value.data, shortestFloat32) })) })}\n`);
     expect(runCli([...args, "--json", "--batch-size", "2"]).stdout).toBe(whole.stdout);
     expect(runCli([...args, "--batch-size", "1"]).stdout).toBe(runCli(args).stdout);
 
@@ -102,7 +109,7 @@ describe("predict in batches", () => {
       seen.set(o.name, n + 1);
       const y = readNpy(readFileSync(join(dir, `multi.${o.name}${repeats(o.name) > 1 ? `.${n}` : ""}.npy`)), o.name);
       expect(y.shape).toEqual(o.shape);
-      expect(Array.from(y.data)).toEqual(o.values);
+      expect(Array.from(y.data)).toEqual(o.values.map(Math.fround));
     }
   });
 });
@@ -132,7 +139,8 @@ describe("predict --output", () => {
     const { name, value } = ref.outputs[0];
     expect(header).toBe(`"${name}[0]","${name}[1]"`.replace(/"/g, ""));
     expect(rows).toHaveLength(7);
-    expect(rows.flatMap((row) => row.split(",").map(Number))).toEqual(Array.from(value.data));
+    // float32 values as their shortest decimals: each reads back as the float32 computed.
+    expect(rows.flatMap((row) => row.split(",").map((v) => Math.fround(Number(v))))).toEqual(Array.from(value.data));
   });
 
   it(".json: the document --json prints", () => {

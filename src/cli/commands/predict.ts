@@ -44,7 +44,7 @@ export function registerPredict(program: Command): void {
       const sink: PredictionSink = opts.output
         ? fileSink(opts.output, samples, opts.dtype)
         : opts.json
-          ? jsonSink(stdoutWrite, samples)
+          ? jsonSink(stdoutWrite, samples, opts.dtype)
           : textSink(stdoutWrite, samples, opts.digits);
       const evalOpts = { dtype: opts.dtype, hardSigmoid: opts.hardSigmoid };
       const threads = opts.threads === "auto" ? autoThreads(model, inputs, opts.batchSize, availableParallelism()) : opts.threads;
