@@ -1,154 +1,220 @@
-// Benchmarks keras-inspect's evaluator against the reference implementations, side by side:
-// @tensorflow/tfjs (CPU backend) and a plain float32 numpy loop (when python3 with numpy is
-// present). Run with `npm run bench` (builds first). Prints a table and writes bench/RESULTS.md.
+// Benchmarks keras-inspect's recurrent evaluator beside other implementations of the same
+// layers, side by side in one run, and writes bench/RESULTS.md. Run with `npm run bench`
+// (builds first).
 //
-// What is timed: one forward pass of an LSTM over a sequence (best of several runs), after
-// a warm-up. keras-inspect records every intermediate of every step (the trace) while
-// tfjs and numpy compute only the output, so the comparison includes that bookkeeping.
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { performance } from "node:perf_hooks";
-import { runRecurrentLayer } from "../dist/eval/recurrent.js";
-import { lstm } from "../dist/layers/lstm.js";
-import { loadModel } from "../dist/load/index.js";
+// Cases: LSTM and GRU (reset_after=True) at (units, features, steps) = (64, 32, 1000),
+// (256, 128, 1000), (1024, 1024, 100), (32, 8, 10000); batch 1; every hidden state out.
+// Columns: keras-inspect's scalar reference engine, its SIMD kernel (float32 with the trace
+// `step` records, float32 without it as `predict` runs, float64 with the trace), numpy
+// float32, ONNX Runtime for Node (1 and 2 threads), ONNX Runtime Web (wasm, 1 thread) and
+// tfjs (CPU backend). The optional peers are skipped, with a footnote, when missing.
+// Each cell: median (min–max) of N timed runs after one warm-up. Then two whole-process
+// measurements of `keras-inspect predict` (see whole-process.mjs).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { makeCase, oursInWorker } from "./cases.mjs";
+import { cell, fmt, fromTimes, machine, maxAbsDiff, measure, root } from "./measure.mjs";
+import { loadOrtNode, loadOrtWeb, loadTfjs, numpyRuns, ortRunner, tfjsRunner } from "./peers.mjs";
+import { fixturePredict, predictVsH5py, RSS_HOW } from "./whole-process.mjs";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const REPEATS = 3;
+const REPEATS = 7;
+/** The scalar reference's repeats on the two big cases (it takes seconds per run there). */
+const REFERENCE_REPEATS_BIG = 3;
+const TOLERANCE = 1e-4;
+const SHAPES = [[64, 32, 1000], [256, 128, 1000], [1024, 1024, 100], [32, 8, 10000]];
+const isBig = (c) => c.units * (c.features + c.units) * c.steps > 2e8;
 
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+const started = Date.now();
+const dir = mkdtempSync(join(os.tmpdir(), "keras-inspect-bench-"));
+const notes = [];
+/** A footnote's marker, "[n]"; the same text gives the same marker. */
+function note(text) {
+  let k = notes.indexOf(text);
+  if (k < 0) k = notes.push(text) - 1;
+  return `[${k + 1}]`;
 }
 
-function makeCase(units, inputDim, steps, seed) {
-  const r = random(seed);
-  const arr = (n, scale = 1) => Float32Array.from({ length: n }, () => scale * r());
-  // Weights scaled by 1/sqrt(fan-in), as Keras' initializers keep them: with unscaled
-  // uniform(-0.5, 0.5) weights a 256-unit recurrence is chaotic, and any two float32
-  // implementations (ours, tfjs, numpy) drift apart by O(1) over 200 steps.
-  return {
-    units,
-    inputDim,
-    steps,
-    kernel: arr(inputDim * 4 * units, 2 / Math.sqrt(inputDim)),
-    recurrentKernel: arr(units * 4 * units, 2 / Math.sqrt(units)),
-    bias: arr(4 * units),
-    x: Float64Array.from(Float32Array.from({ length: steps * inputDim }, () => r())),
-  };
-}
+const cases = ["lstm", "gru"].flatMap((kind, i) => SHAPES.map(([u, d, t], j) => ({ ...makeCase(kind, u, d, t, 1000 * (i + 1) + j), shape: j })));
+const [ortNode, ortWeb, tfjs] = [await loadOrtNode(), await loadOrtWeb(), await loadTfjs()];
 
-function best(fn) {
-  fn(); // warm-up
-  let t = Infinity;
-  let result;
-  for (let k = 0; k < REPEATS; k++) {
-    const t0 = performance.now();
-    result = fn();
-    t = Math.min(t, performance.now() - t0);
-  }
-  return { ms: t, result };
-}
-
-function ours(c, dtype) {
-  const layer = {
-    className: "LSTM",
-    name: "lstm",
-    config: { units: c.units, activation: "tanh", recurrent_activation: "sigmoid" },
-    weights: [
-      { name: "kernel", path: "kernel", shape: [c.inputDim, 4 * c.units], dtype: "float32", data: c.kernel },
-      { name: "recurrent_kernel", path: "recurrent_kernel", shape: [c.units, 4 * c.units], dtype: "float32", data: c.recurrentKernel },
-      { name: "bias", path: "bias", shape: [4 * c.units], dtype: "float32", data: c.bias },
-    ],
-    children: [],
-    inbound: [],
-  };
-  const model = { format: "keras-h5", source: "bench", kerasMajor: 2, modelClass: "Sequential", name: "bench", layers: [layer], inputs: [], outputs: [], notes: [] };
-  return best(() => runRecurrentLayer(lstm, layer, model, { shape: [1, c.steps, c.inputDim], data: c.x }, { dtype, path: "lstm" }).outputs[0].data);
-}
-
-async function tfjs(c) {
-  const tf = await import("@tensorflow/tfjs");
-  await tf.setBackend("cpu");
-  const layer = tf.layers.lstm({ units: c.units, recurrentActivation: "sigmoid", inputShape: [c.steps, c.inputDim] });
-  const model = tf.sequential({ layers: [layer] });
-  layer.setWeights([tf.tensor2d(c.kernel, [c.inputDim, 4 * c.units]), tf.tensor2d(c.recurrentKernel, [c.units, 4 * c.units]), tf.tensor1d(c.bias)]);
-  const x = tf.tensor3d(Float32Array.from(c.x), [1, c.steps, c.inputDim]);
-  return best(() => {
-    const y = model.predict(x);
-    const data = y.dataSync();
-    y.dispose();
-    return data;
-  });
-}
-
-function numpy(c) {
-  const req = JSON.stringify({
-    units: c.units,
-    input_dim: c.inputDim,
-    kernel: Array.from(c.kernel),
-    recurrent_kernel: Array.from(c.recurrentKernel),
-    bias: Array.from(c.bias),
-    x: Array.from({ length: c.steps }, (_, t) => Array.from(c.x.subarray(t * c.inputDim, (t + 1) * c.inputDim))),
-    repeats: REPEATS,
-  });
-  const r = spawnSync("python3", [`${here}numpy_rnn.py`], { input: req, encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status !== 0) return undefined;
-  const out = JSON.parse(r.stdout);
-  return { ms: out.seconds * 1000, result: Float64Array.from(out.h) };
-}
-
-const maxDiff = (a, b) => (a && b ? Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]))) : NaN);
-
-const cases = [
-  ["LSTM 32 units, 16 features, 100 steps", makeCase(32, 16, 100, 1)],
-  ["LSTM 64 units, 32 features, 1000 steps", makeCase(64, 32, 1000, 2)],
-  ["LSTM 256 units, 64 features, 200 steps", makeCase(256, 64, 200, 3)],
+const COLUMNS = [
+  { key: "ref", title: "keras-inspect reference f32" },
+  { key: "k32", title: "kernel f32 + trace (step)" },
+  { key: "k32n", title: "kernel f32, no trace (predict)" },
+  { key: "k64", title: "kernel f64 + trace" },
+  { key: "numpy", title: "numpy f32" },
+  { key: "ort1", title: "ORT node 1 thread" },
+  { key: "ort2", title: "ORT node 2 threads" },
+  { key: "web", title: "ORT web wasm 1 thread" },
+  { key: "tfjs", title: "tfjs cpu" },
 ];
+const results = cases.map(() => ({}));
+const missing = (i, key, why) => (results[i][key] = { missing: note(why) });
 
-const rows = [];
-for (const [name, c] of cases) {
-  const f32 = ours(c, "float32");
-  const f64 = ours(c, "float64");
-  const tf = await tfjs(c);
-  const np = numpy(c);
-  rows.push({
-    case: name,
-    "keras-inspect float32 (ms)": f32.ms.toFixed(1),
-    "keras-inspect float64 (ms)": f64.ms.toFixed(1),
-    "tfjs cpu (ms)": tf.ms.toFixed(1),
-    "numpy float32 (ms)": np ? np.ms.toFixed(1) : "n/a",
-    "max abs(h - tfjs)": maxDiff(f32.result, tf.result).toExponential(1),
-    "max abs(h - numpy)": np ? maxDiff(f32.result, np.result).toExponential(1) : "n/a",
-  });
+for (const [i, c] of cases.entries()) {
+  const r = results[i];
+  const bigRef = isBig(c);
+  const ours = async (opts, repeats, why) => {
+    const m = await oursInWorker(c, opts, repeats);
+    return fromTimes(m.times, m.result, why);
+  };
+  r.ref = await ours({ dtype: "float32", engine: "reference" }, bigRef ? REFERENCE_REPEATS_BIG : REPEATS,
+    bigRef ? note(`Scalar reference on the two big cases: all steps, N = ${REFERENCE_REPEATS_BIG} timed runs after one warm-up (N = ${REPEATS} elsewhere).`) : undefined);
+  r.k32 = await ours({ dtype: "float32" }, REPEATS);
+  r.k32n = await ours({ dtype: "float32", record: false }, REPEATS);
+  r.k64 = await ours({ dtype: "float64" }, REPEATS);
+  for (const [key, threads] of [["ort1", 1], ["ort2", 2]]) {
+    if (!ortNode.mod) missing(i, key, ortNode.missing);
+    else r[key] = await measure(await ortRunner(ortNode.mod, c, { executionProviders: ["cpu"], intraOpNumThreads: threads, interOpNumThreads: 1 }), REPEATS);
+  }
+  if (!ortWeb.mod) missing(i, "web", ortWeb.missing);
+  else r.web = await measure(await ortRunner(ortWeb.mod, c, { executionProviders: ["wasm"] }), REPEATS);
+  if (!tfjs.mod) missing(i, "tfjs", tfjs.missing);
+  else {
+    let run;
+    try {
+      run = tfjsRunner(tfjs.mod, c);
+    } catch (e) {
+      missing(i, "tfjs", `tfjs ${tfjs.version} has no such layer: \`${e.message}\``);
+    }
+    if (run) r.tfjs = await measure(run, REPEATS);
+  }
+  console.log(`${c.name}: done (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
 
-const t0 = performance.now();
-const rssBefore = process.memoryUsage().rss;
-await loadModel(`${here}../test/fixtures/real/k2_cudnnlstm_functional_full.h5`).catch(() => undefined);
-const loadMs = performance.now() - t0;
+const np = numpyRuns(cases, cases.map(() => REPEATS), dir);
+for (const [i] of cases.entries()) {
+  if (np.missing) missing(i, "numpy", np.missing);
+  else results[i].numpy = np.results[i];
+}
 
-console.table(rows);
-const peak = process.resourceUsage().maxRSS / 1024;
-console.log(`loading k2_cudnnlstm_functional_full.h5 (697 kB): ${loadMs.toFixed(1)} ms; peak RSS of this process ${peak.toFixed(0)} MiB (rss before load ${(rssBefore / 2 ** 20).toFixed(0)} MiB)`);
+// Agreement: each column's last h against the float32 kernel's.
+let disagreements = 0;
+const diffRows = cases.map((c, i) => {
+  const row = { case: c.name };
+  for (const { key, title } of COLUMNS) {
+    if (key === "k32") continue;
+    const m = results[i][key];
+    if (m.missing) row[title] = "n/a";
+    else {
+      const d = maxAbsDiff(m.result, results[i].k32.result);
+      const bad = !(d <= TOLERANCE);
+      disagreements += bad;
+      row[title] = `${d.toExponential(1)}${bad ? " DISAGREES" : ""}`;
+    }
+  }
+  return row;
+});
 
-const header = Object.keys(rows[0]);
+const timeRows = cases.map((c, i) => {
+  const row = { case: c.name };
+  for (const { key, title } of COLUMNS) {
+    const m = results[i][key];
+    row[title] = m.missing ? `n/a ${m.missing}` : `${cell(m)}${m.n !== REPEATS ? ` N=${m.n}` : ""}${m.note ? ` ${m.note}` : ""}`;
+  }
+  return row;
+});
+
+// Ratios of medians, for the targets the bench watches.
+const at = (kind, shape) => cases.findIndex((c) => c.kind === kind && c.shape === shape);
+const ratio = (i, a, b) => (results[i][a]?.median && results[i][b]?.median ? `${(results[i][a].median / results[i][b].median).toFixed(2)}×` : "n/a");
+const ratios = [];
+for (const kind of ["lstm", "gru"]) {
+  for (const shape of [1, 2]) {
+    const i = at(kind, shape);
+    ratios.push(`${cases[i].name}: kernel f32 + trace / numpy = ${ratio(i, "k32", "numpy")}; / ORT node 1 thread = ${ratio(i, "k32", "ort1")}`);
+  }
+  const i = at(kind, 0);
+  ratios.push(`${cases[i].name}: kernel f32 + trace / ORT node 1 thread = ${ratio(i, "k32", "ort1")}; kernel f32 no trace / ORT node 1 thread = ${ratio(i, "k32n", "ort1")}`);
+}
+for (const kind of ["lstm", "gru"]) {
+  const idx = cases.flatMap((c, i) => (c.kind === kind ? [i] : []));
+  ratios.push(`${kind.toUpperCase()} float64 / float32 (kernel + trace): ${idx.map((i) => `(${SHAPES[cases[i].shape].join(", ")}) ${ratio(i, "k64", "k32")}`).join("; ")}`);
+}
+
+// Whole-process measurements.
+console.log("whole-process predict runs ...");
+const a = fixturePredict(dir);
+const b = await predictVsH5py(cases.filter((c) => c.kind === "lstm" && c.shape < 3), dir);
+const wp = (m) => `${cell(m.wall)} s, ${fmt(m.rss.median)} MiB`;
+const bRows = b.rows.map((row) => ({
+  case: row.case.name,
+  "keras-inspect predict": wp(row.ours),
+  "python h5py + numpy": row.python ? wp(row.python) : `n/a ${note(b.missing)}`,
+  "ratio (keras-inspect / python)": row.python ? `${(row.ours.wall.median / row.python.wall.median).toFixed(2)}×` : "n/a",
+  "max abs(y - y_python)": row.diff === undefined ? "n/a" : `${row.diff.toExponential(1)}${row.diff <= TOLERANCE ? "" : " DISAGREES"}`,
+}));
+if (b.rows.some((row) => row.diff > TOLERANCE)) disagreements++;
+rmSync(dir, { recursive: true, force: true });
+const minutes = ((Date.now() - started) / 60000).toFixed(1);
+
+// Console.
+console.log(`\nTime per forward pass, ms: median (min–max) of N = ${REPEATS} after warm-up, unless marked`);
+console.table(timeRows);
+console.log("max abs(last h - kernel f32 last h)");
+console.table(diffRows);
+for (const line of ratios) console.log(line);
+console.log(`A: predict ${a.samples} × ${a.steps} × 1 through ${a.file}: ${wp(a)} (wall s median (min–max) of 3, peak RSS median)`);
+console.table(bRows);
+notes.forEach((t, k) => console.log(`[${k + 1}] ${t}`));
+console.log(`bench took ${minutes} min`);
+
+// RESULTS.md.
+const m = machine();
+const table = (rows) => {
+  const header = Object.keys(rows[0]);
+  return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${header.map((h) => r[h]).join(" | ")} |`)];
+};
+const versions = (p, name) => (p.mod ? `${name} ${p.version}` : `${name}: not installed`);
 const md = [
   "# Benchmark results",
   "",
-  `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${(await import("node:os")).cpus().length} cores. Best of ${REPEATS} runs after a warm-up; keras-inspect also records every intermediate of every step.`,
+  "Command: `npm run bench` (`npm run build && node bench/evaluator.mjs`); written by that command, do not edit by hand.",
   "",
-  `| ${header.join(" | ")} |`,
-  `| ${header.map(() => "---").join(" | ")} |`,
-  ...rows.map((r) => `| ${header.map((h) => r[h]).join(" | ")} |`),
+  `- Date: ${new Date().toISOString().replace("T", " ").slice(0, 16)} UTC; the run took ${minutes} min.`,
+  `- Machine: ${m.cpu} (${m.flags.join(", ") || "no AVX2"}), ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory, ${m.os}; shared, so expect noise: compare medians and mind the ranges.`,
+  `- keras-inspect at ${m.commit}; Node ${m.node}, V8 ${m.v8}.`,
+  `- numpy: ${np.missing ? `n/a (${np.missing})` : `${np.numpy} on ${np.python}; BLAS: ${np.blas}`}.`,
+  `- Environment of the python children (numpy column and measurement B): ${np.unset?.length || b.unset.length ? `unset ${(np.unset ?? b.unset).join(", ")} (set on this machine; unset only for those child processes)` : "unchanged (no OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE set)"}.`,
+  `- ${versions(ortNode, "onnxruntime-node")} (CPU provider); ${versions(ortWeb, "onnxruntime-web")} (wasm backend, numThreads 1, in Node); ${versions(tfjs, "@tensorflow/tfjs")} (cpu backend).`,
   "",
-  `Loading k2_cudnnlstm_functional_full.h5 (697 kB): ${loadMs.toFixed(1)} ms. Peak RSS: ${peak.toFixed(0)} MiB.`,
+  "## One forward pass, batch 1, every hidden state out",
+  "",
+  `Milliseconds: median (min–max) of N = ${REPEATS} timed runs after one warm-up, unless marked. Case = (units, features, steps).`,
+  "",
+  ...table(timeRows),
+  "",
+  `Agreement: max abs difference of the last h from the float32 kernel's (tolerance ${TOLERANCE}).`,
+  "",
+  ...table(diffRows),
+  "",
+  "Ratios of medians (same run):",
+  "",
+  ...ratios.map((l) => `- ${l}`),
+  "",
+  "## Whole process: `node bin/keras-inspect.js predict FILE --input-file x.npy --output y.npy`",
+  "",
+  `Wall seconds median (min–max) of 3 runs after one warm-up, then median peak RSS; measured with ${RSS_HOW}.`,
+  "",
+  `A. ${a.samples} samples × ${a.steps} steps × 1 feature through \`${a.file}\` (GRU 64 → GRU 64 → Dense 2, Keras 2.2.4): ${wp(a)} (RSS min–max ${fmt(a.rss.min)}–${fmt(a.rss.max)} MiB).`,
+  "",
+  `B. One sample through a one-LSTM Sequential file (written by samples/keras-h5-writer.mjs, return_sequences), beside \`bench/h5py_predict.py\` (h5py reads the weights, float32 numpy runs the LSTM, np.save writes y.npy): ${b.python ? `${b.python}; BLAS: ${b.blas}` : `n/a (${b.missing})`}.`,
+  "",
+  ...table(bRows),
+  "",
+  "## Notes",
+  "",
+  `- Weights: uniform in ±1/sqrt(features) (kernel) and ±1/sqrt(units) (recurrent kernel, biases), float32 values from a seeded PRNG; input uniform in [-1, 1]. tanh activation, sigmoid gates; GRU with reset_after=True (ONNX linear_before_reset=1).`,
+  "- keras-inspect columns call `runDirection` from dist/eval/recurrent.js, each column of each case in a worker thread of its own, warmed up for at least 3 runs and 0.3 s (a fresh V8 isolate: in one isolate the float32 and float64 step closures share JIT feedback, and float32 after float64 ran twice as slow, which no keras-inspect process meets); \"trace\" is every intermediate of every step, as `step` records it; \"no trace\" (`record: false`) is what `predict` computes. Input conversion, weight layout and ONNX session creation happen before the warm-up and are not timed; the kernel's weight packing is cached per layer, so it falls in the warm-up.",
+  "- numpy: one python process for all cases (start-up not timed): X @ W + b for all steps at once, then per step h @ U and the gate math, each h stored.",
+  "- ONNX models are built in JS (bench/onnx-model.mjs): one LSTM/GRU node, opset 14, IR 8; `session.run` is timed, output copy included.",
+  ...notes.map((t, k) => `- [${k + 1}] ${t}`),
   "",
 ];
-writeFileSync(`${here}RESULTS.md`, md.join("\n"));
+writeFileSync(join(root, "bench", "RESULTS.md"), md.join("\n"));
+console.log("wrote bench/RESULTS.md");
+if (disagreements) {
+  console.error(`${disagreements} result(s) disagree beyond ${TOLERANCE}: see the agreement table`);
+  process.exitCode = 1;
+}
