@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/main.js";
+import { main } from "../dist/bundle/main.js";
 await main(process.argv);
