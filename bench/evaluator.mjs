@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { makeCase, oursInWorker } from "./cases.mjs";
 import { cell, fmt, fromTimes, machine, maxAbsDiff, measure, root } from "./measure.mjs";
 import { loadOrtNode, loadOrtWeb, loadTfjs, numpyRuns, ortRunner, tfjsRunner } from "./peers.mjs";
+import { startup, startupTable } from "./startup.mjs";
 import { fixturePredict, predictVsH5py, RSS_HOW } from "./whole-process.mjs";
 
 const REPEATS = 7;
@@ -146,6 +147,8 @@ const bRows = b.rows.map((row) => ({
   "max abs(y - y_python)": row.diff === undefined ? "n/a" : `${row.diff.toExponential(1)}${row.diff <= TOLERANCE ? "" : " DISAGREES"}`,
 }));
 if (b.rows.some((row) => row.diff > TOLERANCE)) disagreements++;
+console.log("start-up runs ...");
+const st = startup(dir);
 rmSync(dir, { recursive: true, force: true });
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 
@@ -157,6 +160,8 @@ console.table(diffRows);
 for (const line of ratios) console.log(line);
 console.log(`A: predict ${a.samples} × ${a.steps} × 1 through ${a.file}: ${wp(a)} (wall s median (min–max) of 3, peak RSS median)`);
 console.table(bRows);
+console.table(startupTable(st));
+for (const t of st.targets) console.log(t);
 notes.forEach((t, k) => console.log(`[${k + 1}] ${t}`));
 console.log(`bench took ${minutes} min`);
 
@@ -202,6 +207,14 @@ const md = [
   `B. One sample through a one-LSTM Sequential file (written by samples/keras-h5-writer.mjs, return_sequences), beside \`bench/h5py_predict.py\` (h5py reads the weights, float32 numpy runs the LSTM, np.save writes y.npy): ${b.python ? `${b.python}; BLAS: ${b.blas}` : `n/a (${b.missing})`}.`,
   "",
   ...table(bRows),
+  "",
+  "## Start-up: `summary samples/seed-lstm.h5`, whole process",
+  "",
+  `Wall seconds median (min–max) of ${st.repeats} runs after one warm-up, and median peak RSS (bench/startup.mjs). The second keras-inspect row runs tsc's modules with h5wasm as published, as the CLI started before src/build.mjs; bench/h5py_summary.py prints the same file's layers with h5py.`,
+  "",
+  ...table(startupTable(st)),
+  "",
+  ...st.targets.map((t) => `- ${t}`),
   "",
   "## Notes",
   "",

@@ -47,7 +47,7 @@ function runOnce(kind, exe, args, env, dir) {
 }
 
 /** `repeats` runs (one untimed warm-up first): wall-time and peak-RSS measurements, in s and MiB. */
-function runRepeated(kind, exe, args, env, dir, repeats) {
+export function runRepeated(kind, exe, args, env, dir, repeats) {
   runOnce(kind, exe, args, env, dir);
   const runs = Array.from({ length: repeats }, () => runOnce(kind, exe, args, env, dir));
   return { wall: fromTimes(runs.map((r) => r.s)), rss: fromTimes(runs.map((r) => r.rssMiB)) };
