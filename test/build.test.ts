@@ -30,7 +30,7 @@ describe("build", () => {
   });
 
   it("bundles the CLI with the split h5wasm, not the package's own copy", () => {
-    expect(readFileSync(join(REPO_ROOT, "bin", "keras-inspect.js"), "utf8")).toContain('from "../dist/bundle/main.js"');
+    expect(readFileSync(join(REPO_ROOT, "bin", "keras-inspect.js"), "utf8")).toContain('import("../dist/bundle/main.js")');
     const bundle = readdirSync(join(REPO_ROOT, "dist", "bundle"))
       .filter((f) => f.endsWith(".js"))
       .map((f) => readFileSync(join(REPO_ROOT, "dist", "bundle", f), "utf8"))
