@@ -32,7 +32,11 @@ export function buildProgram(): Command {
  * error: one line, with where to read the usage.
  */
 function usageLine(path: string): (message: string, write: (s: string) => void) => void {
-  return (message, write) => write(`keras-inspect: ${safe(message.trim().replace(/^error: /, ""))} (run '${path} --help' for usage)\n`);
+  return (message, write) => {
+    // Commander puts its suggestion on a second line ("unknown command 'sumary'\n(Did you mean summary?)"): one line here.
+    const lines = message.trim().replace(/^error: /, "").split(/\r?\n/);
+    write(`keras-inspect: ${lines.map((l) => safe(l.trim())).join(" ")} (run '${path} --help' for usage)\n`);
+  };
 }
 
 /**

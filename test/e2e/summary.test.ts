@@ -59,6 +59,8 @@ describe("keras-inspect summary", () => {
     [["summary"], /missing required argument 'file' \(run 'keras-inspect summary --help' for usage\)/],
     [["summary", "samples/seed-lstm.h5", "--bogus"], /unknown option '--bogus'/],
     [["bogus"], /unknown command 'bogus' \(run 'keras-inspect --help' for usage\)/],
+    [["sumary", "x.h5"], /^keras-inspect: unknown command 'sumary' \(Did you mean summary\?\) \(run 'keras-inspect --help' for usage\)\n$/],
+    [["summary", "samples/seed-lstm.h5", "--jsn"], /^keras-inspect: unknown option '--jsn' \(Did you mean --json\?\) \(run 'keras-inspect summary --help' for usage\)\n$/],
   ])("%j fails with one line and exit 2", (args, message) => {
     const r = runCli(args as string[]);
     expect(r.status).toBe(2);
