@@ -49,3 +49,27 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A file-system error in words ("no such file", "permission denied"), the same for every file the user names. */
+export function systemReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "is a directory";
+    case "ENAMETOOLONG":
+      return "file name too long";
+    case "ELOOP":
+      return "too many levels of symbolic links";
+    case "ENOTDIR":
+      return "a component of the path is not a directory";
+    case "ENOSPC":
+      return "no space left on the device";
+    default:
+      return `cannot read it (${code ?? (err as Error)?.message ?? String(err)})`;
+  }
+}

@@ -1,11 +1,19 @@
 /**
- * The inputs a user gives: `--input "1,10;2,20"` strings, JSON (nested arrays),
- * CSV (one row per time step), .npy files, or standard input. Everything becomes
- * an NdArray; fitting it to a layer's expected shape is `fitToShape`.
+ * The inputs a user gives: `--input "1,10;2,20"` strings, JSON (nested arrays, or an
+ * object of them keyed by model input name), CSV or TSV (one row per time step), .npy and
+ * .npz files, or standard input. Everything becomes an NdArray; fitting it to a layer's
+ * expected shape is `fitToShape`.
  */
 import { readFileSync, statSync } from "node:fs";
-import { UsageError } from "./errors.js";
+import { unzipSync } from "fflate";
+import { systemReason, UsageError } from "./errors.js";
 import { isNpy, type NdArray, readNpy } from "./npy.js";
+
+/** One array the user gave, with the model input it names, if it names one. */
+export interface GivenInput {
+  name?: string;
+  values: NdArray;
+}
 
 /** Largest input file we read. */
 const MAX_INPUT_BYTES = 256 * 1024 * 1024;
@@ -30,25 +38,66 @@ function rowsToArray(rows: number[][], where: string): NdArray {
   return { shape: [rows.length, width], data: Float64Array.from(rows.flat()) };
 }
 
+/**
+ * One row's fields: split on `delimiter` (',' or a tab), where an empty field is an error
+ * ('1,,10' is not [1, 10]), or on runs of spaces when there is no delimiter.
+ */
+function splitFields(row: string, delimiter: "," | "\t" | " ", where: string): string[] {
+  if (delimiter === " ") return row.split(/\s+/).filter((f) => f !== "");
+  const fields = row.split(delimiter).map((f) => f.trim());
+  const empty = fields.indexOf("");
+  if (empty >= 0) {
+    const name = delimiter === "," ? "comma" : "tab";
+    throw new UsageError(`${where}: field ${empty + 1} of '${row.trim().slice(0, 60)}' is empty (two ${name}s in a row, or a ${name} at an end)`);
+  }
+  return fields;
+}
+
 /** "1,10;2,20" -> shape (2, 2): rows are time steps separated by ';', features by ','. */
 export function parseInlineValues(text: string, where = "--input"): NdArray {
   const trimmed = text.trim();
+  if (trimmed === "-") throw new UsageError(`${where}: '-' is not a value; to read standard input use --input-file -`);
   if (trimmed.startsWith("[")) return parseJsonValues(trimmed, where);
   const rows = trimmed
     .split(/;|\n/)
     .map((r) => r.trim())
     .filter((r) => r !== "")
-    .map((r, k) => r.split(/[,\s]+/).filter((s) => s !== "").map((v) => parseNumber(v, `${where}, step ${k + 1}`)));
+    .map((r, k) => splitFields(r, r.includes(",") ? "," : r.includes("\t") ? "\t" : " ", `${where}, step ${k + 1}`).map((v) => parseNumber(v, `${where}, step ${k + 1}`)));
   return rowsToArray(rows, where);
 }
 
-export function parseJsonValues(text: string, where: string): NdArray {
-  let value: unknown;
+/**
+ * `--input VALUES`: inline values, or a JSON object of them keyed by model input name
+ * (`{"x": [[1, 10]], "y": [2]}`).
+ */
+export function parseInputText(text: string, where = "--input"): GivenInput[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) return parseJsonObject(trimmed, where);
+  return [{ values: { ...parseInlineValues(text, where), source: where } }];
+}
+
+function parseJson(text: string, where: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new UsageError(`${where}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+export function parseJsonValues(text: string, where: string): NdArray {
+  return jsonArray(parseJson(text, where), where);
+}
+
+/** `{"NAME": nested arrays, …}`: one array per model input, by name. */
+function parseJsonObject(text: string, where: string): GivenInput[] {
+  const value = parseJson(text, where);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new UsageError(`${where}: expected a JSON object of arrays keyed by input name`);
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) throw new UsageError(`${where}: the JSON object names no input`);
+  return entries.map(([name, v]) => ({ name, values: { ...jsonArray(v, `${where}, input '${name}'`), source: `${where}, input '${name}'` } }));
+}
+
+function jsonArray(value: unknown, where: string): NdArray {
   const shape: number[] = [];
   let probe: unknown = value;
   while (Array.isArray(probe)) {
@@ -75,40 +124,88 @@ export function parseJsonValues(text: string, where: string): NdArray {
   return { shape, data: Float64Array.from(data) };
 }
 
+/** CSV, TSV or space-separated rows (the first data line's separator decides); '#' lines are comments. */
 export function parseCsvValues(text: string, where: string): NdArray {
   const rows = text
     .split(/\r?\n/)
-    .map((r) => r.trim())
+    .map((r) => r.replace(/\s+$/, "").replace(/^ +/, ""))
     .filter((r) => r !== "" && !r.startsWith("#"));
+  const delimiter = rows.length === 0 ? "," : rows[0].includes(",") ? "," : rows[0].includes("\t") ? "\t" : " ";
   // A header row of names is skipped.
-  if (rows.length > 0 && rows[0].split(",").some((c) => c.trim() !== "" && Number.isNaN(Number(c)) && !/^[+-]?(nan|inf)/i.test(c.trim()))) rows.shift();
+  if (rows.length > 0 && splitFields(rows[0], delimiter, `${where}, line 1`).some((c) => Number.isNaN(Number(c)) && !/^[+-]?(nan|inf)/i.test(c))) rows.shift();
   return rowsToArray(
-    rows.map((r, k) => r.split(",").map((v) => parseNumber(v, `${where}, line ${k + 1}`))),
+    rows.map((r, k) => splitFields(r, delimiter, `${where}, line ${k + 1}`).map((v) => parseNumber(v, `${where}, line ${k + 1}`))),
     where,
   );
 }
 
-/** Reads `--input-file F` (`-` for standard input): .npy, JSON or CSV, told apart by content. */
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+
+/**
+ * numpy's .npz (np.savez): a zip of .npy members, `NAME.npy` for each input by name; numpy
+ * names positional arrays arr_0, arr_1, …, which stay positional here. Members are
+ * inflated only after their declared sizes are checked against the input limit, and a
+ * member that inflates to other than its declared size is refused.
+ */
+function readNpz(bytes: Uint8Array, where: string): GivenInput[] {
+  let declared = 0;
+  let members: Record<string, Uint8Array>;
+  try {
+    members = unzipSync(bytes, {
+      filter: (f) => {
+        declared += f.originalSize;
+        if (declared > MAX_INPUT_BYTES) throw new UsageError(`${where}: its arrays declare more than the ${MAX_INPUT_BYTES}-byte input limit`);
+        return true;
+      },
+    });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${where}: not a readable .npz (${(e as Error).message})`);
+  }
+  const names = Object.keys(members);
+  if (names.length === 0) throw new UsageError(`${where}: the .npz holds no arrays`);
+  return names.map((member) => {
+    if (!member.endsWith(".npy")) throw new UsageError(`${where}: member '${member.slice(0, 60)}' is not a .npy array`);
+    const name = member.slice(0, -4);
+    const label = `${where}, array '${name}'`;
+    return { name: /^arr_\d+$/.test(name) ? undefined : name, values: { ...readNpy(members[member], label), source: label } };
+  });
+}
+
+/** Reads a file of one array (`check --expect Y`): .npy, JSON or CSV. */
 export function readInputFile(file: string): NdArray {
+  const arrays = readInputFileArrays(file, file === "-" ? "standard input" : file);
+  if (arrays.length !== 1) throw new UsageError(`${file}: holds ${arrays.length} arrays; give one`);
+  return arrays[0].values;
+}
+
+/**
+ * Reads `--input-file F` (`-` for standard input): .npy, .npz, JSON (an array, or an object
+ * of arrays by input name), CSV or TSV, told apart by content.
+ */
+export function readInputFileArrays(file: string, where = file === "-" ? "--input-file - (standard input)" : `--input-file ${file}`): GivenInput[] {
   let bytes: Uint8Array;
   try {
     if (file === "-") {
       bytes = readFileSync(0);
     } else {
       const st = statSync(file);
-      if (st.isDirectory()) throw new UsageError(`${file}: is a directory, not an input file`);
-      if (st.size > MAX_INPUT_BYTES) throw new UsageError(`${file}: ${st.size} bytes is over the ${MAX_INPUT_BYTES}-byte input limit`);
+      if (st.isDirectory()) throw new UsageError(`${where}: is a directory, not an input file`);
+      if (st.size > MAX_INPUT_BYTES) throw new UsageError(`${where}: ${st.size} bytes is over the ${MAX_INPUT_BYTES}-byte input limit`);
       bytes = readFileSync(file);
     }
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`${file}: cannot read input file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(`${where}: ${systemReason(e)}`);
   }
-  const where = file === "-" ? "standard input" : file;
-  if (isNpy(bytes)) return readNpy(bytes, where);
+  const one = (values: NdArray): GivenInput[] => [{ values: { ...values, source: where } }];
+  if (isNpy(bytes)) return one(readNpy(bytes, where));
+  if (ZIP_MAGIC.every((b, i) => bytes[i] === b)) return readNpz(bytes, where);
   const text = new TextDecoder().decode(bytes);
-  if (text.trim().startsWith("[")) return parseJsonValues(text, where);
-  return parseCsvValues(text, where);
+  const start = text.trimStart();
+  if (start.startsWith("{")) return parseJsonObject(text, where);
+  if (start.startsWith("[")) return one(parseJsonValues(text, where));
+  return one(parseCsvValues(text, where));
 }
 
 /**

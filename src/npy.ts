@@ -12,6 +12,8 @@ const MAX_ELEMENTS = 2 ** 28;
 export interface NdArray {
   shape: number[];
   data: Float64Array;
+  /** Where the values came from, for messages (`--input-file x.npy`, `--input 'x'`); absent when not from the user. */
+  source?: string;
 }
 
 export function isNpy(bytes: Uint8Array): boolean {

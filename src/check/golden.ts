@@ -13,7 +13,7 @@
  * The trace does not record initial states: save it without --h0/--c0.
  */
 import { readFileSync, statSync } from "node:fs";
-import { UsageError } from "../errors.js";
+import { systemReason, UsageError } from "../errors.js";
 import { setOwn } from "../lookup.js";
 import type { HardSigmoidVariant } from "../activations.js";
 import type { StepRequest } from "../eval/step.js";
@@ -129,7 +129,7 @@ export function readGolden(file: string): GoldenTrace {
     text = readFileSync(file, "utf8");
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`--golden ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(`--golden ${file}: ${systemReason(e)}`);
   }
   return parseGolden(text, file);
 }

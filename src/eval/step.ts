@@ -84,7 +84,7 @@ export function modelInputs(model: Model, inputs: NdArray[], where: string[]): V
   if (inputs.length !== shapes.length) {
     throw new UsageError(`the model takes ${shapes.length} input(s), ${inputs.length} given`);
   }
-  return inputs.map((a, k) => toValue(fitToShape(a, shapes[k] ?? a.shape.slice(a.shape.length === 3 ? 1 : 0).map(() => null), where[k] ?? "--input")));
+  return inputs.map((a, k) => toValue(fitToShape(a, shapes[k] ?? a.shape.slice(a.shape.length === 3 ? 1 : 0).map(() => null), a.source ?? where[k] ?? "--input")));
 }
 
 export function evaluateStep(model: Model, req: StepRequest): { resolved: ResolvedLayer; trace: LayerTrace } {
@@ -111,7 +111,7 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
   if (req.rawInput) {
     if (req.inputs.length !== 1) throw new UsageError("--raw-input takes exactly one input");
     const inputDim = kind.cellWeights(callLayer.className === "Bidirectional" ? callLayer.children[0] : callLayer, model).inputDim;
-    const x = toValue(fitToShape(req.inputs[0], [null, inputDim], "--input"));
+    const x = toValue(fitToShape(req.inputs[0], [null, inputDim], req.inputs[0].source ?? "--input"));
     const runOpts = { ...opts, path: resolved.callPath, initialState: initialState as Float64Array[] | undefined };
     const run =
       callLayer.className === "Bidirectional"
