@@ -18,17 +18,28 @@ export function isNestedModel(layer: Layer): boolean {
   return MODEL_CLASSES.has(layer.className) && layer.children.length > 0;
 }
 
+/** The input shapes a graph declares, one per input (undefined where none is recorded). */
+export function declaredGraphInputShapes(graph: Graph): (Shape | undefined)[] {
+  return graph.inputs.map((ref) => {
+    const layer = ref.layer === SEQUENTIAL_INPUT ? graph.layers[0] : graph.layers.find((l) => l.name === ref.layer);
+    return layer ? declaredLayerInputShape(layer) : undefined;
+  });
+}
+
+/**
+ * The input shape a layer declares; a model nested as a layer declares none itself, so its
+ * own first input's (a GAN's generator inside a Sequential: without it, a batch of noise
+ * vectors was taken for one sample of several steps).
+ */
+function declaredLayerInputShape(layer: Layer): Shape | undefined {
+  return declaredInputShape(layer) ?? (isNestedModel(layer) ? declaredGraphInputShapes(graphOfNested(layer))[0] : undefined);
+}
+
 function graphInputShapes(graph: Graph, given?: Shape[]): Map<string, Shape[] | undefined> {
   const inputs = new Map<string, Shape[] | undefined>();
+  const declared = declaredGraphInputShapes(graph);
   graph.inputs.forEach((ref, k) => {
-    let shape: Shape | undefined = given?.[k];
-    if (!shape) {
-      if (ref.layer === SEQUENTIAL_INPUT) shape = declaredInputShape(graph.layers[0]);
-      else {
-        const layer = graph.layers.find((l) => l.name === ref.layer);
-        shape = layer ? declaredInputShape(layer) : undefined;
-      }
-    }
+    const shape: Shape | undefined = given?.[k] ?? declared[k];
     inputs.set(tensorKey(ref), shape ? [shape] : undefined);
   });
   return inputs;

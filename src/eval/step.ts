@@ -7,12 +7,12 @@ import { UsageError } from "../errors.js";
 import { fitToShape } from "../inputs.js";
 import type { Value } from "../layers/kind.js";
 import { isRecurrentLayer, requireRecurrentKind } from "../layers/registry.js";
-import { declaredInputShape } from "../layers/core.js";
 import { type Layer, type Model, walkLayers } from "../model.js";
 import type { NdArray } from "../npy.js";
-import { graphOfModel, SEQUENTIAL_INPUT } from "./graph.js";
+import { graphOfModel } from "./graph.js";
 import { predict, type PredictOptions } from "./predict.js";
 import { runBidirectional, runRecurrentLayer } from "./recurrent.js";
+import { declaredGraphInputShapes } from "./shapes.js";
 import type { LayerTrace } from "./trace.js";
 
 export interface StepRequest extends Omit<PredictOptions, "initialStates" | "stopAfter"> {
@@ -67,11 +67,7 @@ export function resolveLayer(model: Model, requested?: string): ResolvedLayer {
 
 /** The per-sample input shape the model declares for each of its inputs (null dims: any). */
 export function modelInputShapes(model: Model): ((number | null)[] | undefined)[] {
-  const graph = graphOfModel(model);
-  return graph.inputs.map((ref) => {
-    const layer = ref.layer === SEQUENTIAL_INPUT ? graph.layers[0] : graph.layers.find((l) => l.name === ref.layer);
-    return layer ? declaredInputShape(layer)?.slice(1) : undefined;
-  });
+  return declaredGraphInputShapes(graphOfModel(model)).map((shape) => shape?.slice(1));
 }
 
 function toValue(a: NdArray): Value {
