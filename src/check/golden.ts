@@ -196,6 +196,14 @@ export interface Moved {
 }
 
 const num = (v: number) => (Number.isFinite(v) ? v.toFixed(6) : String(v));
+
+/** "N of M value(s) moved beyond tol", saying how many became (or were) NaN/±Infinity, and the largest finite |Δ|. */
+function movedText(moved: number, nonFinite: number, count: number, tolText: string, maxAbsDiff: number): string {
+  const text = `${moved} of ${count} value(s) moved beyond ${tolText}`;
+  if (nonFinite === 0) return `${text}, max |Δ| ${small(maxAbsDiff)}`;
+  const which = `${nonFinite === moved ? "all" : nonFinite} to or from NaN/±Infinity`;
+  return nonFinite === moved ? `${text} (${which})` : `${text} (${which}), max |Δ| of the others ${small(maxAbsDiff)}`;
+}
 const small = (v: number) => (v === 0 ? "0" : Number.isFinite(v) ? v.toExponential(2) : String(v));
 
 /**
@@ -216,7 +224,8 @@ export function goldenCheck(golden: GoldenTrace, fresh: GoldenTrace, columns: re
     const f = fresh.directions[d];
     if (g.units !== f.units) return fail(`${golden.layer}${fresh.directions.length > 1 ? ` (${f.direction})` : ""} had ${g.units} units in ${label}, has ${f.units} now`);
     if (g.samples.length !== f.samples.length || g.samples[0]?.length !== f.samples[0]?.length) {
-      return fail(`${label} has ${g.samples.length} sample(s) × ${g.samples[0]?.length ?? 0} step(s), the fresh trace ${f.samples.length} × ${f.samples[0]?.length ?? 0}: give the input the trace was saved with`);
+      // Not the model failing: the two traces are of different inputs, so nothing was compared (exit 2, not 1).
+      throw new UsageError(`--golden ${label} has ${g.samples.length} sample(s) × ${g.samples[0]?.length ?? 0} step(s), the input given ${f.samples.length} × ${f.samples[0]?.length ?? 0}: give the input the trace was saved with`);
     }
     const missing = columns[d].filter((c) => !(c in (g.samples[0]?.[0]?.values ?? {})));
     if (missing.length) return fail(`${label} lacks intermediate(s) ${missing.join(", ")} that ${fresh.className} records`);
@@ -224,6 +233,8 @@ export function goldenCheck(golden: GoldenTrace, fresh: GoldenTrace, columns: re
 
   let first: Moved | null = null;
   let moved = 0;
+  /** Moved values with NaN or ±Infinity on either side: they have no |Δ| to report. */
+  let movedNonFinite = 0;
   let count = 0;
   let maxAbsDiff = 0;
   const steps = fresh.directions[0].samples[0].length;
@@ -244,6 +255,7 @@ export function goldenCheck(golden: GoldenTrace, fresh: GoldenTrace, columns: re
             if (Number.isFinite(a) && Number.isFinite(e)) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a - e));
             if (withinTolerance(a, e, tol)) continue;
             moved++;
+            if (!Number.isFinite(a) || !Number.isFinite(e)) movedNonFinite++;
             if (!first) {
               first = {
                 intermediate: name,
@@ -256,7 +268,7 @@ export function goldenCheck(golden: GoldenTrace, fresh: GoldenTrace, columns: re
                 unit: j,
                 golden: e,
                 now: a,
-                absDiff: Number.isFinite(a - e) ? Math.abs(a - e) : Infinity,
+                absDiff: Math.abs(a - e),
               };
             }
           }
@@ -274,7 +286,7 @@ export function goldenCheck(golden: GoldenTrace, fresh: GoldenTrace, columns: re
       if (e === undefined || !withinTolerance(v, e, tol)) outputsMoved++;
     }));
   });
-  const data = { tolerance: tol, values: count, moved, maxAbsDiff, firstMoved: first, outputsMoved };
+  const data = { tolerance: tol, values: count, moved, movedNonFinite, maxAbsDiff, firstMoved: first, outputsMoved };
   const tolText = toleranceText(tol);
   if (first) {
     const m: Moved = first;
@@ -283,7 +295,7 @@ export function goldenCheck(golden: GoldenTrace, fresh: GoldenTrace, columns: re
     return {
       ...base,
       status: "fail",
-      detail: `${golden.layer}: first moved ${what} at ${where}: ${num(m.golden)} → ${num(m.now)} (|Δ| ${small(m.absDiff)}); ${moved} of ${count} value(s) moved beyond ${tolText}, max |Δ| ${small(maxAbsDiff)}`,
+      detail: `${golden.layer}: first moved ${what} at ${where}: ${num(m.golden)} → ${num(m.now)}${Number.isFinite(m.absDiff) ? ` (|Δ| ${small(m.absDiff)})` : ""}; ${movedText(moved, movedNonFinite, count, tolText, maxAbsDiff)}`,
       data,
     };
   }

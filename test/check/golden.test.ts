@@ -105,7 +105,32 @@ describe("--golden on a GRU", () => {
   });
 });
 
+describe("--golden with values that become NaN", () => {
+  it("says how many moved to NaN instead of an infinite |Δ| and a max |Δ| of 0", async () => {
+    const spec = await lstmDenseSpec();
+    const text = saveGolden(await loadSpec(spec), [X]);
+    const changed = clone(spec);
+    tensor(changed, "lstm_1", "bias").data[8] = Number.NaN; // bias_c[0]: x_c, c and h of unit 0 turn NaN from step 1
+    const c = golden(await loadSpec(changed), text, [X]);
+    expect(c.status).toBe("fail");
+    expect(c.detail).toMatch(/^lstm_1: first moved x_c \(gate c \(candidate\)\) at step 1 \(t=0\), sample 1, unit 0: -?\d\.\d{6} → NaN; \d+ of \d+ value\(s\) moved beyond atol 1e-5, rtol 1e-5 \(/);
+    expect(c.detail).not.toMatch(/\|Δ\| Infinity|max \|Δ\| 0$/);
+    const data = c.data as { moved: number; movedNonFinite: number };
+    expect(data.movedNonFinite).toBeGreaterThan(0);
+    // NaN spreads through h to every unit from step 2, so some moved values are finite-to-NaN and the text says how many.
+    expect(c.detail).toContain(data.movedNonFinite === data.moved ? "(all to or from NaN/±Infinity)" : `(${data.movedNonFinite} to or from NaN/±Infinity), max |Δ| of the others`);
+  });
+});
+
 describe("--golden input problems are usage errors (exit 2)", () => {
+  it("a trace of another number of samples or steps was not compared: usage error, not a failed check", async () => {
+    const model = await loadSpec(await lstmDenseSpec());
+    const text = saveGolden(model, [X]);
+    const oneSample: NdArray = { shape: [1, 5, 3], data: X.data.slice(0, 15) };
+    expect(() => golden(model, text, [oneSample])).toThrow(UsageError);
+    expect(() => golden(model, text, [oneSample])).toThrow(/--golden trace\.json has 2 sample\(s\) × 5 step\(s\), the input given 1 × 5: give the input the trace was saved with/);
+  });
+
   it("a trace saved with --unit cannot be compared unit by unit", async () => {
     const model = await loadSpec(await lstmDenseSpec());
     expect(() => parseGolden(saveGolden(model, [X], undefined, [0, 2]), "t.json")).toThrow(/saved with --unit; save the golden trace without --unit/);
