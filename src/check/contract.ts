@@ -37,7 +37,9 @@ function unitsOf(layer: Layer): number | undefined {
 export function requireLayerCheck(model: Model, req: LayerRequirement): Check {
   const id = `require-layer:${req.className}${req.units !== undefined ? `:${req.units}` : ""}`;
   const name = `require ${req.className}${req.units !== undefined ? `:${req.units}` : ""}`;
-  const ofClass = [...walkLayers(model.layers)].filter(({ layer }) => layer.className === req.className);
+  // Class names are matched without regard to case: 'lstm:64' asks for what 'LSTM:64' asks for.
+  const wanted = req.className.toLowerCase();
+  const ofClass = [...walkLayers(model.layers)].filter(({ layer }) => layer.className.toLowerCase() === wanted);
   const describe = ({ layer, path }: { layer: Layer; path: string }) => `${path}${unitsOf(layer) !== undefined ? ` (${unitsOf(layer)} units)` : ""}`;
   const match = ofClass.filter(({ layer }) => req.units === undefined || unitsOf(layer) === req.units);
   const data = { className: req.className, units: req.units ?? null, found: match.map((e) => e.path) };

@@ -86,9 +86,10 @@ export function modelInputs(model: Model, inputs: NdArray[], where: string[]): V
 export function evaluateStep(model: Model, req: StepRequest): { resolved: ResolvedLayer; trace: LayerTrace } {
   const resolved = resolveLayer(model, req.layer);
   const states = [req.h0, req.c0].filter((s): s is Float64Array => s !== undefined);
-  if (req.c0 && !req.h0) throw new UsageError("--c0 needs --h0 too (Keras' initial state is [h, c])");
   const kind = requireRecurrentKind(resolved.layer.className === "Bidirectional" ? resolved.layer.children[0] : resolved.layer, resolved.path);
-  if (req.c0 && kind.stateNames.length < 2) throw new UsageError(`--c0 applies to LSTM layers; '${resolved.path}' is ${resolved.layer.className}`);
+  // Whether --c0 applies at all comes before whether --h0 goes with it.
+  if (req.c0 && kind.stateNames.length < 2) throw new UsageError(`--c0 applies to LSTM layers; '${resolved.path}' is ${resolved.layer.className}, whose only state is h (--h0)`);
+  if (req.c0 && !req.h0) throw new UsageError("--c0 needs --h0 too (Keras' initial state is [h, c])");
   const callLayer = [...walkLayers(model.layers)].find((e) => e.path === resolved.callPath)!.layer;
   // Bidirectional: a state given for the whole layer applies to both directions; for one direction, to that one.
   const initialState =

@@ -87,6 +87,12 @@ describe("--require-layer", () => {
     });
   });
 
+  it("matches the class without regard to case", async () => {
+    const model = await loadSpec(await lstmDenseSpec({ units: 4 }));
+    expect(requireLayerCheck(model, parseLayerRequirement("lstm:4"))).toMatchObject({ status: "pass", detail: "found lstm_1 (4 units)" });
+    expect(requireLayerCheck(model, parseLayerRequirement("dense")).status).toBe("pass");
+  });
+
   it("looks inside wrappers (the GRU of a model is found by class)", async () => {
     const model = await loadSpec(await gruSpec({ units: 3 }));
     expect(requireLayerCheck(model, parseLayerRequirement("GRU:3")).status).toBe("pass");

@@ -143,6 +143,8 @@ describe("step: bad input gives one line on stderr and exit 2", () => {
   it("--h0 of the wrong length", () => {
     expectCleanFailure(runCli(["step", SEED, "--input", "1,10", "--h0", "0.5,0.5"]), /initial h .* 2 values; the layer has 1 unit/);
     expectCleanFailure(runCli(["step", SEED, "--input", "1,10", "--h0", "0", "--c0", "1,2,3"]), /initial c .* 3 values/);
+    // On a GRU, --c0 is refused for what it is, not for a missing --h0.
+    expectCleanFailure(runCli(["step", "test/fixtures/real/k2_gru_hardsigmoid_full.h5", "--input", "1", "--c0", "0.1"]), /--c0 applies to LSTM layers; 'gru_1' is GRU, whose only state is h \(--h0\)/);
   });
 
   it(".npy with an unsupported dtype or a truncated body", () => {
