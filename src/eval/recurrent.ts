@@ -8,6 +8,7 @@
 import { getActivation, hardSigmoidFor, type HardSigmoidVariant } from "../activations.js";
 import { InspectError, UsageError } from "../errors.js";
 import type { Floats } from "../kernel/gemm.js";
+import { declaredInputShape } from "../layers/core.js";
 import type { EvalOptions, RecurrentKind, Value } from "../layers/kind.js";
 import { recurrentOptions } from "../layers/recurrent.js";
 import type { Layer, Model } from "../model.js";
@@ -110,6 +111,11 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
   }
   const [samples, steps, features] = input.shape;
   if (features !== w.inputDim) {
+    // The config says the layer takes what it was given, but its kernel was saved for another width: the file's fault, not the input's.
+    const declared = declaredInputShape(layer)?.at(-1);
+    if (declared === features) {
+      throw new InspectError(`layer '${opts.path}': its config declares ${declared} input features, but its kernel has ${w.inputDim} rows (one per input feature): the file contradicts itself (weights saved from another model?)`);
+    }
     throw new UsageError(`layer '${opts.path}' expects ${w.inputDim} features per step, but the input has ${features}`);
   }
   if (steps === 0) throw new UsageError(`layer '${opts.path}': the input sequence is empty`);

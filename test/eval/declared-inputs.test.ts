@@ -1,8 +1,11 @@
 /**
+ * The input shapes a model declares, and what they decide.
+ *
  * A model nested as a layer declares no input shape itself: the outer model's input is
  * its first input's. Before, a batch of 2 noise vectors into a GAN (Sequential of a
  * generator model and a discriminator model) was taken for one sample of 2 steps, and
- * the generator's Reshape failed (issue 13, item 3).
+ * the generator's Reshape failed (issue 13, item 3). And a kernel saved for another input
+ * width than the config declares is the file's fault, not the user's input's (item 12).
  */
 import { describe, expect, it } from "vitest";
 import { predict } from "../../src/eval/predict.js";
@@ -12,7 +15,7 @@ import type { Layer, Model } from "../../src/model.js";
 import { fixturePath, noteMissing } from "../load/fixture-paths.js";
 
 const GAN = "k2_nested_model_gan_full.h5";
-noteMissing("nested-input", [GAN]);
+noteMissing("declared-inputs", [GAN]);
 
 function dense(name: string, units: number, inputDim: number, config: Record<string, unknown> = {}): Layer {
   const w = (n: string, shape: number[]) => ({ name: n, path: `${name}/${n}`, shape, dtype: "float32" as const, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => ((k % 7) - 3) / 10) });
@@ -45,5 +48,17 @@ describe("a model nested as the first layer", () => {
       const [one] = modelInputs(model, [{ shape: [1, 100], data: z.slice(100 * s, 100 * (s + 1)) }], ["--input"]);
       expect(predict(model, [one], { dtype: "float32" }).outputs[0].value.data[0]).toBe(both.data[s]);
     }
+  });
+});
+
+describe("a kernel whose width contradicts the layer's config", () => {
+  it("is blamed on the file, not on the input", async () => {
+    const { loadSpec, lstmDenseSpec } = await import("../check/models.js");
+    const model = await loadSpec(await lstmDenseSpec({ features: 3 }));
+    model.layers[0].config.batch_input_shape = [null, 5, 2]; // the config says 2 features; the kernel has 3 rows
+    const [x] = modelInputs(model, [{ shape: [1, 5, 2], data: new Float64Array(10).fill(0.5) }], ["--input"]);
+    expect(() => predict(model, [x], { dtype: "float32" })).toThrow(
+      /layer 'lstm_1': its config declares 2 input features, but its kernel has 3 rows \(one per input feature\): the file contradicts itself/,
+    );
   });
 });
