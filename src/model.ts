@@ -13,7 +13,9 @@ export type FormatName =
   | "keras-h5" // model.save() HDF5: Keras 1, Keras 2, tf.keras, Keras 3 legacy .h5
   | "keras-h5-weights" // save_weights() HDF5 without a model config
   | "keras3-archive" // Keras 3 / tf.keras 2.12+ `.keras` zip
-  | "keras3-weights"; // Keras 3 `.weights.h5`
+  | "keras3-weights" // Keras 3 `.weights.h5`
+  | "tfjs-layers" // TensorFlow.js layers-model: model.json (a Keras config) + weight shards
+  | "onnx"; // ONNX graph: its LSTM / GRU / RNN nodes, as Keras layers
 
 export type DType = "float16" | "float32" | "float64" | "int32" | "int64" | "other";
 
@@ -24,7 +26,11 @@ export interface Tensor {
   path: string;
   shape: number[];
   dtype: DType;
-  /** Row-major (C order) values. */
+  /**
+   * Row-major (C order) values. Loaders read them from the file the first time they are
+   * asked for (load/common.ts readTensor), so reading `data` can throw a FileError (the
+   * file was removed, changed, or is damaged where the values are).
+   */
   data: Float32Array | Float64Array;
 }
 
@@ -53,6 +59,12 @@ export interface Layer {
   inbound: InboundRef[][];
   /** True when the class was inferred from weight names and shapes (weights-only files). */
   inferred?: boolean;
+  /**
+   * What an export adapter did to this layer's tensors to give them Keras' layout (an
+   * ONNX gate order mapped, tfjs weights dequantized). The layer kinds pass them on
+   * with the cell's own notes, so `weights`, `step` and `diff` say them.
+   */
+  notes?: string[];
 }
 
 export interface Model {
@@ -74,6 +86,13 @@ export interface Model {
   outputs: InboundRef[];
   /** Things the loader wants the user to know (inferred classes, converted layouts, ...). */
   notes: string[];
+  /**
+   * Which of the file's layers became Layers: absent for all of them (Keras files, tfjs);
+   * `recurrent` where the adapter reads only the recurrent nodes of a graph (ONNX: the
+   * MatMul, Add, ... around them are not mapped back to Keras layers), so `diff` leaves
+   * the other side's non-recurrent layers out and `predict` refuses the whole model.
+   */
+  layersRead?: "recurrent";
 }
 
 /** Depth-first walk over a layer tree with the slash-separated path of each layer. */

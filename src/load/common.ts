@@ -41,11 +41,28 @@ export function stringAttr(h5: H5File, path: string, name: string): string | und
   return typeof v === "string" ? v : undefined;
 }
 
-/** Reads one dataset as a Tensor. `displayPath` is what Tensor.path shows (e.g. with an archive prefix). */
+/**
+ * One dataset as a Tensor. Its metadata is read and checked now; its values are read
+ * from the file the first time `data` is asked for (hdf5.ts, DeferredDatasets) and kept,
+ * so `summary` reads none and every other reader sees a plain typed array.
+ * `displayPath` is what Tensor.path shows (e.g. with an archive prefix).
+ */
 export function readTensor(h5: H5File, h5Path: string, name: string, displayPath = h5Path): Tensor {
   if (!h5.isDataset(h5Path)) throw new FileError(h5.label, `weight '${name}' should be at '${h5Path}', but there is no dataset there`);
-  const { shape, dtype, data } = h5.readNumeric(h5Path);
-  return { name, path: displayPath, shape, dtype, data };
+  const { shape, dtype, read } = h5.numericLater(h5Path);
+  const tensor = { name, path: displayPath, shape, dtype } as Tensor;
+  const keep = (data: Tensor["data"]) => Object.defineProperty(tensor, "data", { value: data, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(tensor, "data", {
+    enumerable: true,
+    configurable: true,
+    get(): Tensor["data"] {
+      const data = read();
+      keep(data);
+      return data;
+    },
+    set: keep,
+  });
+  return tensor;
 }
 
 /** `lstm_1/kernel:0` -> `kernel`; `lstm_1_W_i:0` (Keras 1, layer lstm_1) -> `W_i`. */

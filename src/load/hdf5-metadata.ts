@@ -29,31 +29,40 @@
  * answers with a description of the first problem, or undefined.
  */
 
+import type { PagedReader } from "./byte-source.js";
+import { globalHeapLoopProblem, isGlobalHeapLoop } from "./hdf5-guard.js";
+
 const MAX_STEPS = 2_000_000;
 
+/** The file as the walk reads it: bytes through the page cache, with the superblock's sizes and base address. */
 class Bytes {
   steps = 0;
+  /** Bytes in the file. */
+  readonly end: number;
   constructor(
-    readonly b: Uint8Array,
+    readonly b: PagedReader,
     readonly o: number,
     readonly l: number,
-    readonly base: number,
-  ) {}
+    /** Where the superblock is, which HDF5 takes as the base of every address. */
+    readonly superblock: number,
+  ) {
+    this.end = b.size;
+  }
 
   has(at: number, n: number): boolean {
-    return Number.isSafeInteger(at) && at >= 0 && n >= 0 && at + n <= this.b.length;
+    return Number.isSafeInteger(at) && at >= 0 && n >= 0 && at + n <= this.end;
   }
 
   u8(at: number): number {
-    return this.b[at];
+    return this.b.u8(at);
   }
 
   u16(at: number): number {
-    return this.b[at] | (this.b[at + 1] << 8);
+    return this.b.u16(at);
   }
 
   u32(at: number): number {
-    return (this.b[at] | (this.b[at + 1] << 8) | (this.b[at + 2] << 16)) + this.b[at + 3] * 0x1000000;
+    return this.b.u32(at);
   }
 
   /** Unsigned little-endian of n bytes as a number (exact below 2^53); -1 for the undefined address. */
@@ -61,7 +70,7 @@ class Bytes {
     let v = 0;
     let ones = true;
     for (let i = n - 1; i >= 0; i--) {
-      const x = this.b[at + i];
+      const x = this.b.u8(at + i);
       if (x !== 0xff) ones = false;
       v = v * 256 + x;
     }
@@ -69,15 +78,15 @@ class Bytes {
   }
 
   tag(at: number, t: string): boolean {
-    return this.has(at, 4) && this.b[at] === t.charCodeAt(0) && this.b[at + 1] === t.charCodeAt(1) && this.b[at + 2] === t.charCodeAt(2) && this.b[at + 3] === t.charCodeAt(3);
+    return this.has(at, 4) && this.u8(at) === t.charCodeAt(0) && this.u8(at + 1) === t.charCodeAt(1) && this.u8(at + 2) === t.charCodeAt(2) && this.u8(at + 3) === t.charCodeAt(3);
   }
 
   /** An address from the file, made absolute; -1 when undefined or outside the file. */
   addr(at: number): number {
     const a = this.uN(at, this.o);
     if (a < 0) return -1;
-    const abs = this.base + a;
-    return abs < this.b.length ? abs : -1;
+    const abs = this.superblock + a;
+    return abs < this.end ? abs : -1;
   }
 }
 
@@ -88,29 +97,30 @@ interface Message {
   flags: number;
 }
 
-/** The first metadata problem found (see above), described in words; undefined if none. */
-export function checkHdf5Metadata(bytes: Uint8Array, superblock = 0): string | undefined {
-  const version = bytes[superblock + 8];
+/**
+ * The first metadata problem found (see above), described in words; undefined if none.
+ * `superblock` is where the signature is: as the HDF5 library does (H5F__super_read),
+ * every address is taken relative to it, whatever base address the superblock records,
+ * so a file behind a user block is walked where the library will read it.
+ */
+export function checkHdf5Metadata(bytes: PagedReader, superblock = 0): string | undefined {
+  const version = bytes.u8(superblock + 8);
   let r: Bytes;
   let root: number;
   if (version === 0 || version === 1) {
-    const o = bytes[superblock + 13];
-    const l = bytes[superblock + 14];
+    const o = bytes.u8(superblock + 13);
+    const l = bytes.u8(superblock + 14);
     if (![2, 4, 8].includes(o) || ![2, 4, 8].includes(l)) return undefined;
     const p = superblock + 24 + (version === 1 ? 4 : 0);
-    const tmp = new Bytes(bytes, o, l, 0);
-    if (!tmp.has(p, 4 * o + 2 * o + 24)) return undefined;
-    const base = Math.max(0, tmp.uN(p, o));
-    r = new Bytes(bytes, o, l, base);
+    r = new Bytes(bytes, o, l, superblock);
+    if (!r.has(p, 4 * o + 2 * o + 24)) return undefined;
     root = r.addr(p + 4 * o + o);
   } else if (version === 2 || version === 3) {
-    const o = bytes[superblock + 9];
-    const l = bytes[superblock + 10];
+    const o = bytes.u8(superblock + 9);
+    const l = bytes.u8(superblock + 10);
     if (![2, 4, 8].includes(o) || ![2, 4, 8].includes(l)) return undefined;
-    const tmp = new Bytes(bytes, o, l, 0);
-    if (!tmp.has(superblock + 12, 4 * o)) return undefined;
-    const base = Math.max(0, tmp.uN(superblock + 12, o));
-    r = new Bytes(bytes, o, l, base);
+    r = new Bytes(bytes, o, l, superblock);
+    if (!r.has(superblock + 12, 4 * o)) return undefined;
     root = r.addr(superblock + 12 + 3 * o);
   } else {
     return undefined;
@@ -131,7 +141,7 @@ export function checkHdf5Metadata(bytes: Uint8Array, superblock = 0): string | u
         // HDF5 allocates a buffer of the continuation's length before reading it.
         const c = r.addr(m.at);
         const len = r.uN(m.at + r.o, r.l);
-        if (c < 0 || len <= 0 || c + len > r.b.length) return `the object header of '${path}' continues at a block of ${len} bytes that is not inside the file`;
+        if (c < 0 || len <= 0 || c + len > r.end) return `the object header of '${path}' continues at a block of ${len} bytes that is not inside the file`;
       } else if (m.type === 0x000c) {
         const bad = checkAttribute(r, m, path);
         if (bad) return bad;
@@ -145,7 +155,7 @@ export function checkHdf5Metadata(bytes: Uint8Array, superblock = 0): string | u
         if (heap >= 0 && r.tag(heap, "HEAP") && r.has(heap, 8 + 2 * r.l + r.o)) {
           const size = r.uN(heap + 8, r.l);
           const data = r.addr(heap + 8 + 2 * r.l);
-          if (size < 0 || data < 0 || data + size > r.b.length) return `the local heap of group '${path}' claims ${size} bytes that are not inside the file`;
+          if (size < 0 || data < 0 || data + size > r.end) return `the local heap of group '${path}' claims ${size} bytes that are not inside the file`;
         }
         const names = localHeapNames(r, heap);
         for (const child of groupChildren(r, r.addr(m.at), 0, new Set())) {
@@ -170,10 +180,10 @@ function headerProblem(r: Bytes, at: number, path: string): string | undefined {
     const n = 1 << (flags & 3);
     if (!r.has(p, n)) return `the object header of '${path}' is cut short`;
     const size = r.uN(p, n);
-    if (size < 0 || p + n + size + 4 > r.b.length) return `the object header of '${path}' claims ${size} bytes that are not inside the file`;
+    if (size < 0 || p + n + size + 4 > r.end) return `the object header of '${path}' claims ${size} bytes that are not inside the file`;
     return undefined;
   }
-  if (r.has(at, 16) && r.u8(at) === 1 && at + 16 + r.u32(at + 8) > r.b.length) {
+  if (r.has(at, 16) && r.u8(at) === 1 && at + 16 + r.u32(at + 8) > r.end) {
     return `the object header of '${path}' claims ${r.u32(at + 8)} bytes that are not inside the file`;
   }
   return undefined;
@@ -187,7 +197,7 @@ function objectMessages(r: Bytes, at: number): Message[] {
   const blocks: [number, number][] = [[at + 16, at + 16 + r.u32(at + 8)]];
   for (let bi = 0; bi < blocks.length && bi < 256; bi++) {
     let [p, end] = blocks[bi];
-    end = Math.min(end, r.b.length);
+    end = Math.min(end, r.end);
     while (p + 8 <= end && out.length < count && ++r.steps < MAX_STEPS) {
       const type = r.u16(p);
       const size = r.u16(p + 2);
@@ -220,7 +230,7 @@ function v2Messages(r: Bytes, at: number): Message[] {
   const chunks: [number, number][] = [[p, p + size0]];
   for (let ci = 0; ci < chunks.length && ci < 256; ci++) {
     let [q, end] = chunks[ci];
-    end = Math.min(end, r.b.length);
+    end = Math.min(end, r.end);
     const head = 4 + (tracked ? 2 : 0);
     while (q + head <= end && ++r.steps < MAX_STEPS) {
       const type = r.u8(q);
@@ -247,7 +257,7 @@ function localHeapNames(r: Bytes, heap: number): (offset: number) => string {
   return (offset: number) => {
     if (data < 0 || offset < 0 || offset >= size) return "?";
     let name = "";
-    for (let p = data + offset; p < r.b.length && p < data + size && r.u8(p) !== 0 && name.length < 200; p++) name += String.fromCharCode(r.u8(p));
+    for (let p = data + offset; p < r.end && p < data + size && r.u8(p) !== 0 && name.length < 200; p++) name += String.fromCharCode(r.u8(p));
     return name || "?";
   };
 }
@@ -301,7 +311,7 @@ function linkTarget(r: Bytes, m: Message): { name: string; at: number } | undefi
 function heapObjectSize(r: Bytes, at: number, index: number): number {
   if (at < 0 || !r.tag(at, "GCOL") || !r.has(at, 8 + r.l)) return -1;
   const size = r.uN(at + 8, r.l);
-  const end = Math.min(at + Math.max(0, size), r.b.length);
+  const end = Math.min(at + Math.max(0, size), r.end);
   let p = at + 8 + r.l;
   const head = 8 + r.l;
   while (p + head <= end && ++r.steps < MAX_STEPS) {
@@ -384,7 +394,9 @@ function checkAttribute(r: Bytes, m: Message, owner: string): string | undefined
     // HDF5 reads a whole collection at once, by its recorded size (seen trapping when that size lied).
     if (heap >= 0 && r.tag(heap, "GCOL") && r.has(heap, 8 + r.l)) {
       const collection = r.uN(heap + 8, r.l);
-      if (collection < 8 + r.l || heap + collection > r.b.length) return `${what} points into a global heap collection at byte ${heap} that claims ${collection} bytes, past the end of the file`;
+      if (collection < 8 + r.l || heap + collection > r.end) return `${what} points into a global heap collection at byte ${heap} that claims ${collection} bytes, past the end of the file`;
+      // Then parses it, forever if an object's size does not advance the walk (hdf5-guard.ts).
+      if (isGlobalHeapLoop(r.b, heap, r.superblock)) return globalHeapLoopProblem(heap);
     }
     const size = heapObjectSize(r, heap, index);
     if (size < 0) return `${what} points at a global heap object that does not exist`;

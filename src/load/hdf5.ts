@@ -1,11 +1,21 @@
 /**
  * The one place that talks to h5wasm.
  *
- * We use h5wasm's default (web) build, whose filesystem is emscripten's in-memory
- * MEMFS: the file's bytes are copied in, opened, and unlinked on close. HDF5 thus
- * never sees the host filesystem, so an external link or external storage inside an
- * untrusted file cannot make it read (or write) anything on the user's disk, and
- * opening a member of a `.keras` zip leaves nothing behind.
+ * We use h5wasm's default (web) build, whose filesystem is emscripten's in-memory MEMFS,
+ * not its node build (NODERAWFS), which would give the HDF5 library the host's whole
+ * filesystem: an external link or external storage inside an untrusted file could then
+ * make it read (or write) anything on the user's disk. Here the library sees one file:
+ * a read-only MEMFS file node whose reads go to a ByteSource (byte-source.ts), the host
+ * file through its descriptor or bytes in memory, the way emscripten's own
+ * FS.createLazyFile builds a file fetched on demand (a `usedBytes` getter for the size
+ * stat reports, its own stream_ops.read). Nothing is copied up front, so a file of any
+ * size opens in the time its metadata takes to read, and positions past 2^32 reach the
+ * descriptor as they are (emscripten passes 64-bit offsets to read as exact numbers up to
+ * 2^53). The node is unlinked and the source closed when the file is closed, on every path.
+ *
+ * Tensor values are not read while the model is loaded: each dataset's metadata is checked
+ * then, and its values are read the first time they are asked for, by opening the file
+ * again (DeferredDatasets below), so `summary` reads none.
  *
  * h5wasm's throwing error handler is switched on, and every h5wasm error is turned
  * into a FileError that names the file. Each error would leak a little of the wasm
@@ -21,11 +31,13 @@
  */
 // First: it must see h5wasm's wasm instance being created (see wasm-stack.ts).
 import { captureNextInstance, uninstallStackCapture, withWasmStack } from "./wasm-stack.js";
+import { randomBytes } from "node:crypto";
 import h5wasm from "h5wasm";
 import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } from "h5wasm";
 import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
-import { findGlobalHeapLoop } from "./hdf5-guard.js";
+import { type ByteSource, type OpenSource, PagedReader } from "./byte-source.js";
+import { globalHeapLoopIn, globalHeapLoopProblem } from "./hdf5-guard.js";
 import { checkHdf5Metadata } from "./hdf5-metadata.js";
 import { findHdf5Signature } from "./sniff.js";
 
@@ -38,6 +50,8 @@ interface Instance {
 }
 
 let instancePromise: Promise<Instance> | undefined;
+/** The instance once it is ready: deferred reads happen in synchronous code (a tensor's `data`) and use it directly. */
+let readyInstance: Instance | undefined;
 let retired = false;
 let generation = 0;
 let fileCounter = 0;
@@ -46,6 +60,7 @@ async function instance(): Promise<Instance> {
   if (retired || !instancePromise) {
     const fresh = retired;
     retired = false;
+    readyInstance = undefined;
     instancePromise = (async () => {
       let lib = h5wasm;
       // import.meta.resolve is synchronous from Node 20.6; on older versions the old instance is kept.
@@ -56,7 +71,8 @@ async function instance(): Promise<Instance> {
       const m = await lib.ready;
       uninstallStackCapture();
       m.activate_throwing_error_handler();
-      return { lib, m };
+      readyInstance = { lib, m };
+      return readyInstance;
     })();
   }
   return instancePromise;
@@ -78,15 +94,25 @@ function isWasmTrap(err: unknown): boolean {
 /** After a trap the instance is not trusted again: the next file gets a fresh one. True when it was a trap. */
 function retireAfterTrap(err: unknown): boolean {
   const trap = isWasmTrap(err);
-  if (trap) retired = true;
+  if (trap) {
+    retired = true;
+    readyInstance = undefined;
+  }
   return trap;
 }
 
-/** Largest dataset we read into memory, in bytes. h5wasm's heap is capped at 2 GiB and a read needs twice the size. */
+/** Largest dataset we read into memory, in bytes: a read needs its size in JavaScript memory, and typed arrays are bounded. */
 export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
 
 /** Largest attribute value we read (a model_config is a few MB at most; Keras splits long lists into 64 KB chunks). */
 export const MAX_ATTRIBUTE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Bytes of values the library reads per call when a dataset is read: the wasm heap a read
+ * needs is this, not the dataset's size (the heap never shrinks, and a 256 MB kernel read
+ * whole would keep 256 MB of it for the life of the process besides the values themselves).
+ */
+const READ_BLOCK_BYTES = 16 * 1024 * 1024;
 
 /** HDF5 type classes (H5Tpublic.h). */
 const H5T_INTEGER = 0;
@@ -100,6 +126,117 @@ export interface DatasetInfo {
   byteLength: number;
 }
 
+/** The values of a numeric dataset, as every consumer of a Tensor gets them. */
+export type NumericData = Float32Array | Float64Array;
+
+// ---------------------------------------------------------------------------
+// The file node: how the HDF5 library reads a ByteSource
+// ---------------------------------------------------------------------------
+
+/** emscripten's errno values (they are not the host's). */
+const EINVAL = 28;
+const EIO = 29;
+const EPERM = 63;
+const SEEK_CUR = 1;
+const SEEK_END = 2;
+
+/** The parts of emscripten's FS this module uses (its typings do not describe them). */
+interface EmscriptenFs {
+  createFile(parent: string, name: string, properties: object, canRead: boolean, canWrite: boolean): FsNode;
+  unlink(path: string): void;
+  close(stream: FsStream): void;
+  streams: (FsStream | null)[];
+  ErrnoError: new (errno: number) => Error;
+}
+
+interface FsNode {
+  node_ops: { getattr: unknown; setattr?: unknown };
+  stream_ops: unknown;
+}
+
+interface FsStream {
+  node?: FsNode;
+  path?: string;
+  position: number;
+}
+
+const fsOf = (m: H5Module) => m.FS as unknown as EmscriptenFs;
+
+/** One file as the HDF5 library sees it: a path in MEMFS whose reads go to a source. */
+interface FileNode {
+  path: string;
+  node: FsNode;
+  /** Why a read was refused (bytes that would hang the library), for the error message. */
+  refusal?: string;
+  /** The source could not be read (the host's error). */
+  readFailure?: FileError;
+}
+
+/**
+ * Creates the read-only MEMFS node for `source`. Every block the library reads is first
+ * handed to the global-heap check (hdf5-guard.ts), which may refuse it: the read then
+ * fails, and so does every later one, so the library stops with an error the caller
+ * replaces by the refusal.
+ */
+function createFileNode(m: H5Module, source: ByteSource, bytes: PagedReader, superblock: number): FileNode {
+  const fs = fsOf(m);
+  // An unguessable name: nothing inside a file (an external link) can name another open file.
+  const name = `keras-inspect-${process.pid}-${++fileCounter}-${randomBytes(6).toString("hex")}.h5`;
+  const node = fs.createFile("/", name, {}, true, false);
+  const file: FileNode = { path: `/${name}`, node };
+  Object.defineProperty(node, "usedBytes", { get: () => source.size });
+  node.node_ops = {
+    getattr: node.node_ops.getattr,
+    setattr() {
+      throw new fs.ErrnoError(EPERM);
+    },
+  };
+  node.stream_ops = {
+    llseek(stream: FsStream, offset: number, whence: number): number {
+      let position = offset;
+      if (whence === SEEK_CUR) position += stream.position;
+      else if (whence === SEEK_END) position += source.size;
+      if (position < 0) throw new fs.ErrnoError(EINVAL);
+      return position;
+    },
+    read(_stream: FsStream, heap: Int8Array, offset: number, length: number, position: number): number {
+      if (file.refusal !== undefined || file.readFailure !== undefined) throw new fs.ErrnoError(EIO);
+      const into = new Uint8Array(heap.buffer, heap.byteOffset + offset, Math.max(0, Math.min(length, source.size - position)));
+      let n = 0;
+      try {
+        n = source.read(into, position);
+        const loop = globalHeapLoopIn(into.subarray(0, n), position, bytes, superblock);
+        if (loop !== undefined) file.refusal = globalHeapLoopProblem(loop);
+      } catch (err) {
+        if (!(err instanceof FileError)) throw err; // a bug, not the file: let it surface as one
+        file.readFailure = err;
+      }
+      if (file.refusal !== undefined || file.readFailure !== undefined) throw new fs.ErrnoError(EIO);
+      return n;
+    },
+  };
+  return file;
+}
+
+/** Closes the streams the library left open on the node (after an error), then removes it. */
+function removeFileNode(m: H5Module, file: FileNode): void {
+  const fs = fsOf(m);
+  for (const stream of fs.streams) {
+    if (stream && stream.node === file.node) {
+      try {
+        fs.close(stream);
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+  try {
+    fs.unlink(file.path);
+  } catch {
+    /* already gone */
+  }
+}
+
 /**
  * h5wasm's throwing error handler (hdf5_util.cc) prints each HDF5 error into a tmpfile()
  * and throws the text before it reaches fclose(), so every HDF5 error leaves an open
@@ -107,12 +244,12 @@ export interface DatasetInfo {
  * those streams after each error; what stays behind is musl's FILE record, about 1 KB
  * per error. (The C stack leaked by the same throw is wasm-stack.ts' business.)
  */
-function releaseErrorStreams(fs: H5Module["FS"]): void {
-  const streams = (fs as unknown as { streams?: ({ path?: string } | null)[] }).streams ?? [];
-  for (const stream of streams) {
+function releaseErrorStreams(m: H5Module): void {
+  const fs = fsOf(m);
+  for (const stream of fs.streams) {
     if (stream && typeof stream.path === "string" && stream.path.startsWith("/tmp/tmpfile_")) {
       try {
-        fs.close(stream as never);
+        fs.close(stream);
       } catch {
         /* already closed */
       }
@@ -131,39 +268,151 @@ function shortH5Message(err: unknown): string {
   return text.split("\n")[0].slice(0, 300);
 }
 
+// ---------------------------------------------------------------------------
+// Deferred reads
+// ---------------------------------------------------------------------------
+
+/**
+ * Values read together when the first of them is needed: the pending datasets of a file
+ * are read in one open, in load order, up to this many bytes; a larger dataset is read
+ * on its own when it is needed. A small model is thus read whole at its first tensor, as
+ * it was at load before (and a damaged dataset anywhere in it is refused there), while a
+ * large one is read a tensor at a time. Tests lower it to read every dataset on its own.
+ */
+let deferredBatchBytes = 64 * 1024 * 1024;
+
+export function setDeferredBatchBytes(bytes: number): number {
+  const before = deferredBatchBytes;
+  deferredBatchBytes = bytes;
+  return before;
+}
+
+/**
+ * The datasets of one loaded file whose values are read when first asked for. Each read
+ * opens the file again (OpenSource: a file changed on disk since is refused), reads a
+ * batch, and closes it before returning, so nothing stays open between reads and a
+ * process can load any number of files. A failed read is remembered for the datasets it
+ * was reading and thrown again when they are asked for.
+ */
+class DeferredDatasets {
+  /** Registered at load, not read yet. */
+  private readonly waiting = new Map<string, DatasetInfo>();
+  private readonly values = new Map<string, NumericData>();
+  private readonly failures = new Map<string, FileError>();
+  private readonly handedOut = new Set<string>();
+
+  constructor(
+    private readonly reopen: OpenSource,
+    private readonly label: string,
+  ) {}
+
+  add(path: string, info: DatasetInfo): void {
+    if (!this.values.has(path)) this.waiting.set(path, info);
+  }
+
+  take(path: string): NumericData {
+    const failure = this.failures.get(path);
+    if (failure) throw failure;
+    let data = this.values.get(path);
+    if (!data) {
+      this.readBatch(path);
+      data = this.values.get(path)!;
+    }
+    // Two tensors naming one dataset get an array each, as two reads gave them.
+    if (this.handedOut.has(path)) return data.slice();
+    this.handedOut.add(path);
+    return data;
+  }
+
+  private readBatch(first: string): void {
+    const batch = [first];
+    let total = this.waiting.get(first)!.byteLength;
+    for (const [path, info] of this.waiting) {
+      if (path !== first && total + info.byteLength <= deferredBatchBytes) {
+        batch.push(path);
+        total += info.byteLength;
+      }
+    }
+    try {
+      const inst = readyInstance;
+      if (!inst || retired) {
+        throw new FileError(this.label, "cannot read its tensors: the HDF5 library was restarted after an error in another file; run the command again");
+      }
+      const h5 = H5File.openWith(inst, this.reopen(), this.label, this);
+      try {
+        for (const path of batch) {
+          const expected = this.waiting.get(path)!;
+          const got = h5.readNumeric(path);
+          if (got.dtype !== expected.dtype || got.shape.join(",") !== expected.shape.join(",")) {
+            throw new FileError(this.label, `dataset '${path}' changed since the file was opened; run the command again`);
+          }
+          this.values.set(path, got.data);
+          this.waiting.delete(path);
+        }
+      } finally {
+        h5.close();
+      }
+    } catch (err) {
+      const failure = err instanceof FileError ? err : new FileError(this.label, `cannot read its tensors: ${shortH5Message(err)}`, { cause: err });
+      for (const path of batch) if (!this.values.has(path)) this.failures.set(path, failure);
+      throw failure;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The file
+// ---------------------------------------------------------------------------
+
 export class H5File {
   private constructor(
     private readonly lib: H5Lib,
+    private readonly m: H5Module,
     private readonly file: H5FileHandle,
-    private readonly memPath: string,
-    private readonly fs: H5Module["FS"],
+    private readonly node: FileNode,
+    private readonly source: ByteSource,
     /** Name used in messages: the user's path, or `archive.keras!model.weights.h5`. */
     readonly label: string,
+    private readonly deferred: DeferredDatasets,
   ) {}
 
-  /** Opens HDF5 bytes. Throws FileError (never a raw h5wasm error). */
-  static async open(bytes: Uint8Array, label: string): Promise<H5File> {
-    // Corruption that would make the HDF5 library loop forever is refused up front.
-    const heapLoop = findGlobalHeapLoop(bytes, findHdf5Signature(bytes) ?? 0);
-    if (heapLoop !== undefined) {
-      throw new FileError(label, `corrupt HDF5 global heap at byte ${heapLoop} (an object of size 0); the file is damaged`);
-    }
-    // Metadata the library would trust to allocate by, or to read memory it never wrote (hdf5-metadata.ts).
-    const badMetadata = checkHdf5Metadata(bytes, findHdf5Signature(bytes) ?? 0);
-    if (badMetadata !== undefined) throw new FileError(label, `${badMetadata}; the file is damaged`);
-    const { lib, m } = await instance();
-    const memPath = `/keras-inspect-${process.pid}-${++fileCounter}.h5`;
-    m.FS.writeFile(memPath, bytes);
+  /**
+   * Opens the HDF5 file in `source`, which it owns from now on (it is closed with the
+   * file, or at once if the file cannot be opened). `reopen` opens the same bytes again for
+   * the values read later. Throws FileError (never a raw h5wasm error).
+   */
+  static async open(source: ByteSource, label: string, reopen: OpenSource): Promise<H5File> {
+    let inst: Instance;
     try {
-      const file = withWasmStack(() => new lib.File(memPath, "r"));
-      return new H5File(lib, file, memPath, m.FS, label);
+      inst = await instance();
     } catch (err) {
-      retireAfterTrap(err);
-      releaseErrorStreams(m.FS);
-      m.FS.unlink(memPath);
-      throw new FileError(label, `HDF5 library could not open it: ${shortH5Message(err)}. The file may be truncated or corrupt.`, {
-        cause: err,
-      });
+      source.close();
+      throw err;
+    }
+    return H5File.openWith(inst, source, label, new DeferredDatasets(reopen, label));
+  }
+
+  static openWith(inst: Instance, source: ByteSource, label: string, deferred: DeferredDatasets): H5File {
+    let node: FileNode | undefined;
+    try {
+      const bytes = new PagedReader(source);
+      const superblock = findHdf5Signature(bytes) ?? 0;
+      // Metadata the library would trust to allocate by, or to read memory it never wrote (hdf5-metadata.ts).
+      const badMetadata = checkHdf5Metadata(bytes, superblock);
+      if (badMetadata !== undefined) throw new FileError(label, `${badMetadata}; the file is damaged`);
+      node = createFileNode(inst.m, source, bytes, superblock);
+      const path = node.path;
+      const file = withWasmStack(() => new inst.lib.File(path, "r"));
+      return new H5File(inst.lib, inst.m, file, node, source, label, deferred);
+    } catch (err) {
+      if (!(err instanceof FileError)) retireAfterTrap(err);
+      releaseErrorStreams(inst.m);
+      if (node) removeFileNode(inst.m, node);
+      source.close();
+      if (err instanceof FileError) throw err;
+      const known = node && nodeProblem(node, label, err);
+      if (known) throw known;
+      throw new FileError(label, `HDF5 library could not open it: ${shortH5Message(err)}. The file may be truncated or corrupt.`, { cause: err });
     }
   }
 
@@ -171,15 +420,12 @@ export class H5File {
     try {
       withWasmStack(() => this.file.close());
     } catch (err) {
-      // Closing a file whose structure is broken can fail; the memory copy is removed regardless.
+      // Closing a file whose structure is broken can fail; the node and the source are released regardless.
       retireAfterTrap(err);
-      releaseErrorStreams(this.fs);
+      releaseErrorStreams(this.m);
     } finally {
-      try {
-        this.fs.unlink(this.memPath);
-      } catch {
-        /* already gone */
-      }
+      removeFileNode(this.m, this.node);
+      this.source.close();
     }
   }
 
@@ -188,10 +434,13 @@ export class H5File {
     try {
       return withWasmStack(fn);
     } catch (err) {
-      if (retireAfterTrap(err)) {
+      const trap = retireAfterTrap(err);
+      if (!trap) releaseErrorStreams(this.m);
+      const known = nodeProblem(this.node, this.label, err);
+      if (known) throw known;
+      if (trap) {
         throw new FileError(this.label, `the HDF5 library crashed reading ${what} (${shortH5Message(err)}); the file is damaged`, { cause: err });
       }
-      releaseErrorStreams(this.fs);
       if (err instanceof FileError) throw err;
       throw new FileError(this.label, `cannot read ${what}: ${shortH5Message(err)}`, { cause: err });
     }
@@ -255,8 +504,8 @@ export class H5File {
     });
   }
 
-  /** Reads a floating-point (or integer) dataset as a typed array, refusing absurd sizes before allocating. */
-  readNumeric(path: string): { shape: number[]; dtype: DType; data: Float32Array | Float64Array } {
+  /** A numeric dataset's shape and dtype, refusing what cannot be read (float16, strings, absurd sizes) before anything is allocated. */
+  numericInfo(path: string): DatasetInfo {
     const info = this.datasetInfo(path);
     if (info.dtype === "float16") {
       throw new FileError(
@@ -271,21 +520,96 @@ export class H5File {
         `dataset '${path}' declares ${info.shape.join("×")} elements (${info.byteLength} bytes), over the ${MAX_DATASET_BYTES}-byte limit`,
       );
     }
+    return info;
+  }
+
+  /**
+   * A numeric dataset whose metadata is checked now (the same refusals as reading it) and
+   * whose values are read the first time `read` is called, by opening the file again.
+   */
+  numericLater(path: string): DatasetInfo & { read: () => NumericData } {
+    const info = this.numericInfo(path);
+    this.deferred.add(path, info);
+    const deferred = this.deferred;
+    return { ...info, read: () => deferred.take(path) };
+  }
+
+  /**
+   * Reads a floating-point (or integer) dataset, float32 as Float32Array and everything
+   * else as Float64Array. The library fills a buffer of at most READ_BLOCK_BYTES per call
+   * (whole rows along the first axis, whole chunks of a chunked dataset), which is copied
+   * into the result as it comes.
+   */
+  readNumeric(path: string): { shape: number[]; dtype: DType; data: NumericData } {
+    const info = this.numericInfo(path);
     return this.guard(`dataset '${path}'`, () => {
-      const d = this.file.get(path) as H5Dataset;
-      const value = d.value;
-      let data: Float32Array | Float64Array;
-      if (value instanceof Float32Array || value instanceof Float64Array) data = value;
-      else if (ArrayBuffer.isView(value)) data = Float64Array.from(value as unknown as ArrayLike<number | bigint>, Number);
-      else if (typeof value === "number" || typeof value === "bigint") data = Float64Array.of(Number(value));
-      else throw new FileError(this.label, `dataset '${path}' did not read as numbers`);
-      const expected = info.shape.reduce((a, b) => a * b, 1);
-      if (data.length !== expected) {
-        throw new FileError(this.label, `dataset '${path}' has ${data.length} values but shape ${JSON.stringify(info.shape)}`);
+      const meta = (this.file.get(path) as H5Dataset).metadata;
+      const shape = info.shape;
+      const count = shape.reduce((a, b) => a * b, 1);
+      if (meta.total_size !== count) {
+        throw new FileError(this.label, `dataset '${path}' has ${meta.total_size} values but shape ${JSON.stringify(shape)}`);
       }
-      return { shape: info.shape, dtype: info.dtype, data };
+      // As h5wasm returns them: a scalar is a number (stored here as float64), float32 arrays stay float32.
+      const data: NumericData = shape.length > 0 && meta.type === H5T_FLOAT && meta.size === 4 ? new Float32Array(count) : new Float64Array(count);
+      if (count === 0) return { shape, dtype: info.dtype, data };
+      const rowValues = shape.length > 0 ? count / shape[0] : 1;
+      const rows = shape.length > 0 ? shape[0] : 1;
+      let rowsPerBlock = Math.max(1, Math.floor(READ_BLOCK_BYTES / (rowValues * meta.size)));
+      const chunkRows = meta.chunks?.[0];
+      if (chunkRows && chunkRows > 0) rowsPerBlock = Math.max(chunkRows, Math.floor(rowsPerBlock / chunkRows) * chunkRows);
+      rowsPerBlock = Math.min(rowsPerBlock, rows);
+      const m = this.m;
+      const buffer = m._malloc(rowsPerBlock * rowValues * meta.size);
+      if (buffer === 0) throw new FileError(this.label, `cannot read dataset '${path}': out of memory for a ${rowsPerBlock * rowValues * meta.size}-byte buffer`);
+      try {
+        for (let row = 0; row < rows; row += rowsPerBlock) {
+          const n = Math.min(rowsPerBlock, rows - row);
+          // The whole dataset in one call is read as h5wasm reads it (no selection); otherwise rows [row, row + n).
+          const whole = n === rows;
+          const counts = whole ? null : [BigInt(n), ...shape.slice(1).map(BigInt)];
+          const offsets = whole ? null : [BigInt(row), ...shape.slice(1).map(() => 0n)];
+          const strides = whole ? null : shape.map(() => 1n);
+          m.get_dataset_data(this.file.file_id, path, counts, offsets, strides, BigInt(buffer));
+          // Read the heap after the call: it may have grown (and moved) during it.
+          copyValues(m.HEAPU8.buffer, buffer, n * rowValues, meta.type, meta.size, meta.signed, data, row * rowValues);
+        }
+      } finally {
+        m._free(buffer);
+      }
+      return { shape, dtype: info.dtype, data };
     });
   }
+}
+
+/** The error that stopped the library when the node did (a refused or failed read), else undefined. */
+function nodeProblem(file: FileNode, label: string, cause: unknown): FileError | undefined {
+  if (file.refusal !== undefined) return new FileError(label, `${file.refusal}; the file is damaged`, { cause });
+  return file.readFailure;
+}
+
+/** Copies `count` values of the HDF5 native type (class, size, signedness) at `at` in the wasm heap into `out` from `into`. */
+function copyValues(heap: ArrayBufferLike, at: number, count: number, typeClass: number, size: number, signed: boolean, out: NumericData, into: number): void {
+  if (typeClass === H5T_FLOAT) {
+    out.set(size === 4 ? new Float32Array(heap, at, count) : new Float64Array(heap, at, count), into);
+    return;
+  }
+  const view =
+    size === 8
+      ? signed
+        ? new BigInt64Array(heap, at, count)
+        : new BigUint64Array(heap, at, count)
+      : size === 4
+        ? signed
+          ? new Int32Array(heap, at, count)
+          : new Uint32Array(heap, at, count)
+        : size === 2
+          ? signed
+            ? new Int16Array(heap, at, count)
+            : new Uint16Array(heap, at, count)
+          : signed
+            ? new Int8Array(heap, at, count)
+            : new Uint8Array(heap, at, count);
+  for (let i = 0; i < count; i++) out[into + i] = Number(view[i]);
 }
 
 function dtypeOf(typeClass: number, size: number, signed: boolean): DType {
@@ -302,6 +626,3 @@ function dtypeOf(typeClass: number, size: number, signed: boolean): DType {
   if (typeClass === H5T_STRING) return "other";
   return "other";
 }
-
-/** Reads the first bytes of a file to tell HDF5 from ZIP. */
-export const HDF5_MAGIC = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);

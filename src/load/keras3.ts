@@ -8,18 +8,20 @@
  * `layers/bidirectional/forward_layer/cell/vars/0`, `layers/time_distributed/layer/vars/0`.
  * tf.keras 2.12-2.14 archives use `_layer_checkpoint_dependencies/` instead of `layers/`.
  *
- * The zip is read in memory (zip.ts): names, sizes and CRCs are checked, sizes against
- * limits before anything is inflated, and the weights HDF5 is opened from memory (nothing
- * is written to disk).
+ * The zip is read where it lies (zip.ts): names, sizes and CRCs are checked, sizes against
+ * limits before anything is inflated. The weights HDF5 is read in place when it is stored,
+ * as Keras writes it (a window of the archive, hdf5.ts reading it on demand), and from
+ * memory when it had to be inflated; nothing is written to disk.
  */
 import { FileError } from "../errors.js";
 import type { Layer, Model, Tensor } from "../model.js";
 import { storedWeightNames } from "../layers/weight-names.js";
 import { joinH5, readTensor, stringAttr } from "./common.js";
 import { isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, type Json } from "./config.js";
+import { type ByteSource, MemorySource, type OpenSource, PagedReader, WindowSource } from "./byte-source.js";
 import { H5File } from "./hdf5.js";
 import { classFromName, inferLayer, snakeNamesOf } from "./infer.js";
-import { readZipEntries } from "./zip.js";
+import { entryBytes, readZipEntries, type ZipEntry, type ZipRead } from "./zip.js";
 
 /** Largest single entry we inflate from a `.keras` zip (declared uncompressed size). */
 export const MAX_ARCHIVE_ENTRY_BYTES = 1024 * 1024 * 1024;
@@ -36,8 +38,8 @@ export interface ArchiveLimits {
   maxTotalBytes: number;
 }
 
-/** Unzips only the entries we need, checking names, sizes and CRCs (see zip.ts) before trusting them. */
-function unzipArchive(bytes: Uint8Array, label: string, limits: ArchiveLimits): { files: Record<string, Uint8Array>; names: string[] } {
+/** Finds only the entries we need, checking names, sizes and CRCs (see zip.ts) before trusting them. */
+function unzipArchive(bytes: PagedReader, label: string, limits: ArchiveLimits): ZipRead {
   return readZipEntries(bytes, label, WANTED, {
     maxEntryBytes: (name) => (name === WEIGHTS_ENTRY ? limits.maxEntryBytes : Math.min(limits.maxEntryBytes, MAX_CONFIG_BYTES)),
     maxTotalBytes: limits.maxTotalBytes,
@@ -272,26 +274,26 @@ function layerContainer(h5: H5File): string | undefined {
   return containerOf(h5, "/");
 }
 
-/** Reads a `.keras` zip archive. */
-export async function readKerasArchive(
-  bytes: Uint8Array,
-  label: string,
-  limits: ArchiveLimits = { maxEntryBytes: MAX_ARCHIVE_ENTRY_BYTES, maxTotalBytes: MAX_ARCHIVE_TOTAL_BYTES },
-): Promise<Model> {
-  const { files, names } = unzipArchive(bytes, label, limits);
-  if (!files["config.json"]) {
-    throw new FileError(label, `zip archive without config.json; not a Keras .keras file (entries: ${names.slice(0, 8).join(", ") || "none"})`);
+/**
+ * The weights HDF5 as a source, with the way to open it again for later reads: a stored
+ * entry is a window of the archive (opened again through `reopenArchive`), an inflated
+ * one the bytes in memory.
+ */
+function weightsSource(archive: ByteSource, reopenArchive: OpenSource, entry: ZipEntry): { source: ByteSource; reopen: OpenSource } {
+  if (entry.inflated) {
+    const inflated = entry.inflated;
+    return { source: new MemorySource(inflated), reopen: () => new MemorySource(inflated) };
   }
-  if (!files[WEIGHTS_ENTRY]) {
-    if (names.includes("model.weights.npz")) {
-      throw new FileError(label, "weights are stored as model.weights.npz (saved with weights_format='npz'), which is not supported; re-save with the default .h5 weights");
-    }
-    throw new FileError(label, `.keras archive has no ${WEIGHTS_ENTRY} entry`);
-  }
+  const start = entry.storedAt!;
+  return { source: new WindowSource(archive, start, entry.size), reopen: () => new WindowSource(reopenArchive(), start, entry.size) };
+}
+
+/** What metadata.json and config.json say. */
+function readArchiveConfig(label: string, configBytes: Uint8Array, metadataBytes: Uint8Array | undefined) {
   const notes: string[] = [];
   let kerasVersion: string | undefined;
-  if (files["metadata.json"]) {
-    const meta = parseConfigJson(decodeUtf8(files["metadata.json"], label, "metadata.json"), label, "metadata.json");
+  if (metadataBytes) {
+    const meta = parseConfigJson(decodeUtf8(metadataBytes, label, "metadata.json"), label, "metadata.json");
     if (isObject(meta) && typeof meta.keras_version === "string") kerasVersion = meta.keras_version;
   }
   let kerasMajor = kerasMajorOf(kerasVersion);
@@ -300,10 +302,46 @@ export async function readKerasArchive(
     notes.push("metadata.json does not give keras_version; treated as written by Keras 3");
   }
   const ctx: ConfigContext = { label, kerasMajor, notes };
-  const configJson = parseConfigJson(decodeUtf8(files["config.json"], label, "config.json"), label, "config.json");
-  const parsed = parseModelConfig(configJson, ctx, "config.json");
+  const configJson = parseConfigJson(decodeUtf8(configBytes, label, "config.json"), label, "config.json");
+  return { kerasVersion, kerasMajor, notes, parsed: parseModelConfig(configJson, ctx, "config.json") };
+}
 
-  const h5 = await H5File.open(files[WEIGHTS_ENTRY], `${label}!${WEIGHTS_ENTRY}`);
+/**
+ * Reads a `.keras` zip archive from `archive`, which it owns from now on (it is closed
+ * once the model is read, or on the first error); `reopenArchive` opens it again for the
+ * tensor values read later.
+ */
+export async function readKerasArchive(
+  archive: ByteSource,
+  label: string,
+  reopenArchive: OpenSource,
+  limits: ArchiveLimits = { maxEntryBytes: MAX_ARCHIVE_ENTRY_BYTES, maxTotalBytes: MAX_ARCHIVE_TOTAL_BYTES },
+): Promise<Model> {
+  let config: ReturnType<typeof readArchiveConfig>;
+  let weights: { source: ByteSource; reopen: OpenSource };
+  try {
+    const bytes = new PagedReader(archive);
+    const { entries, names } = unzipArchive(bytes, label, limits);
+    if (!entries["config.json"]) {
+      throw new FileError(label, `zip archive without config.json; not a Keras .keras file (entries: ${names.slice(0, 8).join(", ") || "none"})`);
+    }
+    if (!entries[WEIGHTS_ENTRY]) {
+      if (names.includes("model.weights.npz")) {
+        throw new FileError(label, "weights are stored as model.weights.npz (saved with weights_format='npz'), which is not supported; re-save with the default .h5 weights");
+      }
+      throw new FileError(label, `.keras archive has no ${WEIGHTS_ENTRY} entry`);
+    }
+    const metadata = entries["metadata.json"];
+    config = readArchiveConfig(label, entryBytes(bytes, entries["config.json"]), metadata && entryBytes(bytes, metadata));
+    weights = weightsSource(archive, reopenArchive, entries[WEIGHTS_ENTRY]);
+  } catch (err) {
+    archive.close();
+    throw err;
+  }
+  // From here the weights source owns the archive (a window of it), or the archive is done with.
+  if (weights.source instanceof MemorySource) archive.close();
+  const { kerasVersion, kerasMajor, notes, parsed } = config;
+  const h5 = await H5File.open(weights.source, `${label}!${WEIGHTS_ENTRY}`, weights.reopen);
   try {
     const container = layerContainer(h5);
     if (!container) {

@@ -1,8 +1,10 @@
 /**
  * Tells the container format from a file's first bytes, never from its extension:
  * a real public `bilstm_model.keras` is HDF5, and tf.keras 2.8 wrote HDF5 to
- * `.keras` names (docs/keras-formats.md A1.7).
+ * `.keras` names (docs/keras-formats.md A1.7). Reads a few bytes through the page
+ * cache, however large the file.
  */
+import type { PagedReader } from "./byte-source.js";
 
 export type ContainerKind = "hdf5" | "zip";
 
@@ -15,37 +17,40 @@ export interface Sniffed {
 /** `\x89HDF\r\n\x1a\n` */
 export const HDF5_SIGNATURE = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-function hasSignatureAt(bytes: Uint8Array, offset: number): boolean {
-  if (offset + HDF5_SIGNATURE.length > bytes.length) return false;
+function hasSignatureAt(bytes: PagedReader, offset: number): boolean {
+  if (offset + HDF5_SIGNATURE.length > bytes.size) return false;
   for (let i = 0; i < HDF5_SIGNATURE.length; i++) {
-    if (bytes[offset + i] !== HDF5_SIGNATURE[i]) return false;
+    if (bytes.u8(offset + i) !== HDF5_SIGNATURE[i]) return false;
   }
   return true;
 }
 
 /**
  * The HDF5 spec puts the superblock at 0 or, after a user block, at 512 and then
- * every power of two above it.
+ * every power of two above it. The library searches the same places, 0 then 2^9, 2^10, ...
+ * below the file's size (H5FD_locate_signature), and then takes the place it found as the
+ * base of every address in the file, whatever base address the superblock records: so a
+ * small file behind 4 GiB of anything opens with all its addresses past 2^32.
  */
-export function findHdf5Signature(bytes: Uint8Array): number | undefined {
+export function findHdf5Signature(bytes: PagedReader): number | undefined {
   if (hasSignatureAt(bytes, 0)) return 0;
-  for (let offset = 512; offset + HDF5_SIGNATURE.length <= bytes.length; offset *= 2) {
+  for (let offset = 512; offset + HDF5_SIGNATURE.length <= bytes.size; offset *= 2) {
     if (hasSignatureAt(bytes, offset)) return offset;
   }
   return undefined;
 }
 
 /** `PK\x03\x04` (a local file header) or `PK\x05\x06` (the end record of an empty archive). */
-function isZip(bytes: Uint8Array): boolean {
+function isZip(bytes: PagedReader): boolean {
   return (
-    bytes.length >= 4 &&
-    bytes[0] === 0x50 &&
-    bytes[1] === 0x4b &&
-    ((bytes[2] === 0x03 && bytes[3] === 0x04) || (bytes[2] === 0x05 && bytes[3] === 0x06))
+    bytes.size >= 4 &&
+    bytes.u8(0) === 0x50 &&
+    bytes.u8(1) === 0x4b &&
+    ((bytes.u8(2) === 0x03 && bytes.u8(3) === 0x04) || (bytes.u8(2) === 0x05 && bytes.u8(3) === 0x06))
   );
 }
 
-export function sniff(bytes: Uint8Array): Sniffed | undefined {
+export function sniff(bytes: PagedReader): Sniffed | undefined {
   if (isZip(bytes)) return { kind: "zip", offset: 0 };
   const offset = findHdf5Signature(bytes);
   if (offset !== undefined) return { kind: "hdf5", offset };
@@ -53,6 +58,6 @@ export function sniff(bytes: Uint8Array): Sniffed | undefined {
 }
 
 /** The first bytes as hex, for "starts with bytes 7b 22 ..." messages. */
-export function leadingBytesHex(bytes: Uint8Array, count = 8): string {
-  return Array.from(bytes.subarray(0, count), (b) => b.toString(16).padStart(2, "0")).join(" ");
+export function leadingBytesHex(bytes: PagedReader, count = 8): string {
+  return Array.from(bytes.bytes(0, count), (b) => b.toString(16).padStart(2, "0")).join(" ");
 }

@@ -10,13 +10,21 @@
  *   two different models);
  * - its declared size must be under the limits and possible for its data (a stored
  *   entry is as long as its data; deflate cannot expand more than 1032:1).
- * After inflating, the length and the CRC-32 must match the central directory, so a
- * flipped byte in a stored `model.weights.h5` is an error, not a silently different
- * weight (Keras writes entries stored, without compression).
- * Inflating uses fflate; nothing is written to disk.
+ * The length and the CRC-32 must then match the central directory, so a flipped byte in
+ * a stored `model.weights.h5` is an error, not a silently different weight.
+ *
+ * The archive is read through a page cache (byte-source.ts), not whole. A stored entry is
+ * left where it is: its bytes are checked against the CRC as they stream past, and the
+ * caller reads it in place (keras3.ts makes the weights HDF5 a window of the archive).
+ * Keras writes every entry stored (Python's zipfile default, which Keras 3's saving_lib
+ * keeps): all nine `.keras` fixtures, from Keras 3.x and tf.keras 2.13-2.15, store all
+ * three entries. A deflated entry is inflated into memory with fflate. Nothing is
+ * written to disk.
  */
+import * as zlib from "node:zlib";
 import { inflateSync } from "fflate";
 import { FileError } from "../errors.js";
+import type { PagedReader } from "./byte-source.js";
 
 export interface ZipReadLimits {
   /** Largest declared size of one wanted entry, by name. */
@@ -24,8 +32,19 @@ export interface ZipReadLimits {
   maxTotalBytes: number;
 }
 
+/** A wanted entry, checked: either stored in the archive at `storedAt`, or `inflated` into memory. */
+export interface ZipEntry {
+  name: string;
+  /** Bytes once uncompressed. */
+  size: number;
+  /** A stored entry: where its bytes start in the archive. */
+  storedAt?: number;
+  /** A deflated entry: its inflated bytes. */
+  inflated?: Uint8Array;
+}
+
 export interface ZipRead {
-  files: Record<string, Uint8Array>;
+  entries: Record<string, ZipEntry>;
   /** Every entry name, in central-directory order. */
   names: string[];
 }
@@ -36,9 +55,8 @@ const CENTRAL_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
 /** Deflate's best case: a 258-byte match costs at least 2 bits, about 1032:1; the slack covers block headers. */
 const DEFLATE_MAX_RATIO = 1032;
-
-const u16 = (b: Uint8Array, p: number) => b[p] | (b[p + 1] << 8);
-const u32 = (b: Uint8Array, p: number) => (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
+/** A stored entry's CRC is computed over blocks of this size. */
+const CRC_BLOCK_BYTES = 4 * 1024 * 1024;
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -50,11 +68,30 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 (ISO 3309, the one zip uses). */
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
+/** zlib's crc32 (Node 20.15 and later), many times faster than a table in JavaScript on a large stored entry. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/** CRC-32 (ISO 3309, the one zip uses) of `data`, continuing from the CRC of what came before it. */
+export function crc32(data: Uint8Array, previous = 0): number {
+  if (nativeCrc32) return nativeCrc32(data, previous);
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/** CRC-32 of `length` bytes of the archive from `start`, read a block at a time. */
+function crc32Of(bytes: PagedReader, start: number, length: number): number {
+  const source = bytes.source;
+  const block = new Uint8Array(Math.min(CRC_BLOCK_BYTES, length));
+  let crc = 0;
+  for (let done = 0; done < length; ) {
+    const n = Math.min(block.length, length - done);
+    const part = source.view?.(start + done, n) ?? block.subarray(0, source.read(block.subarray(0, n), start + done));
+    if (part.length === 0) break;
+    crc = crc32(part, crc);
+    done += part.length;
+  }
+  return crc;
 }
 
 export function isUnsafeEntryName(name: string): boolean {
@@ -77,53 +114,53 @@ interface CentralRecord {
   localOffset: number;
 }
 
-function findEnd(bytes: Uint8Array, label: string): number {
-  const lowest = Math.max(0, bytes.length - 22 - 0xffff);
-  for (let e = bytes.length - 22; e >= lowest; e--) {
-    if (u32(bytes, e) === EOCD_SIG) return e;
+function findEnd(bytes: PagedReader, label: string): number {
+  const lowest = Math.max(0, bytes.size - 22 - 0xffff);
+  for (let e = bytes.size - 22; e >= lowest; e--) {
+    if (bytes.u32(e) === EOCD_SIG) return e;
   }
   throw new FileError(label, "not a readable zip archive (no end-of-central-directory record); the file may be truncated or corrupt");
 }
 
-function centralDirectory(bytes: Uint8Array, label: string): CentralRecord[] {
+function centralDirectory(bytes: PagedReader, label: string): CentralRecord[] {
   const e = findEnd(bytes, label);
-  if (e >= 20 && u32(bytes, e - 20) === ZIP64_LOCATOR_SIG) {
+  if (e >= 20 && bytes.u32(e - 20) === ZIP64_LOCATOR_SIG) {
     throw new FileError(label, "is a zip64 archive (over 4 GB or 65,535 entries), beyond what a .keras file needs and this tool reads");
   }
-  const count = u16(bytes, e + 10);
-  const cdSize = u32(bytes, e + 12);
-  const cdStart = u32(bytes, e + 16);
+  const count = bytes.u16(e + 10);
+  const cdSize = bytes.u32(e + 12);
+  const cdStart = bytes.u32(e + 16);
   if (cdStart + cdSize > e || count * 46 > cdSize) {
     throw new FileError(label, `not a readable zip archive (the central directory claims ${count} entries in ${cdSize} bytes at ${cdStart}, which do not fit); the file may be truncated or corrupt`);
   }
   const records: CentralRecord[] = [];
   let p = cdStart;
   for (let i = 0; i < count; i++) {
-    if (p + 46 > cdStart + cdSize || u32(bytes, p) !== CENTRAL_SIG) {
+    if (p + 46 > cdStart + cdSize || bytes.u32(p) !== CENTRAL_SIG) {
       throw new FileError(label, `not a readable zip archive (central directory record ${i + 1} of ${count} is damaged); the file may be truncated or corrupt`);
     }
-    const flags = u16(bytes, p + 8);
-    const nameLen = u16(bytes, p + 28);
-    const next = p + 46 + nameLen + u16(bytes, p + 30) + u16(bytes, p + 32);
+    const flags = bytes.u16(p + 8);
+    const nameLen = bytes.u16(p + 28);
+    const next = p + 46 + nameLen + bytes.u16(p + 30) + bytes.u16(p + 32);
     if (next > cdStart + cdSize) {
       throw new FileError(label, `not a readable zip archive (central directory record ${i + 1} runs past the directory); the file may be truncated or corrupt`);
     }
     records.push({
-      name: decodeName(bytes.subarray(p + 46, p + 46 + nameLen), (flags & 0x0800) !== 0),
+      name: decodeName(bytes.bytes(p + 46, nameLen), (flags & 0x0800) !== 0),
       flags,
-      method: u16(bytes, p + 10),
-      crc: u32(bytes, p + 16),
-      compressedSize: u32(bytes, p + 20),
-      size: u32(bytes, p + 24),
-      localOffset: u32(bytes, p + 42),
+      method: bytes.u16(p + 10),
+      crc: bytes.u32(p + 16),
+      compressedSize: bytes.u32(p + 20),
+      size: bytes.u32(p + 24),
+      localOffset: bytes.u32(p + 42),
     });
     p = next;
   }
   return records;
 }
 
-/** Reads the entries named in `wanted` (all others are only name-checked). Every failure is a FileError. */
-export function readZipEntries(bytes: Uint8Array, label: string, wanted: Set<string>, limits: ZipReadLimits): ZipRead {
+/** Finds and checks the entries named in `wanted` (all others are only name-checked). Every failure is a FileError. */
+export function readZipEntries(bytes: PagedReader, label: string, wanted: Set<string>, limits: ZipReadLimits): ZipRead {
   const records = centralDirectory(bytes, label);
   const names = records.map((r) => r.name);
   const chosen: CentralRecord[] = [];
@@ -157,33 +194,37 @@ export function readZipEntries(bytes: Uint8Array, label: string, wanted: Set<str
     }
     chosen.push(r);
   }
-  const files: Record<string, Uint8Array> = {};
+  const entries: Record<string, ZipEntry> = {};
   for (const r of chosen) {
     const at = r.localOffset;
-    if (at + 30 > bytes.length || u32(bytes, at) !== LOCAL_SIG) {
+    if (at + 30 > bytes.size || bytes.u32(at) !== LOCAL_SIG) {
       throw new FileError(label, `zip entry '${r.name}' points at byte ${at}, where there is no local header; the file may be truncated or corrupt`);
     }
-    const start = at + 30 + u16(bytes, at + 26) + u16(bytes, at + 28);
+    const start = at + 30 + bytes.u16(at + 26) + bytes.u16(at + 28);
     const end = start + r.compressedSize;
-    if (end > bytes.length) {
+    if (end > bytes.size) {
       throw new FileError(label, `zip entry '${r.name}' runs past the end of the file; the file may be truncated`);
     }
-    const raw = bytes.subarray(start, end);
-    let data: Uint8Array;
+    const damaged = () => new FileError(label, `zip entry '${r.name}' is damaged: its content does not match the CRC-32 and size recorded in the archive`);
     if (r.method === 0) {
-      data = raw.slice();
-    } else {
-      try {
-        // fflate writes at most `size` bytes into this buffer; a longer stream shows up as a CRC mismatch below.
-        data = inflateSync(raw, { out: new Uint8Array(r.size) });
-      } catch (err) {
-        throw new FileError(label, `zip entry '${r.name}' does not inflate (${(err as Error).message}); the file is corrupt`, { cause: err });
-      }
+      if (crc32Of(bytes, start, r.size) !== r.crc) throw damaged();
+      entries[r.name] = { name: r.name, size: r.size, storedAt: start };
+      continue;
     }
-    if (data.length !== r.size || crc32(data) !== r.crc) {
-      throw new FileError(label, `zip entry '${r.name}' is damaged: its content does not match the CRC-32 and size recorded in the archive`);
+    let data: Uint8Array;
+    try {
+      // fflate writes at most `size` bytes into this buffer; a longer stream shows up as a CRC mismatch below.
+      data = inflateSync(bytes.bytes(start, r.compressedSize), { out: new Uint8Array(r.size) });
+    } catch (err) {
+      throw new FileError(label, `zip entry '${r.name}' does not inflate (${(err as Error).message}); the file is corrupt`, { cause: err });
     }
-    files[r.name] = data;
+    if (data.length !== r.size || crc32(data) !== r.crc) throw damaged();
+    entries[r.name] = { name: r.name, size: r.size, inflated: data };
   }
-  return { files, names };
+  return { entries, names };
+}
+
+/** An entry's bytes in memory: inflated ones as they are, stored ones read from the archive. */
+export function entryBytes(bytes: PagedReader, entry: ZipEntry): Uint8Array {
+  return entry.inflated ?? bytes.bytes(entry.storedAt!, entry.size);
 }

@@ -9,6 +9,7 @@ import { evaluateStep, recurrentLayers } from "../../src/eval/step.js";
 import { graphOfModel, SEQUENTIAL_INPUT } from "../../src/eval/graph.js";
 import { collectInputs } from "../../src/cli/input-options.js";
 import { loadModelFromBytes } from "../../src/load/index.js";
+import { PagedReader } from "../../src/load/byte-source.js";
 import { findHdf5Signature } from "../../src/load/sniff.js";
 import { walkLayers, type Model } from "../../src/model.js";
 import { modelInputShapes } from "../../src/eval/step.js";
@@ -130,7 +131,7 @@ function jsonEnd(bytes: Uint8Array, at: number): number {
 }
 
 function hdfBase(bytes: Uint8Array): HdfBase {
-  return { bytes, map: mapHdf5(bytes, findHdf5Signature(bytes) ?? 0), json: findJsonSpans(bytes) };
+  return { bytes, map: mapHdf5(bytes, findHdf5Signature(PagedReader.of(bytes)) ?? 0), json: findJsonSpans(bytes) };
 }
 
 function datasetPathOf(tensorPath: string): string {

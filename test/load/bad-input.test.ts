@@ -10,6 +10,7 @@ import { strToU8, zipSync } from "fflate";
 import h5wasm from "h5wasm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileError } from "../../src/errors.js";
+import { MemorySource } from "../../src/load/byte-source.js";
 import { loadModel } from "../../src/load/index.js";
 import { readKerasArchive } from "../../src/load/keras3.js";
 import { fixturePath } from "./fixture-paths.js";
@@ -169,7 +170,8 @@ describe("bad .keras archives", () => {
   it("a real deflate bomb is stopped by the (configurable) cap", async () => {
     const zip = zipSync({ "config.json": strToU8(keras3Config()), "model.weights.h5": new Uint8Array(8 * 1024 * 1024) }, { level: 9 });
     expect(zip.length).toBeLessThan(64 * 1024);
-    await expect(readKerasArchive(zip, "bomb.keras", { maxEntryBytes: 1024 * 1024, maxTotalBytes: 2 * 1024 * 1024 })).rejects.toThrow(
+    const open = () => new MemorySource(zip);
+    await expect(readKerasArchive(open(), "bomb.keras", open, { maxEntryBytes: 1024 * 1024, maxTotalBytes: 2 * 1024 * 1024 })).rejects.toThrow(
       /bomb\.keras: zip entry 'model\.weights\.h5' would inflate to 8388608 bytes, over the 1048576-byte limit/,
     );
   });

@@ -8,7 +8,8 @@ import { strToU8, unzipSync, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { FileError } from "../../src/errors.js";
 import { normalizeEndpoints, normalizeInbound, translateKeras1Config } from "../../src/load/config.js";
-import { findGlobalHeapLoop } from "../../src/load/hdf5-guard.js";
+import { PagedReader } from "../../src/load/byte-source.js";
+import { isGlobalHeapLoop } from "../../src/load/hdf5-guard.js";
 import { loadModel, loadModelFromBytes } from "../../src/load/index.js";
 import { toSnakeCase, toSnakeCaseTfKeras } from "../../src/load/infer.js";
 import { sniff } from "../../src/load/sniff.js";
@@ -31,15 +32,16 @@ async function failure(p: Promise<unknown>): Promise<FileError> {
 describe("sniffing by magic bytes", () => {
   it("finds HDF5 at 0 and after a user block, ZIP, and nothing in text", () => {
     const sig = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-    expect(sniff(Uint8Array.from(sig))).toEqual({ kind: "hdf5", offset: 0 });
+    const sniffBytes = (b: Uint8Array) => sniff(PagedReader.of(b));
+    expect(sniffBytes(Uint8Array.from(sig))).toEqual({ kind: "hdf5", offset: 0 });
     const ub = new Uint8Array(1024 + 8);
     ub.set(sig, 1024);
-    expect(sniff(ub)).toEqual({ kind: "hdf5", offset: 1024 });
+    expect(sniffBytes(ub)).toEqual({ kind: "hdf5", offset: 1024 });
     const odd = new Uint8Array(700 + 8);
     odd.set(sig, 700); // not a power-of-two offset: not a superblock position
-    expect(sniff(odd)).toBeUndefined();
-    expect(sniff(strToU8("PK\x03\x04rest"))).toEqual({ kind: "zip", offset: 0 });
-    expect(sniff(strToU8("{\"a\":1}"))).toBeUndefined();
+    expect(sniffBytes(odd)).toBeUndefined();
+    expect(sniffBytes(strToU8("PK\x03\x04rest"))).toEqual({ kind: "zip", offset: 0 });
+    expect(sniffBytes(strToU8("{\"a\":1}"))).toBeUndefined();
   });
 
   it("a real HDF5 file behind a 512-byte user block still loads (HDF5 finds the superblock)", async () => {
@@ -475,10 +477,10 @@ describe("corrupt HDF5 that would hang the HDF5 library", () => {
     // `cmp -l` shows the two changes; `timeout 5 h5dump -A` on the result never finishes,
     // because the heap's free-space size then points at a zeroed object header.
     const bytes = Uint8Array.from(readFileSync(fixturePath("k3_dense_legacy.h5")!));
-    expect(findGlobalHeapLoop(bytes)).toBeUndefined();
+    expect(isGlobalHeapLoop(PagedReader.of(bytes), 2048)).toBe(false);
     bytes[3992] = 0x5c;
     bytes[4636] = 0x00;
-    expect(findGlobalHeapLoop(bytes)).toBe(2048);
+    expect(isGlobalHeapLoop(PagedReader.of(bytes), 2048)).toBe(true);
     const err = await failure(loadModelFromBytes(bytes, "heap.h5"));
     expect(err.message).toBe("heap.h5: corrupt HDF5 global heap at byte 2048 (an object of size 0); the file is damaged");
   });
