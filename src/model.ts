@@ -13,9 +13,7 @@ export type FormatName =
   | "keras-h5" // model.save() HDF5: Keras 1, Keras 2, tf.keras, Keras 3 legacy .h5
   | "keras-h5-weights" // save_weights() HDF5 without a model config
   | "keras3-archive" // Keras 3 / tf.keras 2.12+ `.keras` zip
-  | "keras3-weights" // Keras 3 `.weights.h5`
-  | "tfjs-layers" // TensorFlow.js layers-model: model.json (a Keras config) + weight shards
-  | "onnx"; // ONNX graph: its LSTM / GRU / RNN nodes, as Keras layers
+  | "keras3-weights"; // Keras 3 `.weights.h5`
 
 export type DType = "float16" | "float32" | "float64" | "int32" | "int64" | "other";
 
@@ -59,12 +57,6 @@ export interface Layer {
   inbound: InboundRef[][];
   /** True when the class was inferred from weight names and shapes (weights-only files). */
   inferred?: boolean;
-  /**
-   * What an export adapter did to this layer's tensors to give them Keras' layout (an
-   * ONNX gate order mapped, tfjs weights dequantized). The layer kinds pass them on
-   * with the cell's own notes, so `weights`, `step` and `diff` say them.
-   */
-  notes?: string[];
 }
 
 export interface Model {
@@ -86,13 +78,6 @@ export interface Model {
   outputs: InboundRef[];
   /** Things the loader wants the user to know (inferred classes, converted layouts, ...). */
   notes: string[];
-  /**
-   * Which of the file's layers became Layers: absent for all of them (Keras files, tfjs);
-   * `recurrent` where the adapter reads only the recurrent nodes of a graph (ONNX: the
-   * MatMul, Add, ... around them are not mapped back to Keras layers), so `diff` leaves
-   * the other side's non-recurrent layers out and `predict` refuses the whole model.
-   */
-  layersRead?: "recurrent";
 }
 
 /** Depth-first walk over a layer tree with the slash-separated path of each layer. */
