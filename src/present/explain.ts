@@ -400,6 +400,16 @@ function simpleRnnLines(b: Builder, acts: Record<string, ActivationUse>, masked:
   return out;
 }
 
+/**
+ * GRU with reset_after=False: rec_h = (r ⊙ h₍ₜ₋₁₎)·U_h, so unit j's rec_h takes every unit's
+ * reset gate, not only unit j's. The r of each unit, for saying so; undefined for other cells.
+ */
+function recHUsesEveryR(ex: Explanation): number[] | undefined {
+  if (ex.kind !== "gru" || ex.resetAfter) return undefined;
+  const terms = ex.numbers.find((l) => l.name === "rec_h")?.operands.terms as { r: number }[] | undefined;
+  return terms?.map((t) => t.r);
+}
+
 function definitionsFor(trace: StepTrace, acts: Record<string, ActivationUse>, resetAfter: boolean): Definition[] {
   const useBias = Object.keys(trace.gateWeights).some((k) => k.startsWith("bias"));
   const proj = (g: string) => `x_${g} = x${SUB_T}·W_${g}${useBias ? ` + b_${g}` : ""}`;
@@ -407,7 +417,7 @@ function definitionsFor(trace: StepTrace, acts: Record<string, ActivationUse>, r
   const a = acts.activation.symbol;
   if (trace.kind === "lstm") {
     return [
-      { equation: proj("i"), meaning: "input part of each gate (the seed's x_i …)" },
+      { equation: proj("i"), meaning: "input part of each gate (the step table's x_i …)" },
       { equation: proj("f"), meaning: "" },
       { equation: proj("c"), meaning: "" },
       { equation: proj("o"), meaning: "" },
@@ -415,7 +425,7 @@ function definitionsFor(trace: StepTrace, acts: Record<string, ActivationUse>, r
       { equation: `f  = ${ra}(x_f + h${PREV}·U_f)`, meaning: `forget gate: how much of c${PREV} is kept` },
       { equation: `c̃  = ${a}(x_c + h${PREV}·U_c)`, meaning: "candidate cell state" },
       { equation: `o  = ${ra}(x_o + h${PREV}·U_o)`, meaning: `output gate: how much of ${a}(c${SUB_T}) goes out` },
-      { equation: `c${SUB_T} = f ⊙ c${PREV} + i ⊙ c̃`, meaning: "new cell state (the seed's c)" },
+      { equation: `c${SUB_T} = f ⊙ c${PREV} + i ⊙ c̃`, meaning: "new cell state (the step table's c)" },
       { equation: `h${SUB_T} = o ⊙ ${a}(c${SUB_T})`, meaning: "new hidden state = the output" },
     ];
   }
@@ -464,17 +474,17 @@ function symbolsFor(trace: StepTrace, resetAfter: boolean): SymbolInfo[] {
   }
   const vec = (symbol: string, meaning: string): SymbolInfo => ({ symbol, shape: [1, u], meaning });
   if (trace.kind === "lstm") {
-    rows.push(vec("x_i, x_f, x_c, x_o", "input parts: x·W + b"));
+    rows.push(vec("x_i, x_f, x_c, x_o", `input parts: x${SUB_T}·W + b`));
     rows.push(vec("i, f, o", "gates, each between 0 and 1 for σ"));
     rows.push(vec("c̃", "candidate cell state"));
     rows.push(vec(`c${SUB_T}, h${SUB_T}`, "new cell state and new hidden state"));
   } else if (trace.kind === "gru") {
-    rows.push(vec("x_z, x_r, x_h", "input parts: x·W + b"));
+    rows.push(vec("x_z, x_r, x_h", `input parts: x${SUB_T}·W + b`));
     rows.push(vec("z, r", "update and reset gates"));
     rows.push(vec("hh", resetAfter ? "candidate state (Keras' name hh)" : "candidate state (Keras' name hh)"));
     rows.push(vec(`h${SUB_T}`, "new hidden state"));
   } else {
-    rows.push(vec("x", "input part: x·W + b"));
+    rows.push(vec("x", `input part: x${SUB_T}·W + b`));
     rows.push(vec(`h${SUB_T}`, "new hidden state"));
   }
   return rows;
@@ -650,7 +660,7 @@ export function formatExplanation(ex: Explanation, opts: TextOptions): string {
   if (ex.units > 1) {
     lines.push(
       ...wrapped(
-        `Each line below is unit ${ex.unit}'s component; the products with W run over the ${ex.inputDim} input feature(s), those with U over the ${ex.units} units of h${PREV}.`,
+        `Each line below is unit ${ex.unit}'s component; the products with W run over the ${ex.inputDim} input feature(s), those with U over the ${ex.units} units of h${PREV}.${recHUsesEveryR(ex) ? ` In rec_h each term takes its own unit's reset gate, since r ⊙ h${PREV} comes before ·U_h: r = [${recHUsesEveryR(ex)!.map((v) => fixed(v, ex.digits)).join(", ")}].` : ""}`,
         "  ",
       ),
     );

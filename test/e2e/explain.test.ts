@@ -166,6 +166,13 @@ describe("explain: a hard_sigmoid GRU written by Keras 2.2.4 (real file)", () =>
     expect(defs).toMatch(/as Keras 2\.2\.4,\s+which\s+wrote\s+this\s+file/);
     expect(defs).toMatch(/U_z, U_r, U_h\s+64×64/);
     expect(defs).toMatch(/W_z, W_r, W_h\s+1×64/);
+    expect(defs).toMatch(/x_z, x_r, x_h\s+1×64\s+input parts: xₜ·W \+ b/);
+    // rec_h's terms use every unit's r (reset_after=False): the text says so and lists them.
+    const said = /In rec_h each term\s+takes\s+its\s+own\s+unit's\s+reset\s+gate,\s+since\s+r ⊙ h₍ₜ₋₁₎\s+comes\s+before\s+·U_h:\s+r\s+=\s+\[([^\]]*)\]/.exec(section(r.stdout, "THE NUMBERS", "GRAPHICAL"));
+    expect(said, r.stdout).not.toBeNull();
+    const rs = said![1].split(/,\s*/).map(Number);
+    expect(rs).toHaveLength(64);
+    rs.forEach((v, k) => expect(Math.abs(v - ref[2].r[k]), `r[${k}]`).toBeLessThanOrEqual(5.01e-7));
 
     const nums = numbersOf(r.stdout);
     // float64 on both sides: the printed values are the reference's to the 6th decimal.
