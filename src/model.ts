@@ -13,7 +13,8 @@ export type FormatName =
   | "keras-h5" // model.save() HDF5: Keras 1, Keras 2, tf.keras, Keras 3 legacy .h5
   | "keras-h5-weights" // save_weights() HDF5 without a model config
   | "keras3-archive" // Keras 3 / tf.keras 2.12+ `.keras` zip
-  | "keras3-weights"; // Keras 3 `.weights.h5`
+  | "keras3-weights" // Keras 3 `.weights.h5`
+  | "tfjs-layers"; // TensorFlow.js layers-model: model.json (a Keras config) + weight shards
 
 export type DType = "float16" | "float32" | "float64" | "int32" | "int64" | "other";
 
@@ -57,6 +58,12 @@ export interface Layer {
   inbound: InboundRef[][];
   /** True when the class was inferred from weight names and shapes (weights-only files). */
   inferred?: boolean;
+  /**
+   * What an export adapter did to this layer's tensors to give them Keras' layout (tfjs
+   * weights dequantized; an export's gate order mapped). The layer kinds pass them on
+   * with the cell's own notes, so `weights`, `step` and `diff` say them.
+   */
+  notes?: string[];
 }
 
 export interface Model {

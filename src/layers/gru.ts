@@ -45,7 +45,8 @@ export function resetAfter(layer: Layer): boolean {
 function cellWeights(layer: Layer, model: Model): CellWeights {
   void model;
   const { units, useBias } = recurrentOptions(layer);
-  const notes: string[] = [];
+  // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
+  const notes: string[] = [...(layer.notes ?? [])];
   const after = resetAfter(layer);
   let kernel: Float64Array;
   let recurrentKernel: Float64Array;

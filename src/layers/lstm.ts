@@ -49,7 +49,8 @@ const [ARG, I, F, C_TILDE, C, ACT_C, O, H] = [at("arg_i"), at("i"), at("f"), at(
 
 function cellWeights(layer: Layer, model: Model): CellWeights {
   const { units, useBias } = recurrentOptions(layer);
-  const notes: string[] = [];
+  // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
+  const notes: string[] = [...(layer.notes ?? [])];
   let kernel: Float64Array;
   let recurrentKernel: Float64Array;
   let bias: Float64Array | null = null;

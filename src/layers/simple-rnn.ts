@@ -39,7 +39,8 @@ function cellWeights(layer: Layer): CellWeights {
   }
   const kernel = toFloat64(k.data);
   const recurrentKernel = toFloat64(r.data);
-  const notes = keras1 ? ["Keras 1 names W, U, b read as kernel, recurrent_kernel, bias"] : [];
+  // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
+  const notes = [...(layer.notes ?? []), ...(keras1 ? ["Keras 1 names W, U, b read as kernel, recurrent_kernel, bias"] : [])];
   return cellWithGates({ units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, notes }, []);
 }
 
