@@ -589,6 +589,12 @@ function nodeProblem(file: FileNode, label: string, cause: unknown): FileError |
 
 /** Copies `count` values of the HDF5 native type (class, size, signedness) at `at` in the wasm heap into `out` from `into`. */
 function copyValues(heap: ArrayBufferLike, at: number, count: number, typeClass: number, size: number, signed: boolean, out: NumericData, into: number): void {
+  if (typeClass === H5T_FLOAT && size === out.BYTES_PER_ELEMENT) {
+    // Copied as bytes: Float32Array.set from a view of wasm memory goes value by value
+    // (1.1 s for 256 MB on Node 20, against 35 ms for the same bytes through Uint8Array).
+    new Uint8Array(out.buffer, out.byteOffset + into * size, count * size).set(new Uint8Array(heap, at, count * size));
+    return;
+  }
   if (typeClass === H5T_FLOAT) {
     out.set(size === 4 ? new Float32Array(heap, at, count) : new Float64Array(heap, at, count), into);
     return;

@@ -106,7 +106,7 @@ export function classify(c: ClassifyInput): Classified {
   if (/\n\s+at .+:\d+/.test(stderr) || /^\s+at /m.test(stderr)) return { cls: "stack-trace", why: `stack trace on stderr: ${first}`, signature: `stack ${sig}` };
   if (/out of memory|Cannot enlarge memory|Array buffer allocation failed|Allocation failed/i.test(stderr)) return { cls: "oom", why: first, signature: `oom ${sig}` };
   if (o.exitCode === 3) return { cls: "internal-error", why: first, signature: `internal ${sig}` };
-  if (o.leaked.length > 0) return { cls: "leak", why: `left ${o.leaked.join(", ")} in the HDF5 memory filesystem`, signature: "leak" };
+  if (o.leaked.length > 0) return { cls: "leak", why: `left behind: ${o.leaked.join(", ")} (HDF5 in-memory files, host file descriptors)`, signature: "leak" };
   if (CONTROL.test(stderr.replace(/\n$/, ""))) return { cls: "unsafe-output", why: `raw control character on stderr: ${JSON.stringify(first).slice(0, 200)}`, signature: `unsafe-stderr ${sig}` };
 
   if (c.answerCodes.includes(o.exitCode)) {

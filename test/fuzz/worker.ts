@@ -15,6 +15,7 @@
 // src first: the loader must see h5wasm's wasm instance being created (src/load/wasm-stack.ts).
 import { main } from "../../src/cli/main.js";
 import h5wasm from "h5wasm";
+import { openFileSourceCount } from "../../src/load/byte-source.js";
 import { loadModel } from "../../src/load/index.js";
 import { walkLayers } from "../../src/model.js";
 import { printsNonFinite } from "./classify.js";
@@ -36,7 +37,7 @@ export interface RunReport {
   rss: number;
   maxRss: number;
   wasmHeap: number;
-  /** MEMFS files the run left behind (an HDF5 handle not closed / copy not removed). */
+  /** What the run left behind: MEMFS file nodes (an HDF5 file not closed), host file descriptors not closed. */
   leaked: string[];
   /** A serialized function from the file was evaluated. */
   executed: boolean;
@@ -180,9 +181,12 @@ async function handle(msg: ToWorker): Promise<void> {
   }
   const g = globalThis as Record<string, unknown>;
   g[EXECUTED_SENTINEL] = undefined;
+  const descriptors = openFileSourceCount();
   const r = await runOnce(msg.argv);
   const executed = g[EXECUTED_SENTINEL] !== undefined;
   const leaked = leftovers();
+  const stillOpen = openFileSourceCount() - descriptors;
+  if (stillOpen > 0) leaked.push(`${stillOpen} open file descriptor(s)`);
   const usage = process.memoryUsage();
   const report: RunReport = {
     type: "result",
