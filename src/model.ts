@@ -14,7 +14,8 @@ export type FormatName =
   | "keras-h5-weights" // save_weights() HDF5 without a model config
   | "keras3-archive" // Keras 3 / tf.keras 2.12+ `.keras` zip
   | "keras3-weights" // Keras 3 `.weights.h5`
-  | "tfjs-layers"; // TensorFlow.js layers-model: model.json (a Keras config) + weight shards
+  | "tfjs-layers" // TensorFlow.js layers-model: model.json (a Keras config) + weight shards
+  | "onnx"; // ONNX graph: its LSTM / GRU / RNN nodes, as Keras layers
 
 export type DType = "float16" | "float32" | "float64" | "int32" | "int64" | "other";
 
@@ -59,8 +60,8 @@ export interface Layer {
   /** True when the class was inferred from weight names and shapes (weights-only files). */
   inferred?: boolean;
   /**
-   * What an export adapter did to this layer's tensors to give them Keras' layout (tfjs
-   * weights dequantized; an export's gate order mapped). The layer kinds pass them on
+   * What an export adapter did to this layer's tensors to give them Keras' layout (an
+   * ONNX gate order mapped, tfjs weights dequantized). The layer kinds pass them on
    * with the cell's own notes, so `weights`, `step` and `diff` say them.
    */
   notes?: string[];
@@ -85,6 +86,13 @@ export interface Model {
   outputs: InboundRef[];
   /** Things the loader wants the user to know (inferred classes, converted layouts, ...). */
   notes: string[];
+  /**
+   * Which of the file's layers became Layers: absent for all of them (Keras files, tfjs);
+   * `recurrent` where the adapter reads only the recurrent nodes of a graph (ONNX: the
+   * MatMul, Add, ... around them are not mapped back to Keras layers), so `diff` leaves
+   * the other side's non-recurrent layers out and `predict` refuses the whole model.
+   */
+  layersRead?: "recurrent";
 }
 
 /** Depth-first walk over a layer tree with the slash-separated path of each layer. */

@@ -9,6 +9,11 @@
  * (kernel_f, recurrent_kernel_f, bias_f, ...). Other layers are compared tensor by
  * tensor by name (Keras 1's W, U, b read as kernel, recurrent_kernel, bias).
  *
+ * Exports read as layers only in part (ONNX: its recurrent nodes, `Model.layersRead`) are
+ * compared on what they hold: the other file's non-recurrent layers are named in a warning,
+ * not counted. With `partial`, B is taken as part of A (one stage of a model exported in
+ * pieces): A's layers that B lacks are named in a warning too.
+ *
  * Default tolerance 0: two saves of the same model store the same float32 values
  * bit for bit (HDF5 datasets and .keras archives both hold raw IEEE floats), so any
  * difference is a change. A float64 copy of a float32 model differs by up to half a
@@ -299,11 +304,36 @@ function only(entry: Weighted, side: "a" | "b"): LayerDiff {
 
 const info = (m: Model): FileInfo => ({ file: m.source, format: m.format, kerasVersion: m.kerasVersion ?? null });
 
-export function diffModels(a: Model, b: Model, options: { atol?: number } = {}): DiffReport {
+export interface DiffOptions {
+  /** Largest |Δ| still counted as equal (default 0). */
+  atol?: number;
+  /** B holds part of A: layers only in A are named in a warning instead of counted as differences. */
+  partial?: boolean;
+}
+
+/** Which file holds only its recurrent layers as layers, for the warning. */
+const readsOnlyRecurrent = (m: Model) => m.layersRead === "recurrent";
+
+/**
+ * Leaves out the weighted layers `other`'s adapter could not have read (its non-recurrent
+ * layers, when `reader` maps only recurrent ones), naming them in a warning.
+ */
+function comparable(list: Weighted[], reader: Model, side: "A" | "B", warnings: string[]): Weighted[] {
+  if (!readsOnlyRecurrent(reader)) return list;
+  const kept = list.filter((e) => recurrentKindOf(e.layer.className) !== undefined);
+  const left = list.filter((e) => !kept.includes(e));
+  if (left.length > 0) {
+    const other = side === "A" ? "B" : "A";
+    warnings.push(`${other} (${reader.format}) holds only its recurrent layers as layers; not compared: ${side}'s ${left.map((e) => e.path).join(", ")}`);
+  }
+  return kept;
+}
+
+export function diffModels(a: Model, b: Model, options: DiffOptions = {}): DiffReport {
   const atol = options.atol ?? DEFAULT_DIFF_ATOL;
   const warnings: string[] = [];
-  const la = weightedLayers(a);
-  const lb = weightedLayers(b);
+  const la = comparable(weightedLayers(a), b, "A", warnings);
+  const lb = comparable(weightedLayers(b), a, "B", warnings);
   const pairs: { a: Weighted; b: Weighted; by: LayerDiff["matchedBy"] }[] = [];
   const restA = new Set(la);
   const restB = new Set(lb);
@@ -330,10 +360,14 @@ export function diffModels(a: Model, b: Model, options: { atol?: number } = {}):
   }
   const layers: LayerDiff[] = [];
   // In A's order, with B-only layers at the end.
+  const missingFromPart: string[] = [];
   for (const x of la) {
     const p = pairs.find((q) => q.a === x);
-    layers.push(p ? compareLayers(p.a, p.b, p.by, atol) : only(x, "a"));
+    if (p) layers.push(compareLayers(p.a, p.b, p.by, atol));
+    else if (options.partial) missingFromPart.push(x.path);
+    else layers.push(only(x, "a"));
   }
+  if (missingFromPart.length > 0) warnings.push(`B is compared as part of A: A's layers not in B are not compared: ${missingFromPart.join(", ")}`);
   for (const y of lb) if (restB.has(y)) layers.push(only(y, "b"));
 
   // Layers without weights cannot differ in weights; one file lacking them is worth a word only.
@@ -341,8 +375,10 @@ export function diffModels(a: Model, b: Model, options: { atol?: number } = {}):
   const [ba, bb] = [bare(a), bare(b)];
   const onlyBareA = [...ba].filter((x) => !bb.has(x));
   const onlyBareB = [...bb].filter((x) => !ba.has(x));
-  if (onlyBareA.length) warnings.push(`layers without weights only in A (not compared): ${onlyBareA.join(", ")}`);
-  if (onlyBareB.length) warnings.push(`layers without weights only in B (not compared): ${onlyBareB.join(", ")}`);
+  // An export read only for its recurrent layers has no layer without weights to list.
+  const skipBare = readsOnlyRecurrent(a) || readsOnlyRecurrent(b);
+  if (onlyBareA.length && !skipBare) warnings.push(`layers without weights only in A (not compared): ${onlyBareA.join(", ")}`);
+  if (onlyBareB.length && !skipBare) warnings.push(`layers without weights only in B (not compared): ${onlyBareB.join(", ")}`);
   if (a.layers.some((l) => l.inferred) || b.layers.some((l) => l.inferred)) {
     warnings.push("a weights-only file records no config: its layer classes were inferred from the tensors and settings such as activations are not compared");
   }
