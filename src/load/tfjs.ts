@@ -32,6 +32,7 @@ import type { DType, Layer, Model, Tensor } from "../model.js";
 import { tensorNames } from "./common.js";
 import { isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, type Json, type JsonObject } from "./config.js";
 import { fileInFolder, readFolderFile, type FolderFile } from "./folder-files.js";
+import { halfToNumber } from "./half.js";
 
 /** Most weight bytes we read from one model's shards, all groups together. */
 export const MAX_TFJS_WEIGHT_BYTES = 1024 * 1024 * 1024;
@@ -193,16 +194,6 @@ async function readGroup(group: ManifestGroup, index: number, folder: string, la
 // ---------------------------------------------------------------------------
 // Decoding and dequantizing
 // ---------------------------------------------------------------------------
-
-/** IEEE 754 half precision to the number it denotes (exact in float32). */
-export function halfToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * (1024 + fraction) * 2 ** (exponent - 25);
-}
 
 function decodeSpec(spec: WeightSpec, bytes: Uint8Array): { data: Float32Array | Float64Array; dtype: DType; note?: string } {
   const view = new DataView(bytes.buffer, bytes.byteOffset + spec.offset, spec.bytes);
