@@ -23,7 +23,7 @@ import { H5File } from "./hdf5.js";
 import { classFromName, inferLayer, snakeNamesOf } from "./infer.js";
 import { entryBytes, readZipEntries, type ZipEntry, type ZipRead } from "./zip.js";
 
-/** Largest single entry we inflate from a `.keras` zip (declared uncompressed size). */
+/** Largest single entry we inflate from a `.keras` zip (declared uncompressed size); a stored model.weights.h5 is read in place, of any size. */
 export const MAX_ARCHIVE_ENTRY_BYTES = 1024 * 1024 * 1024;
 /** Largest total we inflate from one `.keras` zip. */
 export const MAX_ARCHIVE_TOTAL_BYTES = 1024 * 1024 * 1024;
@@ -43,6 +43,7 @@ function unzipArchive(bytes: PagedReader, label: string, limits: ArchiveLimits):
   return readZipEntries(bytes, label, WANTED, {
     maxEntryBytes: (name) => (name === WEIGHTS_ENTRY ? limits.maxEntryBytes : Math.min(limits.maxEntryBytes, MAX_CONFIG_BYTES)),
     maxTotalBytes: limits.maxTotalBytes,
+    inPlace: new Set([WEIGHTS_ENTRY]),
   });
 }
 

@@ -27,9 +27,16 @@ import { FileError } from "../errors.js";
 import type { PagedReader } from "./byte-source.js";
 
 export interface ZipReadLimits {
-  /** Largest declared size of one wanted entry, by name. */
+  /** Largest declared size of one wanted entry held in memory, by name. */
   maxEntryBytes: (name: string) => number;
+  /** Largest total of the wanted entries held in memory. */
   maxTotalBytes: number;
+  /**
+   * Entries the caller reads in place when they are stored: nothing of them is held in
+   * memory, so the limits above do not apply to them (they do when such an entry is
+   * deflated and has to be inflated).
+   */
+  inPlace?: Set<string>;
 }
 
 /** A wanted entry, checked: either stored in the archive at `storedAt`, or `inflated` into memory. */
@@ -177,13 +184,15 @@ export function readZipEntries(bytes: PagedReader, label: string, wanted: Set<st
       throw new FileError(label, `zip entry '${r.name}' uses compression method ${r.method}; only stored and deflate are supported`);
     }
     if (r.flags & 0x0001) throw new FileError(label, `zip entry '${r.name}' is encrypted, which is not supported`);
-    const limit = limits.maxEntryBytes(r.name);
-    if (r.size > limit) {
-      throw new FileError(label, `zip entry '${r.name}' would inflate to ${r.size} bytes, over the ${limit}-byte limit`);
-    }
-    total += r.size;
-    if (total > limits.maxTotalBytes) {
-      throw new FileError(label, `zip entries would inflate to more than the ${limits.maxTotalBytes}-byte limit`);
+    if (r.method !== 0 || !limits.inPlace?.has(r.name)) {
+      const limit = limits.maxEntryBytes(r.name);
+      if (r.size > limit) {
+        throw new FileError(label, `zip entry '${r.name}' would inflate to ${r.size} bytes, over the ${limit}-byte limit`);
+      }
+      total += r.size;
+      if (total > limits.maxTotalBytes) {
+        throw new FileError(label, `zip entries would inflate to more than the ${limits.maxTotalBytes}-byte limit`);
+      }
     }
     const possible = r.method === 0 ? r.compressedSize : r.compressedSize * DEFLATE_MAX_RATIO + 1024;
     if (r.method === 0 ? r.size !== r.compressedSize : r.size > possible) {

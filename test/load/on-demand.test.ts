@@ -11,6 +11,7 @@
 import { closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { unzipSync, zipSync } from "fflate";
 import h5wasm from "h5wasm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FileError } from "../../src/errors.js";
@@ -18,6 +19,7 @@ import { FileSource, fileOpener, MemorySource, openFileSourceCount, PagedReader,
 import { globalHeapLoopIn } from "../../src/load/hdf5-guard.js";
 import { H5File, setDeferredBatchBytes } from "../../src/load/hdf5.js";
 import { loadModel, loadModelFromBytes } from "../../src/load/index.js";
+import { readKerasArchive } from "../../src/load/keras3.js";
 import { sniff } from "../../src/load/sniff.js";
 import { allWeights, type Model, walkLayers } from "../../src/model.js";
 import { summarize } from "../../src/summary.js";
@@ -175,6 +177,19 @@ describe("tensor values are read when first needed", () => {
     const model = await loadModel(path);
     unlinkSync(path);
     expect((await fileError(() => model.layers[1].weights[0].data)).message).toBe(`${path}: no such file`);
+  });
+
+  it("the inflate caps do not apply to a stored model.weights.h5, read in place; they do once it is deflated", async () => {
+    const bytes = readFileSync(fixturePath("tfk2_gru_stacked_v3.keras")!);
+    const caps = { maxEntryBytes: 16 * 1024, maxTotalBytes: 32 * 1024 };
+    const open = () => new MemorySource(bytes);
+    const model = await readKerasArchive(open(), "stored.keras", open, caps);
+    expect(tensors(model)).toEqual(tensors(await loadModel(fixturePath("tfk2_gru_stacked_v3.keras")!)));
+    const deflated = zipSync(unzipSync(bytes), { level: 6 });
+    const openDeflated = () => new MemorySource(deflated);
+    expect((await fileError(() => readKerasArchive(openDeflated(), "deflated.keras", openDeflated, caps))).message).toMatch(
+      /^deflated\.keras: zip entry 'model\.weights\.h5' would inflate to \d+ bytes, over the 16384-byte limit$/,
+    );
   });
 
   it("no descriptor stays open after files that fail, at load or later", async () => {
