@@ -116,6 +116,10 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
         : runRecurrentLayer(kind, callLayer, model, x, runOpts);
     trace = run.trace!; // recorded: the options do not turn recording off
   } else {
+    if (model.layersRead === "recurrent") {
+      // An ONNX export's layers are its recurrent nodes alone: what feeds a node is graph ops not read.
+      throw new UsageError(`${model.source} is read for its recurrent nodes only (${model.format}); the ops before '${resolved.path}' are not, so feed its input directly with --raw-input`);
+    }
     const inputs = modelInputs(model, req.inputs, req.inputs.map(() => "--input"));
     const result = predict(model, inputs, {
       ...opts,

@@ -1,10 +1,13 @@
 /**
- * Loading a Keras model file: open it, tell the container from its magic bytes (never
+ * Loading a Keras model file, or an export of one (a TensorFlow.js model.json or its
+ * folder, an ONNX model): open it, tell the container from its magic bytes (never
  * the extension), hand it to the matching adapter. The file is read where it lies, a few
  * pages at a time (byte-source.ts): a file of any size loads in the time its structure
  * takes to read, and tensor values are read when they are first needed (hdf5.ts). Every
  * failure is a FileError whose one-line message names the file and the problem.
  */
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { FileError } from "../errors.js";
 import type { Model } from "../model.js";
 import { type ByteSource, fileOpener, MemorySource, type OpenSource, PagedReader } from "./byte-source.js";
@@ -12,14 +15,26 @@ import { loadStringList } from "./common.js";
 import { H5File } from "./hdf5.js";
 import { readFullModel, readWeightsOnly } from "./keras-h5.js";
 import { isKeras3WeightsStore, readKeras3Weights, readKerasArchive } from "./keras3.js";
+import { loadOnnx } from "./onnx.js";
 import { type ContainerKind, leadingBytesHex, sniff } from "./sniff.js";
+import { loadTfjs } from "./tfjs.js";
 
 export { MAX_ARCHIVE_ENTRY_BYTES, MAX_ARCHIVE_TOTAL_BYTES } from "./keras3.js";
 
-/** Reads a model file from disk. */
+/** A folder holding a TensorFlow.js model.json, named instead of the file (as tfjs users do). */
+async function isTfjsFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory() && (await stat(join(path, "model.json"))).isFile();
+  } catch {
+    return false; // FileSource.open says what is wrong with the path
+  }
+}
+
+/** Reads a model file from disk (or the TensorFlow.js model in a folder). */
 export async function loadModel(path: string): Promise<Model> {
+  if (await isTfjsFolder(path)) return loadTfjs(path);
   const open = fileOpener(path);
-  return loadModelFrom(open(), path, open);
+  return loadModelFrom(open(), path, open, path);
 }
 
 /**
@@ -30,8 +45,11 @@ export async function loadModelFromBytes(bytes: Uint8Array, label: string): Prom
   return loadModelFrom(new MemorySource(bytes), label, () => new MemorySource(bytes));
 }
 
-/** Loads the model in `source`, which it owns from now on; `reopen` opens it again for later reads. */
-async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSource): Promise<Model> {
+/**
+ * Loads the model in `source`, which it owns from now on; `reopen` opens it again for later
+ * reads. `path` is where it lies on disk, if it does: exports name files beside them.
+ */
+async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSource, path?: string): Promise<Model> {
   let kind: ContainerKind;
   try {
     if (source.size === 0) throw new FileError(label, "is empty (0 bytes)");
@@ -45,8 +63,16 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
     source.close();
     throw err;
   }
+  if (kind === "tfjs-json" || kind === "onnx") {
+    // Both exports are read whole by their adapters (a model.json is at most a config's size,
+    // an ONNX protobuf is decoded at once), from the path so that their files beside resolve.
+    source.close();
+    if (path === undefined) throw new FileError(label, `is ${kind === "onnx" ? "an ONNX model" : "a TensorFlow.js model.json"}: read it from its file, where the files it names lie beside it`);
+  }
   try {
     if (kind === "zip") return await readKerasArchive(source, label, reopen);
+    if (kind === "tfjs-json") return await loadTfjs(path!);
+    if (kind === "onnx") return await loadOnnx(path!);
     return await loadHdf5(source, label, reopen);
   } catch (err) {
     if (err instanceof FileError) throw err;

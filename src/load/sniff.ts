@@ -2,11 +2,12 @@
  * Tells the container format from a file's first bytes, never from its extension:
  * a real public `bilstm_model.keras` is HDF5, and tf.keras 2.8 wrote HDF5 to
  * `.keras` names (docs/keras-formats.md A1.7). Reads a few bytes through the page
- * cache, however large the file.
+ * cache, however large the file. Exports: a TensorFlow.js `model.json` (JSON naming a
+ * modelTopology) and an ONNX model (a protobuf ModelProto, ir_version first).
  */
 import type { PagedReader } from "./byte-source.js";
 
-export type ContainerKind = "hdf5" | "zip";
+export type ContainerKind = "hdf5" | "zip" | "tfjs-json" | "onnx";
 
 export interface Sniffed {
   kind: ContainerKind;
@@ -50,10 +51,40 @@ function isZip(bytes: PagedReader): boolean {
   );
 }
 
+/** How far into a JSON file the `modelTopology` key of a tfjs model.json is looked for. */
+const TFJS_KEY_WINDOW = 64 * 1024;
+
+/**
+ * A JSON object (after an optional UTF-8 byte-order mark and white space) that names
+ * `modelTopology` near its start: converters write it after format, generatedBy and
+ * convertedBy, TensorFlow.js first. Other JSON stays "not a model file".
+ */
+function isTfjsModelJson(bytes: PagedReader): boolean {
+  const head = bytes.bytes(0, Math.min(bytes.size, TFJS_KEY_WINDOW));
+  let at = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  while (at < head.length && (head[at] === 0x20 || head[at] === 0x0a || head[at] === 0x0d || head[at] === 0x09)) at++;
+  if (head[at] !== 0x7b) return false;
+  return new TextDecoder("utf-8").decode(head).includes('"modelTopology"');
+}
+
+/** Tags of ModelProto fields that follow ir_version in files ONNX writers save: 2 to 8 and 14 (onnx.proto). */
+const ONNX_SECOND_TAGS = new Set([0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72]);
+
+/**
+ * An ONNX ModelProto: every writer (onnx.save, tf2onnx, keras2onnx, torch.onnx) serializes
+ * fields in number order, so the file opens with ir_version (field 1, a small varint) and
+ * then another of the model's own fields. Protobuf has no magic number; this is its shape.
+ */
+function isOnnx(bytes: PagedReader): boolean {
+  return bytes.size >= 3 && bytes.u8(0) === 0x08 && bytes.u8(1) >= 1 && bytes.u8(1) <= 0x7f && ONNX_SECOND_TAGS.has(bytes.u8(2));
+}
+
 export function sniff(bytes: PagedReader): Sniffed | undefined {
   if (isZip(bytes)) return { kind: "zip", offset: 0 };
   const offset = findHdf5Signature(bytes);
   if (offset !== undefined) return { kind: "hdf5", offset };
+  if (isOnnx(bytes)) return { kind: "onnx", offset: 0 };
+  if (isTfjsModelJson(bytes)) return { kind: "tfjs-json", offset: 0 };
   return undefined;
 }
 

@@ -475,3 +475,21 @@ describe("refusals and hostile ONNX files: one line, nothing read outside the fo
     }
   });
 });
+
+describe("loadModel finds an ONNX model by content", () => {
+  it("whatever its name; from bytes alone it is refused (its external data could not be found)", async () => {
+    const bytes = lstmWith([W1, R1, B1]);
+    const path = await writeOnnx("lstm.h5", bytes);
+    const m = await loadModel(path);
+    expect([m.format, m.layers.map((l) => l.className)]).toEqual(["onnx", ["LSTM"]]);
+    const { loadModelFromBytes } = await import("../../src/load/index.js");
+    await expect(loadModelFromBytes(bytes, "bytes#2")).rejects.toThrow(/^bytes#2: is an ONNX model: read it from its file/);
+  });
+
+  it("step runs a node on --raw-input only: the ops feeding it are not read", async () => {
+    const m = await loadModel(await writeOnnx("step.onnx", lstmWith([W1, R1, B1])));
+    const input = { shape: [1, 2, 1], data: Float64Array.from([0.5, -1]) };
+    expect(evaluateStep(m, { inputs: [input], rawInput: true, dtype: "float32" }).trace.directions[0].steps).toBe(2);
+    expect(() => evaluateStep(m, { inputs: [input], dtype: "float32" })).toThrow(/is read for its recurrent nodes only \(onnx\); the ops before 'l' are not, so feed its input directly with --raw-input/);
+  });
+});

@@ -409,3 +409,30 @@ describe("hostile model.json: one line, nothing read outside the folder, nothing
     expect(await refusal(deep)).toMatch(/nested deeper than 200 levels/);
   });
 });
+
+describe("loadModel finds a TensorFlow.js model by content, from model.json or its folder", () => {
+  const dir = exportPath("tfjs_written_by_tfjs_gru_unpaired", "model.json");
+  it.skipIf(!dir)("a folder holding model.json, model.json itself, and model.json under another name", async () => {
+    const folder = dirname(dir!);
+    expect((await loadModel(folder)).format).toBe("tfjs-layers");
+    expect((await loadModel(dir!)).format).toBe("tfjs-layers");
+    const renamed = join(scratch, "renamed");
+    await mkdir(renamed, { recursive: true });
+    await writeFile(join(renamed, "exported.bin"), await readFile(join(folder, "weights.bin")));
+    const json = JSON.parse(await readFile(dir!, "utf8"));
+    json.weightsManifest[0].paths = ["exported.bin"];
+    await writeFile(join(renamed, "gru.h5"), "\ufeff  " + JSON.stringify(json));
+    const m = await loadModel(join(renamed, "gru.h5"));
+    expect([m.format, m.layers.map((l) => l.name)]).toEqual(["tfjs-layers", ["embedding_Embedding2", "gru_GRU1"]]);
+  });
+
+  it("JSON that names no modelTopology is still not a model file; a model.json from bytes alone is refused", async () => {
+    const { loadModelFromBytes } = await import("../../src/load/index.js");
+    const other = join(scratch, "other.json");
+    await writeFile(other, '{"class_name": "Sequential"}');
+    await expect(loadModel(other)).rejects.toThrow(/not an HDF5 file or a \.keras zip/);
+    await expect(loadModelFromBytes(new TextEncoder().encode('{"modelTopology": {}}'), "bytes#1")).rejects.toThrow(
+      /^bytes#1: is a TensorFlow\.js model\.json: read it from its file, where the files it names lie beside it$/,
+    );
+  });
+});
