@@ -4,6 +4,7 @@
  */
 import { Chalk } from "chalk";
 import type { Check, CheckReport, CheckStatus } from "../check/types.js";
+import { wrapLine } from "./notation.js";
 import { safe } from "./text.js";
 
 const ICON: Record<CheckStatus, string> = { pass: "✓", fail: "✗", info: "ℹ", skip: "–" };
@@ -15,14 +16,19 @@ const FORMAT_NAMES: Record<string, string> = {
   "keras3-weights": "Keras 3 .weights.h5, no model config",
 };
 
-export function formatCheckReport(report: CheckReport, options: { color?: boolean } = {}): string {
+/**
+ * One line per check and the verdict, each fitted to `width` columns (default: no limit): a
+ * long detail continues under where the details start.
+ */
+export function formatCheckReport(report: CheckReport, options: { color?: boolean; width?: number } = {}): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
+  const width = options.width ?? Infinity;
   const paint: Record<CheckStatus, (s: string) => string> = { pass: c.green, fail: c.red, info: c.cyan, skip: c.dim };
-  const width = Math.max(...report.checks.map((k) => k.name.length), 8);
+  const nameWidth = Math.max(...report.checks.map((k) => k.name.length), 8);
   const lines = [
-    `${safe(report.file)} (${FORMAT_NAMES[report.format] ?? report.format}, ${report.kerasVersion ? `Keras ${safe(report.kerasVersion)}` : "Keras version not recorded"})`,
-    ...report.checks.map((k) => `${paint[k.status](ICON[k.status])} ${safe(k.name).padEnd(width)}  ${safe(k.detail)}`),
-    verdictLine(report, c),
+    ...wrapLine(`${safe(report.file)} (${FORMAT_NAMES[report.format] ?? report.format}, ${report.kerasVersion ? `Keras ${safe(report.kerasVersion)}` : "Keras version not recorded"})`, width),
+    ...report.checks.flatMap((k) => wrapLine(`${paint[k.status](ICON[k.status])} ${safe(k.name).padEnd(nameWidth)}  ${safe(k.detail)}`, width, nameWidth + 4)),
+    ...wrapLine(verdictLine(report, c), width),
   ];
   return lines.join("\n");
 }

@@ -4,6 +4,7 @@
  * recurrent layers, the gates that changed; then the verdict.
  */
 import type { DiffReport, LayerDiff, TensorDiff } from "../diff/index.js";
+import { wrapLine } from "./notation.js";
 import { safe } from "./text.js";
 
 const fmtShape = (s: number[] | null) => (s ? `[${s.join(", ")}]` : "-");
@@ -37,7 +38,8 @@ function tensorLine(t: TensorDiff): string {
   }
 }
 
-export function formatDiff(r: DiffReport): string {
+/** The report, one line per layer and changed tensor, each fitted to `width` columns (default: no limit). */
+export function formatDiff(r: DiffReport, width = Infinity): string {
   const file = (label: string, f: DiffReport["a"]) => `${label}: ${safe(f.file)} (${f.format}, ${f.kerasVersion ? `Keras ${safe(f.kerasVersion)}` : "Keras version not recorded"})`;
   const lines = [file("A", r.a), file("B", r.b), ...r.warnings.map((w) => `warning: ${safe(w)}`)];
   for (const l of r.layers) {
@@ -70,7 +72,7 @@ export function formatDiff(r: DiffReport): string {
       ? `EQUAL: ${layers} layer(s), ${tensors} tensor(s) ${r.atol > 0 ? `within atol ${r.atol}` : "identical"}`
       : `DIFFERENT: ${different} of ${layers} layer(s) differ (${differentTensors} of ${tensors} tensor(s))`,
   );
-  return lines.join("\n");
+  return lines.flatMap((line) => wrapLine(line, width, 2)).join("\n");
 }
 
 /** The `diff --json` document. */

@@ -18,6 +18,8 @@ export interface HeatmapOptions {
   width?: number;
   /** Units to show (default all). */
   units?: number[];
+  /** Processing steps to show, from 0 (default all). */
+  steps?: number[];
   chalk: ChalkInstance;
 }
 
@@ -108,7 +110,8 @@ function fmt(v: number): string {
   return significant(Number(v.toPrecision(3)), 3);
 }
 
-function stepAxis(b: Binning, steps: number, indent: number): string {
+/** The step numbers under the grid; `steps` are the processing steps shown, from 0. */
+function stepAxis(b: Binning, steps: number[], indent: number): string {
   const width = b.columns * b.cellWidth;
   const line = new Array<string>(width).fill(" ");
   let free = 0;
@@ -122,7 +125,7 @@ function stepAxis(b: Binning, steps: number, indent: number): string {
   const centre = Math.floor((b.cellWidth - 1) / 2);
   let lastPlaced = "";
   for (let c = 0; c < b.columns; c++) {
-    const first = String(c * b.size + 1);
+    const first = String(steps[c * b.size] + 1);
     if (c === 0 || (c + 1) % every === 0) {
       const before = free;
       place(c * b.cellWidth + centre, first);
@@ -130,19 +133,20 @@ function stepAxis(b: Binning, steps: number, indent: number): string {
     }
   }
   // The last step, when its column has no label yet.
-  const last = String(steps);
+  const last = String(steps[steps.length - 1] + 1);
   if (b.size === 1 && lastPlaced !== last && free <= width - last.length) place(width - last.length, last);
   return `${"step".padEnd(indent)}${line.join("").trimEnd()}`;
 }
 
-function grid(t: StepTrace, sample: number, q: Quantity, units: number[], width: number, chalk: ChalkInstance): string[] {
+function grid(t: StepTrace, sample: number, q: Quantity, units: number[], steps: number[], width: number, chalk: ChalkInstance): string[] {
   const labelWidth = Math.max(...units.map((j) => `unit ${j}`.length)) + 1;
-  const b = binning(t.steps, width - labelWidth - 2 - 1);
+  const b = binning(steps.length, width - labelWidth - 2 - 1);
+  const name = t.indexOf(q.name);
   const cellValue = (j: number, c: number): number => {
     const from = c * b.size;
-    const to = Math.min(t.steps, from + b.size);
+    const to = Math.min(steps.length, from + b.size);
     let sum = 0;
-    for (let s = from; s < to; s++) sum += t.get(sample, s, q.name, j);
+    for (let k = from; k < to; k++) sum += t.values[t.offset(sample, steps[k], name) + j];
     return sum / (to - from);
   };
   const values: number[][] = units.map((j) => Array.from({ length: b.columns }, (_, c) => cellValue(j, c)));
@@ -163,7 +167,7 @@ function grid(t: StepTrace, sample: number, q: Quantity, units: number[], width:
     lines.push(`${`unit ${j}`.padEnd(labelWidth)}│${row}│`);
   });
   lines.push(`${" ".repeat(labelWidth)}└${"─".repeat(inner)}┘`);
-  lines.push(stepAxis(b, t.steps, labelWidth + 1));
+  lines.push(stepAxis(b, steps, labelWidth + 1));
   // The legend: one band per shade, packed into as few lines as the width allows.
   let line = " ".repeat(labelWidth);
   let used = labelWidth;
@@ -191,16 +195,17 @@ export function formatHeatmap(trace: LayerTrace, opts: HeatmapOptions): string {
   for (const note of trace.notes) out.push(`note: ${safe(note)}`);
   for (const t of trace.directions) {
     const units = opts.units ?? Array.from({ length: t.units }, (_, j) => j);
+    const steps = opts.steps ?? Array.from({ length: t.steps }, (_, k) => k);
     const labelWidth = Math.max(...units.map((j) => `unit ${j}`.length)) + 1;
-    const b = binning(t.steps, width - labelWidth - 3);
+    const b = binning(steps.length, width - labelWidth - 3);
     for (let s = 0; s < t.samples; s++) {
       out.push("");
       out.push(
         ...wrapWords(`${safe(t.layer)} (${safe(t.className)}${t.direction === "backward" ? ", backward direction: steps in processing order" : ""})` +
-          `${t.samples > 1 ? `, sample ${s + 1} of ${t.samples}` : ""}: ${units.length} unit(s) × ${t.steps} step(s)`, width),
+          `${t.samples > 1 ? `, sample ${s + 1} of ${t.samples}` : ""}: ${units.length} unit(s) × ${opts.steps ? `${steps.length} of ${t.steps}` : t.steps} step(s)`, width),
       );
       if (b.size > 1) {
-        const lastSize = t.steps - (b.columns - 1) * b.size;
+        const lastSize = steps.length - (b.columns - 1) * b.size;
         out.push(
           ...wrapWords(
             `binned to fit ${width} columns: each column is the mean of ${b.size} consecutive steps` +
@@ -211,7 +216,7 @@ export function formatHeatmap(trace: LayerTrace, opts: HeatmapOptions): string {
       } else {
         out.push(...wrapWords(`one column${b.cellWidth > 1 ? ` (${b.cellWidth} characters wide)` : ""} per step; shades from low (blank) to high (█)`, width));
       }
-      for (const q of heatmapQuantities(t)) out.push("", ...grid(t, s, q, units, width, opts.chalk));
+      for (const q of heatmapQuantities(t)) out.push("", ...grid(t, s, q, units, steps, width, opts.chalk));
     }
   }
   return out.join("\n").replace(/^\n/, "");

@@ -21,6 +21,8 @@ export interface HtmlOptions {
   digits: number;
   /** Units to chart and tabulate (default: all, up to MAX_CHARTED_UNITS charts). */
   units?: number[];
+  /** Processing steps to chart and tabulate, from 0 (default: all). */
+  steps?: number[];
 }
 
 /** Charts per page at most (units × samples × directions); the tables still hold every unit. */
@@ -47,13 +49,15 @@ function niceRange(values: number[]): [number, number] {
   return [lo, hi];
 }
 
-function lineChart(t: StepTrace, sample: number, unit: number, digits: number): string {
+/** A chart of every gate and state of one unit over the `steps` shown (processing steps, from 0). */
+function lineChart(t: StepTrace, sample: number, unit: number, steps: number[], digits: number): string {
   const names = heatmapQuantities(t).map((q) => q.name);
   const [W, H] = [440, 220];
   const [L, R, T, B] = [52, 12, 12, 34];
-  const series = names.map((name) => Array.from({ length: t.steps }, (_, s) => t.get(sample, s, name, unit)));
+  const n = steps.length;
+  const series = names.map((name) => steps.map((k) => t.get(sample, k, name, unit)));
   const [lo, hi] = niceRange(series.flat());
-  const xs = (s: number) => L + (t.steps === 1 ? (W - L - R) / 2 : (s * (W - L - R)) / (t.steps - 1));
+  const xs = (s: number) => L + (n === 1 ? (W - L - R) / 2 : (s * (W - L - R)) / (n - 1));
   const ys = (v: number) => T + ((hi - v) * (H - T - B)) / (hi - lo);
   const parts: string[] = [];
   // axes and ticks at round numbers
@@ -65,10 +69,10 @@ function lineChart(t: StepTrace, sample: number, unit: number, digits: number): 
     parts.push(`<text class="tick" x="${L - 6}" y="${ys(v)}" text-anchor="end" dominant-baseline="central">${significant(v, 3)}</text>`);
   }
   if (lo < 0 && hi > 0) parts.push(`<line class="zero" x1="${L}" x2="${W - R}" y1="${ys(0)}" y2="${ys(0)}"/>`);
-  const ticks = t.steps === 1 ? [0] : [0, Math.floor((t.steps - 1) / 2), t.steps - 1].filter((v, i, a) => a.indexOf(v) === i);
-  for (const s of ticks) parts.push(`<text class="tick" x="${xs(s)}" y="${H - B + 16}" text-anchor="middle">${s + 1}</text>`);
+  const ticks = n === 1 ? [0] : [0, Math.floor((n - 1) / 2), n - 1].filter((v, i, a) => a.indexOf(v) === i);
+  for (const s of ticks) parts.push(`<text class="tick" x="${xs(s)}" y="${H - B + 16}" text-anchor="middle">${steps[s] + 1}</text>`);
   parts.push(`<text class="axis" x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">step</text>`);
-  const markers = t.steps <= 60;
+  const markers = n <= 60;
   series.forEach((vals, k) => {
     const colour = SERIES_COLOURS[k % SERIES_COLOURS.length];
     const pts = vals.map((v, s) => `${xs(s).toFixed(2)},${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}`).join(" ");
@@ -78,7 +82,7 @@ function lineChart(t: StepTrace, sample: number, unit: number, digits: number): 
     if (markers) {
       vals.forEach((v, s) => {
         parts.push(
-          `<circle class="point" data-name="${names[k]}" data-step="${s + 1}" data-value="${num(v)}" cx="${xs(s).toFixed(2)}" cy="${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}" r="3" fill="${colour}"><title>${displayName(names[k])} at step ${s + 1}: ${fixed(v, digits)}</title></circle>`,
+          `<circle class="point" data-name="${names[k]}" data-step="${steps[s] + 1}" data-value="${num(v)}" cx="${xs(s).toFixed(2)}" cy="${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}" r="3" fill="${colour}"><title>${displayName(names[k])} at step ${steps[s] + 1}: ${fixed(v, digits)}</title></circle>`,
         );
       });
     }
@@ -180,7 +184,7 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
     .map(([role, name]) => `${role} ${escapeHtml(name)}`)
     .join(", ");
   parts.push(
-    `<p class="meta">${ex ? `${escapeHtml(ex.file)}${ex.kerasVersion ? `, written by Keras ${escapeHtml(ex.kerasVersion)}` : ""}; ` : ""}${first.units} unit(s), ${first.inputDim} feature(s), ${first.steps} step(s), ${first.dtype}; ${acts}</p>`,
+    `<p class="meta">${ex ? `${escapeHtml(ex.file)}${ex.kerasVersion ? `, written by Keras ${escapeHtml(ex.kerasVersion)}` : ""}; ` : ""}${first.units} unit(s), ${first.inputDim} feature(s), ${first.steps} step(s)${opts.steps ? ` (${opts.steps.length} shown)` : ""}, ${first.dtype}; ${acts}</p>`,
   );
   for (const n of notes) parts.push(`<p class="note">note: ${escapeHtml(n)}</p>`);
   if (ex) parts.push(explanationSections(ex));
@@ -190,9 +194,10 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
   let skipped = 0;
   for (const t of trace.directions) {
     const units = opts.units ?? Array.from({ length: t.units }, (_, j) => j);
+    const steps = opts.steps ?? Array.from({ length: t.steps }, (_, k) => k);
     for (let s = 0; s < t.samples; s++) {
       for (const j of units) {
-        if (charts.length < MAX_CHARTS) charts.push(lineChart(t, s, j, opts.digits));
+        if (charts.length < MAX_CHARTS) charts.push(lineChart(t, s, j, steps, opts.digits));
         else skipped++;
       }
     }
@@ -208,13 +213,14 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
     if (trace.directions.length > 1) parts.push(`<h3>${escapeHtml(t.layer)} (${t.direction})</h3>`);
     for (let s = 0; s < t.samples; s++) {
       const perStep = Math.max(1, units.length);
-      let steps = Array.from({ length: t.steps }, (_, k) => k);
-      if (t.steps * perStep > MAX_TABLE_ROWS) {
+      let steps = opts.steps ?? Array.from({ length: t.steps }, (_, k) => k);
+      const selected = steps.length;
+      if (steps.length * perStep > MAX_TABLE_ROWS) {
         const keep = Math.max(1, Math.floor(MAX_TABLE_ROWS / perStep / 2));
-        steps = [...steps.slice(0, keep), ...steps.slice(t.steps - keep)];
+        steps = [...steps.slice(0, keep), ...steps.slice(steps.length - keep)];
         if (ex && ex.direction === t.direction && ex.sample === s && !steps.includes(ex.step)) steps.push(ex.step);
         steps.sort((a, b) => a - b);
-        parts.push(`<p class="note">${t.steps} steps × ${units.length} units: showing steps ${steps.map((k) => k + 1).join(", ")} (the JSON output of step has them all).</p>`);
+        parts.push(`<p class="note">${selected} steps × ${units.length} units: showing steps ${steps.map((k) => k + 1).join(", ")} (the JSON output of step has them all).</p>`);
       }
       for (const k of steps) {
         const chosen = ex && ex.direction === t.direction && ex.sample === s && ex.step === k ? { unit: ex.unit } : undefined;

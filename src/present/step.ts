@@ -1,61 +1,118 @@
 /**
  * `step` as text and JSON: for each sample and processing step, a table with the
- * layer's units as rows and the seed notebook's intermediates as columns.
+ * layer's units as rows and the seed notebook's intermediates as columns. The text is
+ * written line by line (a 905-step trace is tens of megabytes of tables), fitted to the
+ * width asked for; long vectors and tables with more than 1,000 values are abbreviated
+ * as numpy abbreviates them unless `full`.
  */
-import Table from "cli-table3";
 import type { LayerTrace, OutputTensor, StepTrace } from "../eval/trace.js";
-import { fixed, safe, shortestFloat32, significant } from "./text.js";
+import { abbreviates, arrayLines, axisIndices, ELLIPSIS } from "./array.js";
+import { float32Values, lazyArray } from "./json.js";
+import { displayWidth, wrapLine } from "./notation.js";
+import { tableLines } from "./table.js";
+import { fixed, safe, significant } from "./text.js";
 
 export interface StepView {
   digits: number;
   /** Units to show (all when undefined). */
   units?: number[];
+  /** Processing steps to show, from 0 (all when undefined). */
+  steps?: number[];
+  /** Print every unit and value instead of abbreviating past 1,000 values. */
+  full?: boolean;
+  /** Columns to fit (Infinity, the default: no limit). */
+  width?: number;
 }
 
 function describeLayer(t: StepTrace): string {
   const acts = Object.entries(t.activations)
-    .map(([role, name]) => `${role} ${name}${name === "hard_sigmoid" && t.hardSigmoid ? ` (${t.hardSigmoid === "keras3" ? "Keras 3: clip(x/6 + 0.5, 0, 1)" : "Keras 1/2: clip(0.2·x + 0.5, 0, 1)"})` : ""}`)
+    .map(([role, name]) => `${role} ${safe(name)}${name === "hard_sigmoid" && t.hardSigmoid ? ` (${t.hardSigmoid === "keras3" ? "Keras 3: clip(x/6 + 0.5, 0, 1)" : "Keras 1/2: clip(0.2·x + 0.5, 0, 1)"})` : ""}`)
     .join(", ");
   return `${safe(t.layer)} (${safe(t.className)}${t.direction === "backward" ? ", backward direction" : ""}): ${t.units} unit(s), ${t.inputDim} feature(s), ${t.dtype}, ${acts}`;
 }
 
-function unitList(t: StepTrace, view: StepView): number[] {
+function unitList(t: StepTrace, view: Pick<StepView, "units">): number[] {
   return view.units ?? Array.from({ length: t.units }, (_, j) => j);
 }
 
-export function formatOutput(name: string, out: OutputTensor, sample: number, digits: number): string {
-  const size = out.shape.reduce((a, b) => a * b, 1);
-  const values = Array.from(out.data.subarray(sample * size, (sample + 1) * size), (v) => fixed(v, digits));
-  const rows = out.shape.length === 2 ? Array.from({ length: out.shape[0] }, (_, r) => `[${values.slice(r * out.shape[1], (r + 1) * out.shape[1]).join(", ")}]`) : null;
-  return `${safe(name)} (${out.shape.join(" × ")}): ${rows ? `[${rows.join(", ")}]` : `[${values.join(", ")}]`}`;
+function stepList(t: StepTrace, view: Pick<StepView, "steps">): number[] {
+  return view.steps ?? Array.from({ length: t.steps }, (_, k) => k);
 }
 
-export function formatStepTables(trace: LayerTrace, view: StepView): string {
-  const lines: string[] = [];
+/** A layer output of one sample, `name (shape): [values]`, abbreviated and fitted like every array. */
+function outputLines(prefix: string, name: string, out: OutputTensor, sample: number, view: StepView): string[] {
+  const size = out.shape.reduce((a, b) => a * b, 1);
+  const base = sample * size;
+  return arrayLines(`${prefix}${safe(name)} (${out.shape.join(" × ")}): `, out.shape, (i) => fixed(out.data[base + i], view.digits), {
+    full: view.full === true,
+    width: view.width ?? Infinity,
+  });
+}
+
+/** One step's title line(s): which step, its time index and its input x. */
+function stepTitle(t: StepTrace, s: number, step: number, view: StepView): string[] {
+  const width = view.width ?? Infinity;
+  const x = t.input(s, step);
+  const lines = arrayLines(`${t.samples > 1 ? `sample ${s + 1}, ` : ""}step ${step + 1} of ${t.steps} (t=${t.timeIndex[step]}), x = `, [t.inputDim], (i) => significant(x[i], 7), {
+    full: view.full === true,
+    width,
+  });
+  if (t.mask[s * t.steps + step]) {
+    const masked = "  [masked: states carried over]";
+    const last = lines.length - 1;
+    if (displayWidth(lines[last]) + masked.length <= width) lines[last] += masked;
+    else lines.push(masked.trim());
+  }
+  return lines;
+}
+
+/** One step's table: a row per unit (the first and last 3 past 1,000 values), a column per intermediate. */
+function* stepTable(t: StepTrace, s: number, step: number, units: number[], view: StepView): Generator<string> {
+  const columns = t.columns.map((name) => t.offset(s, step, t.indexOf(name)));
+  const shown = axisIndices(units.length, abbreviates(units.length * columns.length, view.full === true));
+  const rows = shown.map((k) => {
+    if (k === null) return [ELLIPSIS, ...columns.map(() => ELLIPSIS)];
+    const j = units[k];
+    return [String(j), ...columns.map((offset) => fixed(t.values[offset + j], view.digits))];
+  });
+  yield* tableLines({ head: ["unit", ...t.columns], rows, align: ["left", ...t.columns.map(() => "right" as const)], rules: true }, view.width ?? Infinity);
+}
+
+/** The text of `step`, line by line. */
+export function* stepTableLines(trace: LayerTrace, view: StepView): Generator<string> {
+  const width = view.width ?? Infinity;
   const samples = trace.directions[0].samples;
-  for (const note of trace.notes) lines.push(`note: ${safe(note)}`);
+  let started = false;
+  for (const note of trace.notes) {
+    started = true;
+    yield* wrapLine(`note: ${safe(note)}`, width);
+  }
   for (let s = 0; s < samples; s++) {
     for (const t of trace.directions) {
-      lines.push("", describeLayer(t));
-      for (let step = 0; step < t.steps; step++) {
-        const x = Array.from(t.input(s, step), (v) => significant(v, 7)).join(", ");
-        const masked = t.mask[s * t.steps + step] ? "  [masked: states carried over]" : "";
-        lines.push(`${samples > 1 ? `sample ${s + 1}, ` : ""}step ${step + 1} of ${t.steps} (t=${t.timeIndex[step]}), x = [${x}]${masked}`);
-        const table = new Table({ head: ["unit", ...t.columns], style: { head: [], border: [] }, colAligns: ["left", ...t.columns.map(() => "right" as const)] });
-        for (const j of unitList(t, view)) table.push([String(j), ...t.columns.map((name) => fixed(t.get(s, step, name, j), view.digits))]);
-        lines.push(table.toString());
+      // A blank line before each layer description, except at the very top.
+      if (started) yield "";
+      started = true;
+      yield* wrapLine(describeLayer(t), width);
+      const units = unitList(t, view);
+      for (const step of stepList(t, view)) {
+        yield* stepTitle(t, s, step, view);
+        yield* stepTable(t, s, step, units, view);
       }
     }
-    for (const o of trace.outputs) lines.push(`${samples > 1 ? `sample ${s + 1} ` : ""}${formatOutput(o.name, o.tensor, s, view.digits)}`);
+    for (const o of trace.outputs) yield* outputLines(samples > 1 ? `sample ${s + 1} ` : "", o.name, o.tensor, s, view);
   }
-  return lines.join("\n").replace(/^\n/, "");
 }
 
-/** The documented `step --json` document (README: JSON output). */
-export function stepJson(trace: LayerTrace, view: Pick<StepView, "units">) {
+/**
+ * The documented `step --json` document (README: JSON output). Its samples and steps are
+ * made as they are written (a long trace is tens of megabytes of JSON); `steps` keeps
+ * only those processing steps, each still naming its time index `t`.
+ */
+export function stepJson(trace: LayerTrace, view: Pick<StepView, "units" | "steps">) {
   const first = trace.directions[0];
   // float32 values are written as their shortest float32 decimals, as numpy prints them.
-  const num = first.dtype === "float32" ? shortestFloat32 : (v: number) => v;
+  const f32 = first.dtype === "float32";
+  const values = (v: ArrayLike<number>) => (f32 ? float32Values(v) : Array.from(v));
   return {
     layer: trace.layer,
     class: trace.className,
@@ -63,20 +120,26 @@ export function stepJson(trace: LayerTrace, view: Pick<StepView, "units">) {
     mergeMode: trace.mergeMode,
     notes: trace.notes,
     directions: trace.directions.map((t) => {
-      const units = unitList(t, { digits: 6, units: view.units });
+      const units = unitList(t, view);
+      const steps = stepList(t, view);
+      const columns = t.columns.map((name) => [name, t.indexOf(name)] as const);
+      const stepObject = (s: number, step: number) => ({
+        t: t.timeIndex[step],
+        x: values(t.input(s, step)),
+        masked: t.mask[s * t.steps + step] === 1,
+        ...Object.fromEntries(
+          columns.map(([name, k]) => {
+            const offset = t.offset(s, step, k);
+            return [name, values(units.map((j) => t.values[offset + j]))];
+          }),
+        ),
+      });
       return {
         direction: t.direction,
         units: t.units,
         activations: t.activations,
         hardSigmoid: t.hardSigmoid ?? null,
-        samples: Array.from({ length: t.samples }, (_, s) =>
-          Array.from({ length: t.steps }, (_, step) => ({
-            t: t.timeIndex[step],
-            x: Array.from(t.input(s, step), num),
-            masked: t.mask[s * t.steps + step] === 1,
-            ...Object.fromEntries(t.columns.map((name) => [name, units.map((j) => num(t.get(s, step, name, j)))])),
-          })),
-        ),
+        samples: lazyArray(t.samples, (s) => lazyArray(steps.length, (k) => stepObject(s, steps[k]))),
       };
     }),
     outputs: trace.outputs.map((o) => {
@@ -84,7 +147,7 @@ export function stepJson(trace: LayerTrace, view: Pick<StepView, "units">) {
       return {
         name: o.name,
         shape: o.tensor.shape,
-        samples: Array.from({ length: o.tensor.samples }, (_, s) => Array.from(o.tensor.data.subarray(s * size, (s + 1) * size), num)),
+        samples: Array.from({ length: o.tensor.samples }, (_, s) => values(o.tensor.data.subarray(s * size, (s + 1) * size))),
       };
     }),
   };

@@ -1,31 +1,25 @@
 /**
  * `weights` as text and JSON. Recurrent layers: one table per tensor per gate (rows =
  * input feature or hidden unit, columns = unit), each followed by its statistics.
- * Other layers: their tensors as stored. Large axes are abbreviated as numpy does
- * (first and last 3 entries around an ellipsis) unless `full` is set.
+ * Other layers: their tensors as stored. A tensor of more than 1,000 values is
+ * abbreviated as numpy abbreviates it (first and last 3 entries of each longer axis
+ * around an ellipsis) unless `full` is set. The text is written line by line and fitted to
+ * the width asked for: tables too wide are cut into blocks of columns.
  */
-import Table from "cli-table3";
 import type { Model } from "../model.js";
 import type { CellReport, GateTensor, LayerReport, PlainTensor, RecurrentReport } from "../slice/index.js";
 import type { TensorStats } from "../stats.js";
+import { abbreviates, axisIndices, ELLIPSIS } from "./array.js";
+import { wrapLine } from "./notation.js";
+import { tableLines } from "./table.js";
 import { fixed, safe, shortestFloat32 } from "./text.js";
 
 export interface WeightsView {
   digits: number;
-  /** Print every row and column instead of abbreviating. */
+  /** Print every value instead of abbreviating tensors of more than 1,000 values. */
   full: boolean;
-}
-
-/** Entries kept at each end of an abbreviated axis (numpy's edgeitems). */
-export const EDGE_ITEMS = 3;
-/** Axes longer than this are abbreviated. */
-export const MAX_UNABBREVIATED = 7;
-
-/** The indices of an axis to print; null stands for the elided middle ("…"). */
-export function axisIndices(n: number, full: boolean): (number | null)[] {
-  const all = Array.from({ length: n }, (_, i) => i);
-  if (full || n <= MAX_UNABBREVIATED) return all;
-  return [...all.slice(0, EDGE_ITEMS), null, ...all.slice(n - EDGE_ITEMS)];
+  /** Columns to fit (Infinity, the default: no limit). */
+  width?: number;
 }
 
 function shape(s: number[]): string {
@@ -48,52 +42,60 @@ interface Labels {
   col: (c: number) => string;
 }
 
-/** A (rows × cols) row-major block as a table, abbreviated unless `full`. */
-function matrixTable(rows: number, cols: number, at: (r: number, c: number) => number, labels: Labels, view: WeightsView, corner = ""): string {
-  const rIdx = axisIndices(rows, view.full);
-  const cIdx = axisIndices(cols, view.full);
-  const table = new Table({
-    head: [corner, ...cIdx.map((c) => (c === null ? "…" : labels.col(c)))],
-    style: { head: [], border: [], compact: true },
-    colAligns: ["left", ...cIdx.map(() => "right" as const)],
-  });
-  for (const r of rIdx) {
-    if (r === null) {
-      table.push(["…", ...cIdx.map(() => "…")]);
-      continue;
-    }
-    table.push([labels.row(r), ...cIdx.map((c) => (c === null ? "…" : fixed(at(r, c), view.digits)))]);
-  }
-  return table.toString();
+/** A (rows × cols) row-major block as a table, its axes abbreviated when `abbreviate`. */
+function matrixTable(rows: number, cols: number, at: (r: number, c: number) => number, labels: Labels, view: WeightsView, abbreviate: boolean, corner = ""): Iterable<string> {
+  const rIdx = axisIndices(rows, abbreviate);
+  const cIdx = axisIndices(cols, abbreviate);
+  const body = rIdx.map((r) =>
+    r === null ? [ELLIPSIS, ...cIdx.map(() => ELLIPSIS)] : [labels.row(r), ...cIdx.map((c) => (c === null ? ELLIPSIS : fixed(at(r, c), view.digits)))],
+  );
+  return tableLines(
+    { head: [corner, ...cIdx.map((c) => (c === null ? ELLIPSIS : labels.col(c)))], rows: body, align: ["left", ...cIdx.map(() => "right" as const)] },
+    view.width ?? Infinity,
+  );
 }
 
 /**
- * Any-rank array: a scalar on one line, a vector as a one-row table, a matrix as a
- * table, higher ranks as one table per leading index (`name[0, 1, :, :]`), each leading
- * axis abbreviated on its own.
+ * Any-rank tensor: a scalar on one line, a vector as a one-row table, a matrix as a
+ * table, higher ranks as one table per leading index (`name[0, 1, :, :]`), each axis
+ * abbreviated on its own when the tensor has more than 1,000 values.
  */
-function arrayLines(name: string, dims: number[], data: Float64Array, labels: Labels, view: WeightsView): string[] {
-  if (dims.length === 0) return [`${name} = ${fixed(data[0], view.digits)}`];
-  if (dims.some((d) => d === 0)) return [`${name}: (empty)`];
-  if (dims.length === 1) return [matrixTable(1, dims[0], (_r, c) => data[c], { row: () => name, col: labels.col }, view)];
+function* tensorLines(name: string, dims: number[], data: Float64Array, labels: Labels, view: WeightsView): Generator<string> {
+  if (dims.length === 0) {
+    yield `${name} = ${fixed(data[0], view.digits)}`;
+    return;
+  }
+  if (dims.some((d) => d === 0)) {
+    yield `${name}: (empty)`;
+    return;
+  }
+  const abbreviate = abbreviates(dims.reduce((a, b) => a * b, 1), view.full);
+  if (dims.length === 1) {
+    yield* matrixTable(1, dims[0], (_r, c) => data[c], { row: () => name, col: labels.col }, view, abbreviate);
+    return;
+  }
   const [rows, cols] = dims.slice(-2);
-  if (dims.length === 2) return [matrixTable(rows, cols, (r, c) => data[r * cols + c], labels, view)];
+  if (dims.length === 2) {
+    yield* matrixTable(rows, cols, (r, c) => data[r * cols + c], labels, view, abbreviate);
+    return;
+  }
   const lead = dims.slice(0, -2);
   // Each leading axis is abbreviated on its own, as numpy does; an elided run prints one "…".
   let combos: (number | null)[][] = [[]];
-  for (const n of lead) combos = combos.flatMap((c) => axisIndices(n, view.full).map((i) => [...c, i]));
-  const lines: string[] = [];
+  for (const n of lead) combos = combos.flatMap((c) => axisIndices(n, abbreviate).map((i) => [...c, i]));
+  let elided = false;
   for (const index of combos) {
     if (index.includes(null)) {
-      if (lines[lines.length - 1] !== "…") lines.push("…");
+      if (!elided) yield ELLIPSIS;
+      elided = true;
       continue;
     }
+    elided = false;
     const p = (index as number[]).reduce((acc, i, k) => acc * lead[k] + i, 0);
     const offset = p * rows * cols;
-    lines.push(`${name}[${index.join(", ")}, :, :]`);
-    lines.push(matrixTable(rows, cols, (r, c) => data[offset + r * cols + c], labels, view));
+    yield `${name}[${index.join(", ")}, :, :]`;
+    yield* matrixTable(rows, cols, (r, c) => data[offset + r * cols + c], labels, view, abbreviate);
   }
-  return lines;
 }
 
 function gateLabels(cell: CellReport, t: GateTensor): Labels {
@@ -155,61 +157,68 @@ function cellHeader(cell: CellReport): string[] {
   return lines;
 }
 
-function cellLines(cell: CellReport, view: WeightsView): string[] {
-  const lines = cellHeader(cell);
+function* cellLines(cell: CellReport, view: WeightsView): Generator<string> {
+  const width = view.width ?? Infinity;
+  for (const line of cellHeader(cell)) yield* wrapLine(line, width);
   for (const t of cell.tensors) {
-    lines.push("", gateCaption(cell, t));
-    lines.push(...arrayLines(t.name, t.shape, t.data, gateLabels(cell, t), view));
-    lines.push(`  ${formatStats(t.stats, view.digits)}`);
+    yield "";
+    yield* wrapLine(gateCaption(cell, t), width);
+    yield* tensorLines(t.name, t.shape, t.data, gateLabels(cell, t), view);
+    yield* wrapLine(`  ${formatStats(t.stats, view.digits)}`, width);
   }
-  return lines;
 }
 
-function recurrentLines(r: RecurrentReport, view: WeightsView): string[] {
-  const lines: string[] = [];
+function* recurrentLines(r: RecurrentReport, view: WeightsView): Generator<string> {
+  const width = view.width ?? Infinity;
   if (r.mergeMode !== undefined) {
     const inner = [...new Set(r.cells.map((c) => c.className))].join("/");
     const merge = r.mergeMode === null ? "merge_mode None (both outputs returned)" : `merge_mode ${safe(r.mergeMode)}`;
     if (r.cells.length === 2) {
-      lines.push(`${safe(r.path)} (${safe(r.className)}, ${merge}): a forward and a backward ${safe(inner)}`, "");
+      yield* wrapLine(`${safe(r.path)} (${safe(r.className)}, ${merge}): a forward and a backward ${safe(inner)}`, width);
+      yield "";
     } else {
-      lines.push(`(one direction of a Bidirectional, ${merge})`);
+      yield* wrapLine(`(one direction of a Bidirectional, ${merge})`, width);
     }
   }
-  r.cells.forEach((c, k) => {
-    if (k > 0) lines.push("");
-    lines.push(...cellLines(c, view));
-  });
-  return lines;
+  for (const [k, c] of r.cells.entries()) {
+    if (k > 0) yield "";
+    yield* cellLines(c, view);
+  }
 }
 
 function plainLabels(): Labels {
   return { row: (r) => `[${r}]`, col: (c) => String(c) };
 }
 
-function plainTensorLines(t: PlainTensor, view: WeightsView): string[] {
-  return [
-    `${safe(t.name)} (${shape(t.shape)}, ${t.dtype})`,
-    ...arrayLines(safe(t.name), t.shape, t.data, plainLabels(), view),
-    `  ${formatStats(t.stats, view.digits)}`,
-  ];
+function* plainTensorLines(t: PlainTensor, view: WeightsView): Generator<string> {
+  const width = view.width ?? Infinity;
+  yield* wrapLine(`${safe(t.name)} (${shape(t.shape)}, ${t.dtype})`, width);
+  yield* tensorLines(safe(t.name), t.shape, t.data, plainLabels(), view);
+  yield* wrapLine(`  ${formatStats(t.stats, view.digits)}`, width);
 }
 
-export function formatWeights(model: Model, reports: LayerReport[], view: WeightsView): string {
-  const blocks: string[] = [];
-  for (const n of model.notes) blocks.push(`note: ${safe(n)}`);
-  for (const r of reports) {
-    const lines: string[] = [];
-    if (r.type === "recurrent") {
-      lines.push(...recurrentLines(r, view));
-    } else {
-      lines.push(`${safe(r.path)} (${safe(r.className)}${r.inferred ? ", class inferred" : ""})${r.tensors.length === 0 ? ": no weights" : ""}`);
-      for (const t of r.tensors) lines.push("", ...plainTensorLines(t, view));
-    }
-    blocks.push(lines.join("\n"));
+/** The text of `weights`, line by line: a block per model note and per layer, blank lines between. */
+export function* weightsLines(model: Model, reports: LayerReport[], view: WeightsView): Generator<string> {
+  const width = view.width ?? Infinity;
+  let first = true;
+  function* block(lines: Iterable<string>): Generator<string> {
+    if (!first) yield "";
+    first = false;
+    yield* lines;
   }
-  if (reports.length === 0) blocks.push("no layer with weights");
-  return blocks.join("\n\n");
+  for (const n of model.notes) yield* block(wrapLine(`note: ${safe(n)}`, width));
+  for (const r of reports) {
+    if (r.type === "recurrent") {
+      yield* block(recurrentLines(r, view));
+      continue;
+    }
+    yield* block(wrapLine(`${safe(r.path)} (${safe(r.className)}${r.inferred ? ", class inferred" : ""})${r.tensors.length === 0 ? ": no weights" : ""}`, width));
+    for (const t of r.tensors) {
+      yield "";
+      yield* plainTensorLines(t, view);
+    }
+  }
+  if (reports.length === 0) yield* block(["no layer with weights"]);
 }
 
 /** Nested arrays of `shape` from row-major data, values as their shortest float32 decimals when `f32`. */

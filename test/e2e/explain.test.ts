@@ -157,7 +157,7 @@ describe("explain: a hard_sigmoid GRU written by Keras 2.2.4 (real file)", () =>
     const argZ = (j: number) => Math.abs(ref[2].x_z[j] + ref[2].rec_z[j]);
     const unit = Array.from({ length: 64 }, (_, j) => j).reduce((a, b) => (argZ(b) > argZ(a) ? b : a));
     expect(argZ(unit)).toBeGreaterThan(0.2);
-    const r = runCli(["explain", FILE, "--input-file", inputFile, "--step", "3", "--unit", String(unit), "--dtype", "float64"]);
+    const r = runCli(["explain", FILE, "--input-file", inputFile, "--steps", "2", "--unit", String(unit), "--dtype", "float64"]);
     expect(r.status, r.stderr).toBe(0);
     const defs = section(r.stdout, "MATHEMATICAL DEFINITIONS", "THE NUMBERS");
     expect(defs).toMatch(/z {2}= hard_sigmoid\(x_z \+ h₍ₜ₋₁₎·U_z\)/);
@@ -192,7 +192,7 @@ describe("explain: a hard_sigmoid GRU written by Keras 2.2.4 (real file)", () =>
   it("float32 (the default) agrees with a float32 reference", async () => {
     const cell = await rawCell();
     const ref = runCell(cell, xs.slice(0, 3), Math.fround);
-    const r = runCli(["explain", FILE, "--input-file", inputFile, "--step", "3", "--unit", "5", "--json"]);
+    const r = runCli(["explain", FILE, "--input-file", inputFile, "--steps", "2", "--unit", "5", "--json"]);
     expect(r.status, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.activations.find((a: { role: string }) => a.role === "recurrent_activation")).toMatchObject({ name: "hard_sigmoid", formula: "clip(0.2·x + 0.5, 0, 1)" });
@@ -204,7 +204,7 @@ describe("explain: a hard_sigmoid GRU written by Keras 2.2.4 (real file)", () =>
   });
 
   it("--hard-sigmoid keras3 switches the definition and says the writer differs", () => {
-    const r = runCli(["explain", FILE, "--input-file", inputFile, "--step", "2", "--hard-sigmoid", "keras3"]);
+    const r = runCli(["explain", FILE, "--input-file", inputFile, "--steps", "1", "--hard-sigmoid", "keras3"]);
     expect(r.status, r.stderr).toBe(0);
     const defs = section(r.stdout, "MATHEMATICAL DEFINITIONS", "THE NUMBERS");
     expect(defs).toContain("hard_sigmoid(x) = clip(x/6 + 0.5, 0, 1)");
@@ -241,7 +241,7 @@ describe("explain: GRU reset_after=True and SimpleRNN (files written with chosen
       [-1, 0.25],
     ];
     const ref = runCell({ ...spec, kind: "gru" }, xs, (v) => v);
-    const r = runCli(["explain", file, "--input", "1,-2;0.5,3;-1,0.25", "--step", "3", "--unit", "1", "--dtype", "float64"]);
+    const r = runCli(["explain", file, "--input", "1,-2;0.5,3;-1,0.25", "--steps", "-1", "--unit", "1", "--dtype", "float64"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/hh = tanh\(x_h \+ r ⊙ \(h₍ₜ₋₁₎·U_h \+ rb_h\)\)/);
     expect(r.stdout).toMatch(/rb_z, rb_r, rb_h\s+3\s+recurrent biases/);
@@ -284,10 +284,10 @@ describe("explain: GRU reset_after=True and SimpleRNN (files written with chosen
 describe("explain: layout, colour and ASCII", () => {
   const cases: [string, string[]][] = [
     ["LSTM", ["samples/seed-lstm.h5", "--input", "1,10"]],
-    ["GRU reset_after=False, 4 units", ["samples/gru.h5", "--input", "1,2;3,4;-1,0.5", "--unit", "2", "--step", "2"]],
+    ["GRU reset_after=False, 4 units", ["samples/gru.h5", "--input", "1,2;3,4;-1,0.5", "--unit", "2", "--steps", "1"]],
     ["GRU reset_after=True, 50 units, 6 features", ["test/fixtures/real/tfk2_gru_stacked_v3.keras", "--input", Array.from({ length: 20 }, (_, k) => [1, 2, 3, 4, 5, 6].map((j) => Math.sin(k + j).toFixed(3)).join(",")).join(";"), "--unit", "49"]],
     ["SimpleRNN, 50 units", ["test/fixtures/real/k2_simplernn_full.h5", "--input", "0.5", "--unit", "7"]],
-    ["LSTM inside Bidirectional", ["samples/bidirectional-lstm.h5", "--input", "1,2;3,4;5,6;7,8", "--layer", "bidirectional_1/backward_lstm_4", "--step", "2", "--unit", "1"]],
+    ["LSTM inside Bidirectional", ["samples/bidirectional-lstm.h5", "--input", "1,2;3,4;5,6;7,8", "--layer", "bidirectional_1/backward_lstm_4", "--steps", "1", "--unit", "1"]],
   ];
 
   it.each(cases)("%s: every line fits 80 columns, in Unicode and in --ascii (7-bit)", (_name, args) => {
@@ -340,11 +340,35 @@ describe("explain: layout, colour and ASCII", () => {
   });
 });
 
+describe("explain: which step", () => {
+  it("--steps takes a Python index: 1 is the second step, -1 the last (the default)", () => {
+    const args = ["explain", "samples/gru.h5", "--input", "1,2;3,4;-1,0.5"];
+    expect(runCli([...args, "--steps", "1"]).stdout).toContain("THE NUMBERS  (step 2, unit 0)");
+    const last = runCli([...args, "--steps", "-1"]);
+    expect(last.stdout).toContain("THE NUMBERS  (step 3, unit 0)");
+    expect(runCli(args).stdout).toBe(last.stdout);
+    // A slice that selects one step is one step too.
+    expect(runCli([...args, "--steps", "1:2"]).stdout).toBe(runCli([...args, "--steps", "1"]).stdout);
+  });
+
+  it("--step T (from 1) still works, says it is deprecated, and explains what --steps T-1 does", () => {
+    const args = ["explain", "samples/gru.h5", "--input", "1,2;3,4;-1,0.5"];
+    const old = runCli([...args, "--step", "2"]);
+    expect(old.status).toBe(0);
+    expect(old.stderr).toBe("keras-inspect: note: --step is deprecated; use --steps 1 (--steps counts from 0, as Python does)\n");
+    expect(old.stdout).toBe(runCli([...args, "--steps", "1"]).stdout);
+  });
+});
+
 describe("explain: bad input is one line and exit 2", () => {
   it.each([
+    [["samples/seed-lstm.h5", "--input", "1,10", "--steps", "1"], /--steps 1 is out of range: the input has 1 step\(s\); its only step is 0 \(or -1\)/],
+    [["samples/gru.h5", "--input", "1,2;3,4", "--steps", "-3"], /--steps -3 is out of range: the input has 2 step\(s\); its steps are 0 to 1 \(or -2 to -1\)/],
+    [["samples/gru.h5", "--input", "1,2;3,4", "--steps", "0:2"], /explain shows one step, and --steps 0:2 selects 2; give one index, e\.g\. --steps 0 or --steps -1/],
+    [["samples/gru.h5", "--input", "1,2;3,4", "--steps", "1:1"], /--steps 1:1 selects no step/],
+    [["samples/gru.h5", "--input", "1,2;3,4", "--steps", "last"], /--steps takes an index or a slice START:STOP\[:STEP\] counted from 0/],
+    [["samples/gru.h5", "--input", "1,2;3,4", "--steps", "1", "--step", "2"], /--step and --steps both choose the step; give --steps only \(--step is deprecated\)/],
     [["samples/seed-lstm.h5", "--input", "1,10", "--step", "2"], /--step 2 is out of range: the input has 1 step\(s\), so --step is only 1/],
-    [["samples/seed-lstm.h5", "--input", "1,10", "--step", "0"], /--step 0 is out of range: .* only 1/],
-    [["samples/gru.h5", "--input", "1,2;3,4", "--step", "3"], /--step 3 is out of range: the input has 2 step\(s\), so --step is 1 to 2/],
     [["samples/gru.h5", "--input", "1,2", "--unit", "4"], /--unit 4 is out of range: 'gru_1' has 4 unit\(s\), so --unit is 0 to 3/],
     [["samples/gru.h5", "--input", "1,2", "--unit", "-1"], /--unit must be a whole number/],
     [["samples/gru.h5", "--input", "1,2", "--layer", "dense_2"], /layer 'dense_2' is Dense; explain covers LSTM, GRU .* and SimpleRNN/],

@@ -66,23 +66,43 @@ describe("keras-inspect weights", () => {
     expect(both.stdout).toContain("bidirectional_1/forward_lstm_4 (LSTM): 3 units");
   });
 
-  it("abbreviates long axes as numpy does (first and last 3) unless --full", () => {
+  it("abbreviates a tensor of more than 1,000 values as numpy does (first and last 3 of each axis) unless --full", () => {
     const path = fixturePath("k2_lstm_dense_full.h5");
     if (!path) return;
     const r = runCli(["weights", path, "--layer", "lstm_1", "--gate", "f"]);
     expect(r.status).toBe(0);
     // h5dump -m %.9g -d "/model_weights/lstm_1/lstm_1/kernel:0" -s "0,50" -c "1,3": 0.059661597, 0.00975972414, 0.00818885863
+    // kernel_f has 50 values, under numpy's threshold: every one is printed.
     const kf = section(r.stdout, "kernel_f (1 × 50)");
-    expect(kf).toMatch(/│ +│ +unit 0 │ +unit 1 │ +unit 2 │ … │ +unit 47 │ +unit 48 │ +unit 49 │/);
-    expect(kf).toMatch(/│ x\[0\] │ +0\.059662 │ +0\.009760 │ +0\.008189 │ … │/);
+    expect(kf).not.toContain("…");
+    expect(kf).toMatch(/│ +│ +unit 0 │ +unit 1 │ +unit 2 │ +unit 3 │/);
+    expect(kf).toContain("unit 25");
+    expect(kf).toMatch(/│ x\[0\] │ +0\.059662 │ +0\.009760 │ +0\.008189 │/);
+    // recurrent_kernel_f has 2,500: rows and columns 0-2 and 47-49.
     const rk = section(r.stdout, "recurrent_kernel_f (50 × 50)");
+    expect(rk).toMatch(/│ +│ +unit 0 │ +unit 1 │ +unit 2 │ … │ +unit 47 │ +unit 48 │ +unit 49 │/);
     expect(rk.split("\n").filter((l) => l.startsWith("│ h[")).map((l) => l.split("│")[1].trim())).toEqual(["h[0]", "h[1]", "h[2]", "h[47]", "h[48]", "h[49]"]);
     expect(rk).toContain("│ …     │");
     const full = runCli(["weights", path, "--layer", "lstm_1", "--gate", "f", "--full", "--digits", "3"]);
-    const fullKf = section(full.stdout, "kernel_f (1 × 50)");
-    expect(fullKf).not.toContain("…");
-    expect(fullKf).toContain("unit 25");
-    expect(fullKf).toMatch(/│ x\[0\] │ +0\.060 │ +0\.010 │ +0\.008 │/);
+    const fullRk = section(full.stdout, "recurrent_kernel_f (50 × 50)");
+    expect(fullRk).not.toContain("…");
+    expect(fullRk.split("\n").filter((l) => l.startsWith("│ h["))).toHaveLength(50);
+    expect(fullRk).toContain("unit 25");
+    expect(section(full.stdout, "kernel_f (1 × 50)")).toMatch(/│ x\[0\] │ +0\.060 │ +0\.010 │ +0\.008 │/);
+  });
+
+  it("abbreviates the 5000 × 50 Embedding to its corners, and --full prints all 250,000 values", () => {
+    const path = fixturePath("k2_embedding_gru_full.h5");
+    if (!path) return;
+    const r = runCli(["weights", path, "--layer", "embedding_2"]);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.split("\n").filter((l) => /^│ \[\d+\]/.test(l)).map((l) => l.split("│")[1].trim());
+    expect(rows).toEqual(["[0]", "[1]", "[2]", "[4997]", "[4998]", "[4999]"]);
+    const full = runCli(["weights", path, "--layer", "embedding_2", "--full"]);
+    expect(full.status).toBe(0);
+    const lines = full.stdout.split("\n").filter((l) => /^│ \[\d+\]/.test(l));
+    expect(lines).toHaveLength(5000);
+    expect(lines.every((l) => l.split("│").length === 52)).toBe(true);
   });
 
   it("shows non-recurrent layers plainly with their tensors", () => {

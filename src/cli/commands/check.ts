@@ -8,13 +8,13 @@ import { EXIT_CHECK_FAILED, UsageError } from "../../errors.js";
 import { readInputFile } from "../../inputs.js";
 import { loadModel } from "../../load/index.js";
 import { checkJson, formatCheckReport, githubAnnotations } from "../../present/check.js";
-import { toJson } from "../../present/json.js";
 import { junitXml } from "../../present/junit.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { parseNumber } from "../options.js";
+import { addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
 
-interface CheckCliOptions extends InputOptions, EvalCliOptions {
+interface CheckCliOptions extends InputOptions, EvalCliOptions, OutputCliOptions {
   maxAbs?: number;
   requireLayer?: string[];
   kerasVersion?: string;
@@ -69,41 +69,42 @@ export function registerCheck(program: Command): void {
         .default(DEFAULT_RTOL, formatTolerance(DEFAULT_RTOL)),
     )
     .option("--json", "print one JSON document: checks, results, verdict")
-    .option("--junit <file>", "also write the checks as JUnit XML (GitLab, Jenkins, GitHub test reporters)")
-    .action(async (file: string, opts: CheckCliOptions) => {
-      const started = Date.now();
-      // Everything the user gave is read and validated before the model is judged: bad usage is exit 2.
-      const requireLayers = (opts.requireLayer ?? []).map(parseLayerRequirement);
-      const kerasVersion = opts.kerasVersion !== undefined ? parseVersionRange(opts.kerasVersion) : undefined;
-      const golden = opts.golden !== undefined ? { label: opts.golden, trace: readGolden(opts.golden) } : undefined;
-      const expected = (opts.expect ?? []).map((f) => ({ label: f, array: readInputFile(f) }));
-      const model = await loadModel(file);
-      const inputs = collectInputs(model, opts, false);
-      const report = runChecks(model, {
-        maxAbs: opts.maxAbs,
-        requireLayers,
-        kerasVersion,
-        inputs,
-        expected,
-        golden,
-        tolerance: { atol: opts.atol, rtol: opts.rtol },
-        dtype: opts.dtype,
-        hardSigmoid: opts.hardSigmoid,
-      });
-      if (opts.junit !== undefined) {
-        try {
-          writeFileSync(opts.junit, junitXml(report, { seconds: (Date.now() - started) / 1000 }));
-        } catch (e) {
-          throw new UsageError(`--junit ${opts.junit}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        }
-      }
-      const color = !opts.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
-      process.stdout.write(`${opts.json ? toJson(checkJson(report)) : formatCheckReport(report, { color })}\n`);
-      if (process.env.GITHUB_ACTIONS === "true") {
-        // Workflow commands are read from both streams; keep stdout a pure JSON document with --json.
-        const out = opts.json ? process.stderr : process.stdout;
-        for (const line of githubAnnotations(report)) out.write(`${line}\n`);
-      }
-      if (report.verdict === "fail") process.exitCode = EXIT_CHECK_FAILED;
+    .option("--junit <file>", "also write the checks as JUnit XML (GitLab, Jenkins, GitHub test reporters)");
+  addWidthOption(cmd).action(async (file: string, opts: CheckCliOptions) => {
+    const started = Date.now();
+    // Everything the user gave is read and validated before the model is judged: bad usage is exit 2.
+    const requireLayers = (opts.requireLayer ?? []).map(parseLayerRequirement);
+    const kerasVersion = opts.kerasVersion !== undefined ? parseVersionRange(opts.kerasVersion) : undefined;
+    const golden = opts.golden !== undefined ? { label: opts.golden, trace: readGolden(opts.golden) } : undefined;
+    const expected = (opts.expect ?? []).map((f) => ({ label: f, array: readInputFile(f) }));
+    const model = await loadModel(file);
+    const inputs = collectInputs(model, opts, false);
+    const report = runChecks(model, {
+      maxAbs: opts.maxAbs,
+      requireLayers,
+      kerasVersion,
+      inputs,
+      expected,
+      golden,
+      tolerance: { atol: opts.atol, rtol: opts.rtol },
+      dtype: opts.dtype,
+      hardSigmoid: opts.hardSigmoid,
     });
+    if (opts.junit !== undefined) {
+      try {
+        writeFileSync(opts.junit, junitXml(report, { seconds: (Date.now() - started) / 1000 }));
+      } catch (e) {
+        throw new UsageError(`--junit ${opts.junit}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
+    const color = !opts.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+    if (opts.json) await writeJson(checkJson(report));
+    else await writeLines([formatCheckReport(report, { color, width: outputWidth(opts) })]);
+    if (process.env.GITHUB_ACTIONS === "true") {
+      // Workflow commands are read from both streams; keep stdout a pure JSON document with --json.
+      const out = opts.json ? process.stderr : process.stdout;
+      for (const line of githubAnnotations(report)) out.write(`${line}\n`);
+    }
+    if (report.verdict === "fail") process.exitCode = EXIT_CHECK_FAILED;
+  });
 }

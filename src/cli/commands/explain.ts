@@ -12,14 +12,16 @@ import { makeChalk, terminalColourLevel } from "../../present/colour.js";
 import { buildExplanation, type ExplainContext, explanationJson, formatExplanation } from "../../present/explain.js";
 import { formatHeatmap } from "../../present/heatmap.js";
 import { htmlReport } from "../../present/html.js";
-import { toJson } from "../../present/json.js";
 import { thousands } from "../../present/text.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
-import { parseNonNegativeInt } from "../options.js";
+import { parseNonNegativeInt, parseSteps, selectSteps, type StepSlice } from "../options.js";
+import { heatmapWidth, writeJson, writeLines } from "../output.js";
 
 interface ExplainOptions extends InputOptions, EvalCliOptions {
   layer?: string;
+  steps?: StepSlice;
+  /** Deprecated: the step from 1; --steps counts from 0. */
   step?: number;
   unit?: number;
   sample?: number;
@@ -84,22 +86,41 @@ function explainedDirection(trace: LayerTrace): StepTrace {
   return trace.directions[0];
 }
 
-/** The terminal's width: stdout's columns when it is a terminal, else $COLUMNS, else 80. */
-export function terminalWidth(): number {
-  const fromEnv = Number(process.env.COLUMNS);
-  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
+/** --steps, on step and explain: which processing steps, as a Python index or slice. */
+export function addStepsOption(cmd: Command, what: string): Command {
+  return cmd.option("--steps <slice>", `${what}: an index or a slice counted from 0 as in Python (3, -1, 0:10, -5:, ::2); default: all`, parseSteps);
 }
 
 /** `step --heatmap`. */
-export function stepHeatmap(trace: LayerTrace, units: number[] | undefined): string {
-  return formatHeatmap(trace, { width: terminalWidth(), units, chalk: makeChalk(terminalColourLevel()) });
+export function stepHeatmap(trace: LayerTrace, opts: { units?: number[]; steps?: number[]; width?: number }): string {
+  return formatHeatmap(trace, { width: heatmapWidth(opts), units: opts.units, steps: opts.steps, chalk: makeChalk(terminalColourLevel()) });
 }
 
-/** `step --html`: the page for the whole sequence, with the last step of the first shown unit explained. */
-export function stepHtml(model: Model, resolved: ResolvedLayer, trace: LayerTrace, file: string, units: number[] | undefined, digits: number): string {
+/** `step --html`: the page for the steps shown, with the last of them explained for the first shown unit. */
+export function stepHtml(model: Model, resolved: ResolvedLayer, trace: LayerTrace, file: string, view: { units?: number[]; steps?: number[]; digits: number }): string {
   const t = trace.directions[0];
-  const ex = buildExplanation(t, { sample: 0, step: t.steps - 1, unit: units?.[0] ?? 0 }, explainContext(model, resolved, file), digits);
-  return htmlReport(trace, { explanation: ex, digits, units });
+  const step = view.steps ? view.steps[view.steps.length - 1] : t.steps - 1;
+  const ex = buildExplanation(t, { sample: 0, step, unit: view.units?.[0] ?? 0 }, explainContext(model, resolved, file), view.digits);
+  return htmlReport(trace, { explanation: ex, digits: view.digits, units: view.units, steps: view.steps });
+}
+
+/**
+ * The step explain shows, from 0: the one --steps selects, or (deprecated) --step T from 1,
+ * or the last.
+ */
+function explainedStep(opts: ExplainOptions, steps: number): number {
+  if (opts.steps !== undefined && opts.step !== undefined) throw new UsageError("--step and --steps both choose the step; give --steps only (--step is deprecated)");
+  if (opts.steps !== undefined) {
+    const chosen = selectSteps(opts.steps, steps);
+    if (chosen.length !== 1) throw new UsageError(`explain shows one step, and --steps ${opts.steps.text} selects ${chosen.length}; give one index, e.g. --steps ${chosen[0]} or --steps -1`);
+    return chosen[0];
+  }
+  if (opts.step !== undefined) {
+    inRange("--step", opts.step, 1, steps, `the input has ${steps} step(s), so --step is`);
+    process.stderr.write(`keras-inspect: note: --step is deprecated; use --steps ${opts.step - 1} (--steps counts from 0, as Python does)\n`);
+    return opts.step - 1;
+  }
+  return steps - 1;
 }
 
 export function registerExplain(program: Command): void {
@@ -110,7 +131,8 @@ export function registerExplain(program: Command): void {
   addInputOptions(cmd);
   addEvalOptions(cmd)
     .option("-l, --layer <name>", "the layer (path for a Bidirectional direction, e.g. bidirectional_1/backward_lstm_1); default: the first recurrent layer")
-    .option("--step <t>", "the processing step to explain, from 1; default: the last", parseNonNegativeInt("--step"))
+    .option("--steps <index>", "the processing step to explain: an index counted from 0 as in Python (2, -1); default: the last", parseSteps)
+    .option("--step <t>", "deprecated: the step from 1; --step T is --steps T-1", parseNonNegativeInt("--step"))
     .option("--unit <u>", "the unit to explain, from 0; default 0", parseNonNegativeInt("--unit"))
     .option("--sample <n>", "the sample of a batch input, from 1; default 1", parseNonNegativeInt("--sample"))
     .option("--raw-input", "feed the input straight into the layer instead of the layers before it")
@@ -133,18 +155,15 @@ export function registerExplain(program: Command): void {
         hardSigmoid: opts.hardSigmoid,
       });
       const t = explainedDirection(trace);
-      inRange("--step", opts.step, 1, t.steps, `the input has ${t.steps} step(s), so --step is`);
       inRange("--unit", opts.unit, 0, t.units - 1, `'${resolved.path}' has ${t.units} unit(s), so --unit is`);
       inRange("--sample", opts.sample, 1, t.samples, `the input has ${t.samples} sample(s), so --sample is`);
-      const choice = { sample: (opts.sample ?? 1) - 1, step: (opts.step ?? t.steps) - 1, unit: opts.unit ?? 0 };
+      const choice = { sample: (opts.sample ?? 1) - 1, step: explainedStep(opts, t.steps), unit: opts.unit ?? 0 };
       const ex = buildExplanation(t, choice, explainContext(model, resolved, file), opts.digits);
       if (trace.directions.length > 1) {
         ex.notes.push(`${trace.layer} is Bidirectional: this is its forward direction; name ${trace.directions[1].layer} with --layer for the other`);
       }
       if (opts.html !== undefined) writeHtml(opts.html, htmlReport(trace, { explanation: ex, digits: opts.digits }));
-      const text = opts.json
-        ? toJson(explanationJson(ex))
-        : formatExplanation(ex, { ascii: opts.ascii === true, chalk: makeChalk(terminalColourLevel()) });
-      process.stdout.write(`${text}\n`);
+      if (opts.json) await writeJson(explanationJson(ex));
+      else await writeLines([formatExplanation(ex, { ascii: opts.ascii === true, chalk: makeChalk(terminalColourLevel()) })]);
     });
 }

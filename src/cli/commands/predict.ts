@@ -1,13 +1,13 @@
-import { once } from "node:events";
 import type { Command } from "commander";
 import { availableParallelism } from "node:os";
 import { autoThreads, DEFAULT_BATCH_SIZE, predictBatches, predictInParallel } from "../../eval/predict.js";
 import { modelInputs } from "../../eval/step.js";
 import { loadModel } from "../../load/index.js";
-import { fileSink, jsonSink, type PredictionSink, textSink, type Write } from "../../present/predict.js";
+import { fileSink, jsonSink, type PredictionSink, textSink } from "../../present/predict.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { parseNonNegativeInt, parsePositiveInt } from "../options.js";
+import { stdoutWrite } from "../output.js";
 
 interface PredictOptions extends InputOptions, EvalCliOptions {
   digits: number;
@@ -16,11 +16,6 @@ interface PredictOptions extends InputOptions, EvalCliOptions {
   threads: number | "auto";
   output?: string;
 }
-
-/** Writes to standard output, waiting for it to drain when the reader is slower than we are. */
-const stdoutWrite: Write = async (text) => {
-  if (!process.stdout.write(text)) await once(process.stdout, "drain");
-};
 
 const parseThreads = (value: string): number | "auto" => (value === "auto" ? "auto" : parsePositiveInt("--threads")(value));
 

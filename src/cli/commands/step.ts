@@ -3,14 +3,14 @@ import { evaluateStep } from "../../eval/step.js";
 import { UsageError } from "../../errors.js";
 import { parseInlineValues } from "../../inputs.js";
 import { loadModel } from "../../load/index.js";
-import { toJson } from "../../present/json.js";
-import { formatStepTables, stepJson } from "../../present/step.js";
+import { stepJson, stepTableLines } from "../../present/step.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
-import { stepHeatmap, stepHtml, writeHtml } from "./explain.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
-import { parseNonNegativeInt } from "../options.js";
+import { parseNonNegativeInt, selectSteps, type StepSlice } from "../options.js";
+import { addFullOption, addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
+import { addStepsOption, stepHeatmap, stepHtml, writeHtml } from "./explain.js";
 
-interface StepOptions extends InputOptions, EvalCliOptions {
+interface StepOptions extends InputOptions, EvalCliOptions, OutputCliOptions {
   layer?: string;
   h0?: string;
   c0?: string;
@@ -20,6 +20,7 @@ interface StepOptions extends InputOptions, EvalCliOptions {
   json?: boolean;
   heatmap?: boolean;
   html?: string;
+  steps?: StepSlice;
 }
 
 function vector(flag: string, text: string | undefined): Float64Array | undefined {
@@ -48,29 +49,35 @@ export function registerStep(program: Command): void {
     .option("--raw-input", "feed the input straight into the layer instead of the layers before it")
     .option("--h0 <values>", "initial hidden state h (one value per unit); default zeros")
     .option("--c0 <values>", "initial cell state c for LSTM; default zeros")
-    .option("--unit <list>", "show only these units (comma-separated, from 0)")
+    .option("--unit <list>", "show only these units (comma-separated, from 0)");
+  addStepsOption(cmd, "the processing steps to show")
     .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
-    .option("--json", "print one JSON document (see README: JSON output)")
+    .option("--json", "print one JSON document with every value (see README: JSON output)")
     .option("--heatmap", "show each gate and state as a units × steps grid shaded by value, instead of the tables")
-    .option("--html <file>", "also write a self-contained HTML page (cell diagram, charts of every gate per unit, tables)")
-    .action(async (file: string, opts: StepOptions) => {
-      const model = await loadModel(file);
-      const inputs = collectInputs(model, opts);
-      // NaN propagates to every value it reaches; evaluate as asked, but say so.
-      const nan = inputs.reduce((n, a) => n + a.data.filter(Number.isNaN).length, 0);
-      if (nan > 0) process.stderr.write(`keras-inspect: warning: the input contains ${nan} NaN value(s)\n`);
-      const { resolved, trace } = evaluateStep(model, {
-        layer: opts.layer,
-        inputs,
-        rawInput: opts.rawInput,
-        h0: vector("--h0", opts.h0),
-        c0: vector("--c0", opts.c0),
-        dtype: opts.dtype,
-        hardSigmoid: opts.hardSigmoid,
-      });
-      const units = parseUnits(opts.unit, trace.directions[0].units);
-      if (opts.json && opts.heatmap) throw new UsageError("--json and --heatmap are two different outputs; choose one");
-      if (opts.html !== undefined) writeHtml(opts.html, stepHtml(model, resolved, trace, file, units, opts.digits));
-      process.stdout.write(`${opts.json ? toJson(stepJson(trace, { units })) : opts.heatmap ? stepHeatmap(trace, units) : formatStepTables(trace, { digits: opts.digits, units })}\n`);
+    .option("--html <file>", "also write a self-contained HTML page (cell diagram, charts of every gate per unit, tables)");
+  addFullOption(cmd, "every unit of each step table and every value of x and the output");
+  addWidthOption(cmd).action(async (file: string, opts: StepOptions) => {
+    const model = await loadModel(file);
+    const inputs = collectInputs(model, opts);
+    // NaN propagates to every value it reaches; evaluate as asked, but say so.
+    const nan = inputs.reduce((n, a) => n + a.data.filter(Number.isNaN).length, 0);
+    if (nan > 0) process.stderr.write(`keras-inspect: warning: the input contains ${nan} NaN value(s)\n`);
+    const { resolved, trace } = evaluateStep(model, {
+      layer: opts.layer,
+      inputs,
+      rawInput: opts.rawInput,
+      h0: vector("--h0", opts.h0),
+      c0: vector("--c0", opts.c0),
+      dtype: opts.dtype,
+      hardSigmoid: opts.hardSigmoid,
     });
+    const first = trace.directions[0];
+    const units = parseUnits(opts.unit, first.units);
+    const steps = opts.steps === undefined ? undefined : selectSteps(opts.steps, first.steps);
+    if (opts.json && opts.heatmap) throw new UsageError("--json and --heatmap are two different outputs; choose one");
+    if (opts.html !== undefined) writeHtml(opts.html, stepHtml(model, resolved, trace, file, { units, steps, digits: opts.digits }));
+    if (opts.json) await writeJson(stepJson(trace, { units, steps }));
+    else if (opts.heatmap) await writeLines([stepHeatmap(trace, { units, steps, width: opts.width })]);
+    else await writeLines(stepTableLines(trace, { digits: opts.digits, units, steps, full: opts.full === true, width: outputWidth(opts) }));
+  });
 }

@@ -1,19 +1,20 @@
 import type { Command } from "commander";
 import { loadModel } from "../../load/index.js";
-import { formatSummary } from "../../present/summary.js";
+import { summaryLines } from "../../present/summary.js";
 import { summarize } from "../../summary.js";
-import { toJson } from "../../present/json.js";
+import { addWidthOption, outputWidth, writeJson, writeLines } from "../output.js";
 
 export function registerSummary(program: Command): void {
-  program
+  const cmd = program
     .command("summary")
     .description("show the model as Keras' model.summary() does, with the file's format and writer")
     .argument("<file>", "a Keras model or weights file (.h5, .hdf5, .keras, .weights.h5)")
     .option("--weights", "also list every tensor: shape, dtype, min, max, mean, std, NaN and Inf counts")
-    .option("--json", "print one JSON document (see README: JSON output)")
-    .action(async (file: string, opts: { weights?: boolean; json?: boolean }) => {
-      const model = await loadModel(file);
-      const summary = summarize(model, { tensors: opts.weights === true });
-      process.stdout.write(`${opts.json ? toJson(summary) : formatSummary(summary)}\n`);
-    });
+    .option("--json", "print one JSON document (see README: JSON output)");
+  addWidthOption(cmd).action(async (file: string, opts: { weights?: boolean; json?: boolean; width?: number }) => {
+    const model = await loadModel(file);
+    const summary = summarize(model, { tensors: opts.weights === true });
+    if (opts.json) await writeJson(summary);
+    else await writeLines(summaryLines(summary, outputWidth(opts)));
+  });
 }

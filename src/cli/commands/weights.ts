@@ -1,11 +1,11 @@
 import type { Command } from "commander";
 import { loadModel } from "../../load/index.js";
-import { toJson } from "../../present/json.js";
-import { formatWeights, weightsJson } from "../../present/weights.js";
+import { weightsJson, weightsLines } from "../../present/weights.js";
 import { layerReports, selectGate } from "../../slice/index.js";
 import { parseNonNegativeInt } from "../options.js";
+import { addFullOption, addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
 
-interface WeightsOptions {
+interface WeightsOptions extends OutputCliOptions {
   layer?: string;
   gate?: string;
   digits: number;
@@ -14,20 +14,20 @@ interface WeightsOptions {
 }
 
 export function registerWeights(program: Command): void {
-  program
+  const cmd = program
     .command("weights")
     .description("show every layer's weights; recurrent layers cut by gate (kernel_i, recurrent_kernel_f, bias_o, ...) with statistics")
     .argument("<file>", "a Keras model or weights file (.h5, .hdf5, .keras, .weights.h5)")
     .option("-l, --layer <name>", "only this layer (path for nested layers, e.g. bidirectional_1/forward_lstm_1)")
     .option("-g, --gate <gate>", "only this gate's tensors (LSTM i f c o, GRU z r h)")
     .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
-    .option("--full", "print every row and column (default: first and last 3 of axes longer than 7, as numpy abbreviates)")
-    .option("--json", "print one JSON document with every value (see README: JSON output)")
-    .action(async (file: string, opts: WeightsOptions) => {
-      const model = await loadModel(file);
-      let reports = layerReports(model, opts.layer);
-      if (opts.gate !== undefined) reports = selectGate(reports, opts.gate, opts.layer !== undefined);
-      const out = opts.json ? toJson(weightsJson(model, reports)) : formatWeights(model, reports, { digits: opts.digits, full: opts.full === true });
-      process.stdout.write(`${out}\n`);
-    });
+    .option("--json", "print one JSON document with every value (see README: JSON output)");
+  addFullOption(cmd, "every value of every tensor");
+  addWidthOption(cmd).action(async (file: string, opts: WeightsOptions) => {
+    const model = await loadModel(file);
+    let reports = layerReports(model, opts.layer);
+    if (opts.gate !== undefined) reports = selectGate(reports, opts.gate, opts.layer !== undefined);
+    if (opts.json) await writeJson(weightsJson(model, reports));
+    else await writeLines(weightsLines(model, reports, { digits: opts.digits, full: opts.full === true, width: outputWidth(opts) }));
+  });
 }
