@@ -171,35 +171,40 @@ const ZERO = 48;
  */
 export function writeShortestFloat32(v: number, out: Uint8Array, at: number): number {
   if (!Number.isFinite(v) || Math.fround(v) !== v || !shortestDigits(v)) return writeAscii(String(shortestFloat32(v)), out, at);
+  // The significant digits, trailing zeros dropped, into `digitBytes` (below 2^31: whole-number arithmetic is exact).
   let digits = found.digits;
-  // The decimal point sits `point` digits from the left of the digits as found.
   let k = 1;
   while (k < 10 && digits >= POW10[k]) k++;
+  // The decimal point sits `point` digits from the left of the digits as found.
   const point = k - found.scale;
   while (digits % 10 === 0) {
     digits /= 10;
     k--;
   }
+  for (let d = k - 1; d >= 0; d--) {
+    const rest = Math.floor(digits / 10);
+    digitBytes[d] = ZERO + digits - 10 * rest;
+    digits = rest;
+  }
   if (v < 0) out[at++] = 45; // -
-  // The k digits, most significant first, with a decimal point before digit `dot` (none when dot = k).
-  const put = (dot: number) => {
-    for (let d = 0; d < k; d++) {
-      if (d === dot) out[at++] = 46; // .
-      out[at++] = ZERO + (Math.floor(digits / POW10[k - 1 - d]) % 10);
-    }
-  };
   if (k <= point && point <= 21) {
-    put(k);
+    // An integer: the digits, then zeros.
+    for (let d = 0; d < k; d++) out[at++] = digitBytes[d];
     for (let z = k; z < point; z++) out[at++] = ZERO;
   } else if (0 < point && point <= 21) {
-    put(point);
+    for (let d = 0; d < k; d++) {
+      if (d === point) out[at++] = 46; // .
+      out[at++] = digitBytes[d];
+    }
   } else if (-6 < point && point <= 0) {
     out[at++] = ZERO;
     out[at++] = 46;
     for (let z = 0; z < -point; z++) out[at++] = ZERO;
-    put(k);
+    for (let d = 0; d < k; d++) out[at++] = digitBytes[d];
   } else {
-    put(1);
+    out[at++] = digitBytes[0];
+    if (k > 1) out[at++] = 46;
+    for (let d = 1; d < k; d++) out[at++] = digitBytes[d];
     out[at++] = 101; // e
     const exponent = point - 1;
     out[at++] = exponent >= 0 ? 43 : 45; // + or -
@@ -207,6 +212,8 @@ export function writeShortestFloat32(v: number, out: Uint8Array, at: number): nu
   }
   return at;
 }
+
+const digitBytes = new Uint8Array(10);
 
 const scratch = new Uint8Array(32);
 
