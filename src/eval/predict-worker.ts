@@ -7,7 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { InspectError } from "../errors.js";
 import type { Value } from "../layers/kind.js";
 import type { Model } from "../model.js";
-import { predict, type PredictOptions } from "./predict.js";
+import { predict, type PredictOptions, type PredictOutput } from "./predict.js";
 
 export interface WorkerRequest {
   id: number;
@@ -15,7 +15,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
-  | { id: number; outputs: { name: string; value: Value }[] }
+  | { id: number; outputs: PredictOutput[] }
   | { id: number; error: { message: string; exitCode: number; internal: boolean } };
 
 const { model, opts } = workerData as { model: Model; opts: PredictOptions };

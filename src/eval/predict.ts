@@ -10,7 +10,7 @@ import { kindOf, requireRecurrentKind, supportedClasses } from "../layers/regist
 import { requireStoredWeights } from "../layers/weight-names.js";
 import { type Layer, type Model, walkLayers } from "../model.js";
 import { type Graph, graphOfModel, graphOfNested, tensorKey, walkGraph } from "./graph.js";
-import { rounder, runBidirectional, runRecurrentLayer } from "./recurrent.js";
+import { recurrentOutputNames, rounder, runBidirectional, runRecurrentLayer } from "./recurrent.js";
 import type { WorkerReply, WorkerRequest } from "./predict-worker.js";
 import { isNestedModel } from "./shapes.js";
 import type { LayerTrace } from "./trace.js";
@@ -24,9 +24,23 @@ export interface PredictOptions extends EvalOptions {
   record?: boolean;
 }
 
+/** One output of the model. */
+export interface PredictOutput {
+  /**
+   * The layer's name, with `:T` for its output tensor T > 0 (and `@N` for its call N > 0):
+   * `lstm_3`, `lstm_3:1`, `lstm_3:2` for an LSTM's output, h and c.
+   */
+  name: string;
+  /** The layer that produces it. */
+  layer: string;
+  /** What it is, where a layer has several outputs: `state_h`, `state_c`, `forward_h`, `output_backward`, …. */
+  role?: string;
+  value: Value;
+}
+
 export interface PredictResult {
   /** The model's outputs, in output order. */
-  outputs: { name: string; value: Value }[];
+  outputs: PredictOutput[];
   /** Every recurrent layer evaluated, in evaluation order (none when `record` is false). */
   traces: LayerTrace[];
 }
@@ -103,6 +117,18 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
   });
 }
 
+/** The names and roles of a graph's outputs (see PredictOutput). */
+function outputLabels(graph: Graph): Omit<PredictOutput, "value">[] {
+  return graph.outputs.map((ref) => {
+    const name = `${ref.layer}${ref.node > 0 ? `@${ref.node}` : ""}${ref.tensor > 0 ? `:${ref.tensor}` : ""}`;
+    const layer = graph.layers.find((l) => l.name === ref.layer);
+    const recurrent = layer && kindOf(layer.className === "Bidirectional" ? (layer.children[0]?.className ?? "") : layer.className);
+    const roles = layer && isRecurrentKind(recurrent) ? recurrentOutputNames(layer, recurrent) : [];
+    // A role says which of several outputs this is; a layer with one output needs none.
+    return { name, layer: ref.layer, ...(roles.length > 1 && roles[ref.tensor] ? { role: roles[ref.tensor] } : {}) };
+  });
+}
+
 /** Functional calls like lstm(x, initial_state=[h, c]) pass the states as extra inputs. */
 function stateInputs(args: Value[], from: number): Float64Array[] | undefined {
   return args.length > from ? args.slice(from).map((v) => v.data) : undefined;
@@ -150,7 +176,7 @@ export function sliceSamples(v: Value, from: number, to: number): Value {
 export interface PredictBatch {
   from: number;
   to: number;
-  outputs: { name: string; value: Value }[];
+  outputs: PredictOutput[];
 }
 
 /**
@@ -231,7 +257,8 @@ export function predict(model: Model, inputs: Value[], opts: PredictOptions): Pr
   const traces: LayerTrace[] = [];
   try {
     const outs = runGraph(graph, model, inputs, opts, "", traces);
-    return { outputs: outs.map((value, k) => ({ name: graph.outputs[k].layer, value })), traces };
+    const labels = outputLabels(graph);
+    return { outputs: outs.map((value, k) => ({ ...labels[k], value })), traces };
   } catch (e) {
     if (e instanceof StopSignal) return { outputs: [], traces: e.traces };
     throw e;

@@ -216,6 +216,27 @@ function layerOutputs(layer: Layer, run: DirectionRun, input: Value): Value[] {
   return o.returnState ? [main, ...run.states] : [main];
 }
 
+/**
+ * What each output of a recurrent layer is, in Keras' order: `output`, then `state_h`
+ * (and `state_c`) with return_state; for Bidirectional, `output` (or `output_forward`,
+ * `output_backward` with merge_mode None), then `forward_h`, … and `backward_h`, ….
+ */
+export function recurrentOutputNames(layer: Layer, kind: RecurrentKind): string[] {
+  if (layer.className === "Bidirectional") {
+    const returnState = recurrentOptions(layer.children[0] ?? layer).returnState;
+    return [
+      ...(bidirectionalMergeMode(layer) === null ? ["output_forward", "output_backward"] : ["output"]),
+      ...(returnState ? [...kind.stateNames.map((s) => `forward_${s}`), ...kind.stateNames.map((s) => `backward_${s}`)] : []),
+    ];
+  }
+  return ["output", ...(recurrentOptions(layer).returnState ? kind.stateNames.map((s) => `state_${s}`) : [])];
+}
+
+/** Bidirectional's merge_mode: concat when absent, null for None (both outputs returned). */
+function bidirectionalMergeMode(layer: Layer): string | null {
+  return layer.config.merge_mode === undefined ? "concat" : (layer.config.merge_mode as string | null);
+}
+
 /** A layer's outputs and, when recorded, its trace. */
 export interface LayerRun {
   trace?: LayerTrace;
@@ -226,7 +247,7 @@ export function runRecurrentLayer(kind: RecurrentKind, layer: Layer, model: Mode
   const run = runDirection(kind, layer, model, input, opts);
   const outputs = layerOutputs(layer, run, input);
   if (!run.trace) return { outputs };
-  const names = ["output", ...(recurrentOptions(layer).returnState ? kind.stateNames.map((s) => `state_${s}`) : [])];
+  const names = recurrentOutputNames(layer, kind);
   return {
     trace: {
       layer: opts.path,
@@ -283,7 +304,7 @@ export function runBidirectional(
 ): LayerRun {
   const [fwdLayer, bwdLayer] = layer.children;
   if (!fwdLayer || !bwdLayer) throw new InspectError(`layer '${opts.path}' (Bidirectional) lacks its forward or backward layer`);
-  const mode = layer.config.merge_mode === undefined ? "concat" : (layer.config.merge_mode as string | null);
+  const mode = bidirectionalMergeMode(layer);
   const fo = recurrentOptions(fwdLayer);
   const kind = kindOf(fwdLayer);
   const nStates = kind.stateNames.length;
@@ -312,10 +333,7 @@ export function runBidirectional(
   const merged = merge(mode, yF, yB, round, opts.path);
   if (fo.returnSequences && input.mask) merged.forEach((m) => (m.mask = input.mask));
   const outputs = fo.returnState ? [...merged, ...fwd.states, ...bwd.states] : merged;
-  const names = [
-    ...(merged.length === 2 ? ["output_forward", "output_backward"] : ["output"]),
-    ...(fo.returnState ? [...kind.stateNames.map((s) => `forward_${s}`), ...kind.stateNames.map((s) => `backward_${s}`)] : []),
-  ];
+  const names = recurrentOutputNames(layer, kind);
   if (!fwd.trace || !bwd.trace) return { outputs };
   return {
     trace: {

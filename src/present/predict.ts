@@ -7,7 +7,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { UsageError } from "../errors.js";
-import type { PredictBatch } from "../eval/predict.js";
+import type { PredictBatch, PredictOutput } from "../eval/predict.js";
 import type { EvalDType } from "../eval/trace.js";
 import { safeFileName } from "../export/index.js";
 import { npyHeader, npyValues } from "../npy.js";
@@ -58,7 +58,7 @@ class OutputStream {
 
 /** A sink that writes each output as a prefix, its values batch by batch, and a suffix. */
 function streamingSink(write: Write, samples: number, piece: {
-  prefix(k: number, name: string, shape: number[]): string;
+  prefix(k: number, output: PredictOutput, shape: number[]): string;
   values(values: ArrayLike<number>, sampleShape: number[], first: boolean): string;
   suffix(k: number, last: boolean): string;
   end: string;
@@ -68,7 +68,7 @@ function streamingSink(write: Write, samples: number, piece: {
     async write(batch) {
       if (batch.from === 0) {
         streams = batch.outputs.map((_, k) => new OutputStream(k === 0, write));
-        for (const [k, { name, value }] of batch.outputs.entries()) await streams[k].put(piece.prefix(k, name, [samples, ...value.shape.slice(1)]));
+        for (const [k, output] of batch.outputs.entries()) await streams[k].put(piece.prefix(k, output, [samples, ...output.value.shape.slice(1)]));
       }
       for (const [k, { value }] of batch.outputs.entries()) await streams[k].put(piece.values(value.data, value.shape.slice(1), batch.from === 0));
     },
@@ -86,7 +86,7 @@ function streamingSink(write: Write, samples: number, piece: {
 /** Text: per output `name: shape (…) (samples first)` and the nested values on one line. */
 export function textSink(write: Write, samples: number, digits: number): PredictionSink {
   return streamingSink(write, samples, {
-    prefix: (k, name, shape) => `${k > 0 ? "\n" : ""}${safe(name)}: shape (${shape.join(", ")}) (samples first)\n[`,
+    prefix: (k, { name, role }, shape) => `${k > 0 ? "\n" : ""}${safe(name)}${role ? ` (${role})` : ""}: shape (${shape.join(", ")}) (samples first)\n[`,
     values(data, sampleShape, first) {
       const per = size(sampleShape);
       const rows = Array.from({ length: data.length / Math.max(1, per) }, (_, b) => nested(sampleShape, data, b * per, digits));
@@ -98,9 +98,9 @@ export function textSink(write: Write, samples: number, digits: number): Predict
 }
 
 /** The skeleton of the JSON document around each output's values, formatted by toJson itself. */
-function jsonPieces(outputs: { name: string; shape: number[] }[]): { before: string[]; after: string } {
+function jsonPieces(outputs: { name: string; role?: string; shape: number[] }[]): { before: string[]; after: string } {
   const marker = (k: number) => `\u0000values ${k}`;
-  const doc = toJson({ outputs: outputs.map(({ name, shape }, k) => ({ name, shape, values: marker(k) })) });
+  const doc = toJson({ outputs: outputs.map(({ name, role, shape }, k) => ({ name, ...(role ? { role } : {}), shape, values: marker(k) })) });
   const before: string[] = [];
   let rest = doc;
   outputs.forEach((_, k) => {
@@ -129,7 +129,7 @@ export function jsonSink(write: Write, samples: number, dtype: EvalDType): Predi
   });
   return {
     async write(batch) {
-      if (batch.from === 0) pieces = jsonPieces(batch.outputs.map(({ name, value }) => ({ name, shape: [samples, ...value.shape.slice(1)] })));
+      if (batch.from === 0) pieces = jsonPieces(batch.outputs.map(({ name, role, value }) => ({ name, role, shape: [samples, ...value.shape.slice(1)] })));
       await sink.write(batch);
     },
     end: () => sink.end(),
@@ -170,7 +170,7 @@ export function fileSink(file: string, samples: number, dtype: EvalDType): Predi
   return {
     async write(batch) {
       if (batch.from === 0) {
-        const paths = outputPaths(file, batch.outputs.map((o) => o.name));
+        const paths = outputPaths(file, batch.outputs.map((o) => o.layer));
         files = batch.outputs.map(({ name, value }, k) => {
           const path = paths[k];
           const fd = openForWriting(path);

@@ -93,7 +93,10 @@ describe("predict in batches", () => {
     const whole = runCli([...args, "--json"]);
     expect(whole.status, whole.stderr).toBe(0);
     const ref = await inProcess(MULTI, files.map(({ f }) => f));
-    expect(whole.stdout).toBe(`${toJson({ outputs: ref.outputs.map(({ name, value }) => ({ name, shape: value.shape, values: Array.from(value.data, shortestFloat32) })) })}\n`);
+    expect(whole.stdout).toBe(`${toJson({ outputs: ref.outputs.map(({ name, role, value }) => ({ name, ...(role ? { role } : {}), shape: value.shape, values: Array.from(value.data, shortestFloat32) })) })}\n`);
+    // A layer's several outputs are told apart as Keras numbers them, and say what they are (issue 13, item 4).
+    expect(ref.outputs.filter((o) => o.layer === "lstm_3").map((o) => [o.name, o.role])).toEqual([["lstm_3", "output"], ["lstm_3:1", "state_h"], ["lstm_3:2", "state_c"]]);
+    expect(runCli(args).stdout).toMatch(/^lstm_3:1 \(state_h\): shape \(3, 3\) \(samples first\)$/m);
     expect(runCli([...args, "--json", "--batch-size", "2"]).stdout).toBe(whole.stdout);
     expect(runCli([...args, "--batch-size", "1"]).stdout).toBe(runCli(args).stdout);
 
@@ -101,13 +104,15 @@ describe("predict in batches", () => {
     expect(out.status, out.stderr).toBe(0);
     expect(out.stdout.trimEnd().split("\n")).toHaveLength(ref.outputs.length);
     const doc = JSON.parse(whole.stdout) as { outputs: { name: string; shape: number[]; values: number[] }[] };
-    // A layer's several outputs (lstm_3: output, h, c) are told apart by their count.
-    const repeats = (name: string) => doc.outputs.filter((o) => o.name === name).length;
+    // Files are named by layer; a layer's several outputs (lstm_3: output, h, c) by their count.
+    const layerOf = (name: string) => name.replace(/[:@].*$/, "");
+    const repeats = (layer: string) => doc.outputs.filter((o) => layerOf(o.name) === layer).length;
     const seen = new Map<string, number>();
     for (const o of doc.outputs) {
-      const n = seen.get(o.name) ?? 0;
-      seen.set(o.name, n + 1);
-      const y = readNpy(readFileSync(join(dir, `multi.${o.name}${repeats(o.name) > 1 ? `.${n}` : ""}.npy`)), o.name);
+      const layer = layerOf(o.name);
+      const n = seen.get(layer) ?? 0;
+      seen.set(layer, n + 1);
+      const y = readNpy(readFileSync(join(dir, `multi.${layer}${repeats(layer) > 1 ? `.${n}` : ""}.npy`)), o.name);
       expect(y.shape).toEqual(o.shape);
       expect(Array.from(y.data)).toEqual(o.values.map(Math.fround));
     }
