@@ -17,6 +17,16 @@ export type FormatName =
   | "tfjs-layers" // TensorFlow.js layers-model: model.json (a Keras config) + weight shards
   | "onnx"; // ONNX graph: its LSTM / GRU / RNN nodes, as Keras layers
 
+/** Each format in words, as summary and check name the file they read. */
+export const FORMAT_DESCRIPTIONS: Record<FormatName, string> = {
+  "keras-h5": "Keras HDF5 model",
+  "keras-h5-weights": "Keras HDF5 weights, no model config",
+  "keras3-archive": "Keras 3 .keras archive",
+  "keras3-weights": "Keras 3 .weights.h5, no model config",
+  "tfjs-layers": "TensorFlow.js layers-model",
+  onnx: "ONNX graph, its recurrent nodes read as layers",
+};
+
 export type DType = "float16" | "float32" | "float64" | "int32" | "int64" | "other";
 
 export interface Tensor {

@@ -253,6 +253,11 @@ export async function* predictInParallel(model: Model, inputs: Value[], opts: Pr
 }
 
 export function predict(model: Model, inputs: Value[], opts: PredictOptions): PredictResult {
+  if (model.layersRead === "recurrent") {
+    throw new UnsupportedError(
+      `${model.source}: only the recurrent layers of this ${model.format} export were read, not the graph around them, so the whole model cannot be evaluated; step one layer with 'step --raw-input --layer NAME'`,
+    );
+  }
   const graph = graphOfModel(model);
   const traces: LayerTrace[] = [];
   try {

@@ -4,17 +4,12 @@
  */
 import { Chalk } from "chalk";
 import type { Check, CheckReport, CheckStatus } from "../check/types.js";
+import { FORMAT_DESCRIPTIONS, type FormatName } from "../model.js";
 import { wrapLine } from "./notation.js";
 import { safe } from "./text.js";
 
 const ICON: Record<CheckStatus, string> = { pass: "✓", fail: "✗", info: "ℹ", skip: "–" };
 
-const FORMAT_NAMES: Record<string, string> = {
-  "keras-h5": "Keras HDF5 model",
-  "keras-h5-weights": "Keras HDF5 weights, no model config",
-  "keras3-archive": "Keras 3 .keras archive",
-  "keras3-weights": "Keras 3 .weights.h5, no model config",
-};
 
 /**
  * One line per check and the verdict, each fitted to `width` columns (default: no limit): a
@@ -26,7 +21,7 @@ export function formatCheckReport(report: CheckReport, options: { color?: boolea
   const paint: Record<CheckStatus, (s: string) => string> = { pass: c.green, fail: c.red, info: c.cyan, skip: c.dim };
   const nameWidth = Math.max(...report.checks.map((k) => k.name.length), 8);
   const lines = [
-    ...wrapLine(`${safe(report.file)} (${FORMAT_NAMES[report.format] ?? report.format}, ${report.kerasVersion ? `Keras ${safe(report.kerasVersion)}` : "Keras version not recorded"})`, width),
+    ...wrapLine(`${safe(report.file)} (${FORMAT_DESCRIPTIONS[report.format as FormatName] ?? report.format}, ${report.kerasVersion ? `Keras ${safe(report.kerasVersion)}` : "Keras version not recorded"})`, width),
     ...report.checks.flatMap((k) => wrapLine(`${paint[k.status](ICON[k.status])} ${safe(k.name).padEnd(nameWidth)}  ${safe(k.detail)}`, width, nameWidth + 4)),
     ...wrapLine(verdictLine(report, c), width),
   ];

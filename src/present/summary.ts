@@ -6,21 +6,16 @@
  * places the columns at the same fractions of the line.
  */
 import type { LayerSummary, ModelSummary } from "../summary.js";
+import { FORMAT_DESCRIPTIONS, type FormatName } from "../model.js";
 import { wrapLine } from "./notation.js";
 import { tableLines } from "./table.js";
 import { kerasRow, safe, significant, thousands } from "./text.js";
 
-const FORMAT_NAMES: Record<string, string> = {
-  "keras-h5": "Keras HDF5 model (model.save)",
-  "keras-h5-weights": "Keras HDF5 weights (save_weights, no model config)",
-  "keras3-archive": "Keras 3 .keras archive",
-  "keras3-weights": "Keras 3 .weights.h5 (no model config)",
-};
 
 export function formatHeader(s: ModelSummary, width = Infinity): string[] {
   return [
     `File:          ${safe(s.file)}`,
-    `Format:        ${FORMAT_NAMES[s.format] ?? s.format}`,
+    `Format:        ${FORMAT_DESCRIPTIONS[s.format as FormatName] ?? s.format}`,
     `Keras version: ${s.kerasVersion ? safe(s.kerasVersion) : "not recorded"}${s.backend ? `   Backend: ${safe(s.backend)}` : ""}`,
     `Model class:   ${safe(s.modelClass)}`,
   ].flatMap((line) => wrapLine(line, width, 15));

@@ -493,3 +493,12 @@ describe("loadModel finds an ONNX model by content", () => {
     expect(() => evaluateStep(m, { inputs: [input], dtype: "float32" })).toThrow(/is read for its recurrent nodes only \(onnx\); the ops before 'l' are not, so feed its input directly with --raw-input/);
   });
 });
+
+describe("the whole-model commands on an ONNX export", () => {
+  it("predict refuses in one line, naming step --raw-input, since only the recurrent nodes were read", async () => {
+    const file = exportPath("dtln_keras_onnx_tflite_pair", "model_1.onnx");
+    if (!file) return;
+    const model = await loadModel(file);
+    expect(() => predict(model, [], { dtype: "float32" })).toThrow(/only the recurrent layers of this onnx export were read, not the graph around them.*'step --raw-input --layer NAME'/);
+  });
+});
