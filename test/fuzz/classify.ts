@@ -90,6 +90,8 @@ export interface ClassifyInput {
   json: boolean;
   mustFail: MustFail;
   evaluates: boolean;
+  /** The command line feeds the first recurrent layer directly (step and explain with --raw-input). */
+  rawInput?: boolean;
   nonFiniteOk?: boolean;
 }
 
@@ -118,7 +120,7 @@ export function classify(c: ClassifyInput): Classified {
         return { cls: "bad-json", why: `--json output does not parse: ${(err as Error).message}`, signature: "bad-json" };
       }
     }
-    const mustRefuse = c.mustFail === "load" || (c.mustFail === "eval" && c.evaluates);
+    const mustRefuse = c.mustFail === "load" || (c.mustFail === "eval" && c.evaluates) || (c.mustFail === "eval-upstream" && c.evaluates && !c.rawInput);
     if (mustRefuse && c.refusalCodes?.includes(o.exitCode)) return { cls: "ok", why: `refused with exit ${o.exitCode}`, signature: "ok-refused" };
     if (mustRefuse) {
       return { cls: "silent-wrong", why: `answered (exit ${o.exitCode}) for a file it must refuse (${c.mustFail})`, signature: `silent-wrong ${c.mustFail}` };

@@ -6,7 +6,10 @@
  *                    model config, a dataset whose data cannot be in the file, a zip whose
  *                    CRC or sizes lie, unsafe or duplicate entry names...
  *   mustFail "eval"  commands that evaluate the first recurrent layer must refuse it (a
- *                    config that contradicts the weights, a Lambda layer, an unknown class)
+ *                    config that contradicts the weights, an unknown class)
+ *   mustFail "eval-upstream"  the same, for what breaks only the layers before the first
+ *                    recurrent layer (a Lambda layer): step and explain with --raw-input
+ *                    feed that layer directly, skip them, and rightly answer
  *   false            anything may happen except a non-clean outcome
  *
  * Mutations are data (the MUTATORS table); `mutate()` draws one by weight. Files built by
@@ -20,7 +23,7 @@ import { Rng } from "./rng.js";
 import { writeZip, type WriteEntry, type ZipEntry } from "./zip.js";
 import { deflateSync } from "fflate";
 
-export type MustFail = false | "load" | "eval";
+export type MustFail = false | "load" | "eval" | "eval-upstream";
 
 export interface Mutation {
   mutator: string;
@@ -552,10 +555,12 @@ function mutateConfig(root: unknown, base: BaseFile, rng: Rng, room: number): Co
         return { value: root, detail: `${t.config.name} ${key} -> ${JSON.stringify(whole)}`, mustFail: false };
       }
       // The feature dimension must match the kernel the first recurrent layer stores: its own
-      // declaration, or that of an input layer feeding it directly. (Behind an Embedding, the
-      // last dimension is the sequence length, and step --raw-input feeds the recurrent layer itself.)
+      // declaration when it is the model's first layer, or that of an input layer feeding it
+      // directly. (Behind an Embedding, the last dimension is the sequence length, and step
+      // --raw-input feeds the recurrent layer itself. Behind an InputLayer, the layer's own
+      // batch_input_shape, which tf.keras leaves in its config, is not used, by Keras either.)
       const featureDim = i === shape.length - 1 && i > 0;
-      const feedsFirst = t === first || (t === layers[0] && first !== undefined && layers[1] === first && t.entry.class_name === "InputLayer");
+      const feedsFirst = (t === first && t === layers[0]) || (t === layers[0] && first !== undefined && layers[1] === first && t.entry.class_name === "InputLayer");
       const sure = featureDim && typeof v === "number" && v !== old && base.loads && feedsFirst;
       return { value: root, detail: `${t.config.name} ${key}[${i}] ${JSON.stringify(old)} -> ${JSON.stringify(v)}`, mustFail: sure ? "eval" : false };
     }
@@ -602,7 +607,7 @@ function mutateConfig(root: unknown, base: BaseFile, rng: Rng, room: number): Co
         config: { name: "lambda_fuzz", trainable: true, function: fn, function_type: "lambda", module: "__main__", output_shape: null, arguments: {} },
       };
       list.splice(first.index, 0, lambda);
-      return { value: root, detail: `Lambda layer with a serialized function inserted before '${first.config.name}'`, mustFail: base.loads && layerListOf(root) === list && first.index === 0 ? "eval" : false };
+      return { value: root, detail: `Lambda layer with a serialized function inserted before '${first.config.name}'`, mustFail: base.loads && layerListOf(root) === list && first.index === 0 ? "eval-upstream" : false };
     }
     case "type-chaos": {
       const nodes: { holder: Obj | unknown[]; key: string | number }[] = [];
@@ -1078,7 +1083,7 @@ const synthLambda = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<
       layers.unshift(lambda);
     },
   });
-  return { detail: "synthesized model with a Lambda layer first", bytes: await writer.writeKerasH5(m.spec), mustFail: "eval", inputArgs: m.inputArgs };
+  return { detail: "synthesized model with a Lambda layer first", bytes: await writer.writeKerasH5(m.spec), mustFail: "eval-upstream", inputArgs: m.inputArgs };
 };
 
 const synthNaN = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<Result> => {
