@@ -113,7 +113,8 @@ export function classify(c: ClassifyInput): Classified {
 
   if (c.answerCodes.includes(o.exitCode)) {
     if (CONTROL.test(o.stdout)) return { cls: "unsafe-output", why: "raw control character on stdout", signature: "unsafe-stdout" };
-    if (c.json) {
+    // A document cut by the worker's capture limit is not a document that does not parse.
+    if (c.json && o.stdout.length === o.stdoutBytes) {
       try {
         JSON.parse(o.stdout);
       } catch (err) {

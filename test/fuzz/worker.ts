@@ -51,11 +51,15 @@ export type FromWorker =
   | { type: "probe"; id: number; ok: boolean; mismatch?: { argv: string[]; expected: string; got: string } }
   | { type: "fatal"; reason: string };
 
-const MAX_KEEP = 1 << 20;
+/**
+ * Stdout kept per run for the checks on it (JSON, control characters); past it only its
+ * length is counted (RunReport.stdoutBytes), and classify.ts does not parse what is cut.
+ */
+const MAX_KEEP = 16 << 20;
 
 const realStdout = process.stdout.write.bind(process.stdout);
 const realStderr = process.stderr.write.bind(process.stderr);
-let capture: { out: string[]; err: string[]; outBytes: number } | undefined;
+let capture: { out: string[]; err: string[]; outBytes: number; kept: number } | undefined;
 
 function capturer(which: "out" | "err", real: typeof realStdout) {
   return ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -63,7 +67,11 @@ function capturer(which: "out" | "err", real: typeof realStdout) {
     const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
     if (which === "out") {
       capture.outBytes += text.length;
-      if (capture.out.reduce((n, s) => n + s.length, 0) < MAX_KEEP) capture.out.push(text);
+      // Printers write as they go, in many pieces: keep whole pieces up to the limit.
+      if (capture.kept < MAX_KEEP) {
+        capture.out.push(text);
+        capture.kept += text.length;
+      }
     } else {
       capture.err.push(text);
     }
@@ -96,7 +104,7 @@ process.on("unhandledRejection", (err) => {
 
 async function runOnce(argv: string[]): Promise<{ exitCode: number; stdout: string; stdoutBytes: number; stderr: string; ms: number }> {
   process.exitCode = undefined;
-  capture = { out: [], err: [], outBytes: 0 };
+  capture = { out: [], err: [], outBytes: 0, kept: 0 };
   const t0 = performance.now();
   try {
     await main(["node", "keras-inspect", ...argv]);
