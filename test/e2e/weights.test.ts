@@ -102,7 +102,8 @@ describe("keras-inspect weights", () => {
     expect(full.status).toBe(0);
     const lines = full.stdout.split("\n").filter((l) => /^│ \[\d+\]/.test(l));
     expect(lines).toHaveLength(5000);
-    expect(lines.every((l) => l.split("│").length === 52)).toBe(true);
+    // A row label and 50 values: 52 rules, so 53 pieces around them.
+    expect(lines.every((l) => l.split("│").length === 53)).toBe(true);
   });
 
   it("shows non-recurrent layers plainly with their tensors", () => {

@@ -19,6 +19,8 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env },
     timeout: options.timeoutMs ?? 60_000,
+    // Node's default of 1 MiB kills a child that prints more (weights --full prints 3.5 MB).
+    maxBuffer: 256 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
