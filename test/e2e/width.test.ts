@@ -38,7 +38,21 @@ function widest(text: string): number {
   return Math.max(0, ...text.split("\n").map(displayWidth));
 }
 
-let cases: [string, string[]][];
+const gruInput = join(dir, "gru-x.npy");
+const cases: [string, string[]][] = [
+  ["step, LSTM tables", ["step", "samples/stacked-lstm-dense.h5", "--input", "1,2,3;0,0,1;-1,0.5,2;3,3,3;0,0,0"]],
+  ["step, 40-feature inputs", ["step", join(dir, "wide.h5"), "--input-file", join(dir, "wide-x.npy"), "--raw-input"]],
+  ["step, a 905 × 64 output", ["step", "test/fixtures/real/k2_gru_hardsigmoid_full.h5", "--input-file", gruInput, "--steps", "-2:"]],
+  ["weights, LSTM by gate", ["weights", "test/fixtures/real/k2_lstm_dense_full.h5"]],
+  ["weights, Bidirectional", ["weights", "samples/bidirectional-lstm.h5"]],
+  ["summary --weights, sequential", ["summary", "samples/stacked-lstm-dense.h5", "--weights"]],
+  ["summary --weights, functional", ["summary", "test/fixtures/real/k2_lstm_functional_full.h5", "--weights"]],
+  ["check", ["check", join(dir, "b.h5"), "--require-layer", "LSTM:16", "--keras-version", ">=2.2 <3", "--max-abs", "100", "--input", "1,2,3;0,0,1;-1,0.5,2;3,3,3;0,0,0"]],
+  ["diff", ["diff", join(dir, "a.h5"), join(dir, "b.h5")]],
+];
+
+/** diff answers 1 for files that differ; every other case succeeds. */
+const answered = (args: string[], status: number | null) => status === 0 || (status === 1 && args[0] === "diff");
 
 beforeAll(async () => {
   // An LSTM of 2 units over 40 features: each step's x is a long vector.
@@ -53,49 +67,32 @@ beforeAll(async () => {
   const changed = clone(spec);
   tensor(changed, "lstm_1", "recurrent_kernel").data[at(64, 2, 48 + 1)] += 0.25;
   writeFileSync(join(dir, "b.h5"), await writeSpec(changed));
-  const gruInput = join(dir, "gru-x.npy");
   writeFileSync(gruInput, writeNpyFloat32([1, 905, 1], Array.from({ length: 905 }, (_, k) => Math.sin(k / 40))));
-  cases = [
-    ["step, LSTM tables", ["step", "samples/stacked-lstm-dense.h5", "--input", "1,2,3;0,0,1;-1,0.5,2;3,3,3;0,0,0"]],
-    ["step, 40-feature inputs", ["step", join(dir, "wide.h5"), "--input-file", join(dir, "wide-x.npy"), "--raw-input"]],
-    ["step, a 905 × 64 output", ["step", "test/fixtures/real/k2_gru_hardsigmoid_full.h5", "--input-file", gruInput, "--steps", "-2:"]],
-    ["weights, LSTM by gate", ["weights", "test/fixtures/real/k2_lstm_dense_full.h5"]],
-    ["weights, Bidirectional", ["weights", "samples/bidirectional-lstm.h5"]],
-    ["summary --weights, sequential", ["summary", "samples/stacked-lstm-dense.h5", "--weights"]],
-    ["summary --weights, functional", ["summary", "test/fixtures/real/k2_lstm_functional_full.h5", "--weights"]],
-    ["check", ["check", join(dir, "b.h5"), "--require-layer", "LSTM:16", "--keras-version", ">=2.2 <3", "--max-abs", "100", "--input", "1,2,3;0,0,1;-1,0.5,2;3,3,3;0,0,0"]],
-    ["diff", ["diff", join(dir, "a.h5"), join(dir, "b.h5")]],
-  ];
 });
 
 describe("text output fits the width", () => {
-  it("piped (not a terminal), lines are not limited: these outputs are wider than 80", () => {
-    for (const [name, args] of cases) {
-      const r = runCli(args);
-      expect(r.status === 0 || (r.status === 1 && args[0] === "diff"), `${name}: ${r.stderr}`).toBe(true);
-      expect(widest(r.stdout), name).toBeGreaterThan(80);
-    }
+  it.each(cases)("%s: piped (not a terminal), lines are not limited (this output is wider than 80)", (_name, args) => {
+    const r = runCli(args);
+    expect(answered(args, r.status), r.stderr).toBe(true);
+    expect(widest(r.stdout)).toBeGreaterThan(80);
   });
 
-  it.skipIf(!SCRIPT)("in an 80-column terminal, no line is wider than 80", () => {
-    for (const [name, args] of cases) {
-      const r = inTerminal(args);
-      expect(r.status === 0 || (r.status === 1 && args[0] === "diff"), `${name}: ${r.stdout.slice(0, 300)}`).toBe(true);
-      const over = r.stdout.split("\n").filter((l) => displayWidth(l) > 80);
-      expect(over, name).toEqual([]);
-      // Everything is still there: the fitted output holds the same numbers as the unlimited one
-      // (in another order where a table was cut into blocks of columns).
-      const numbers = (s: string) => (s.match(/-?\d+\.\d{3,}/g) ?? []).sort().join(" ");
-      expect(numbers(r.stdout), name).toBe(numbers(inTerminal([...args, "--width", "0"]).stdout));
-    }
+  it.skipIf(!SCRIPT).each(cases)("%s: in an 80-column terminal, no line is wider than 80", (_name, args) => {
+    const r = inTerminal(args);
+    expect(answered(args, r.status), r.stdout.slice(0, 300)).toBe(true);
+    const over = r.stdout.split("\n").filter((l) => displayWidth(l) > 80);
+    expect(over).toEqual([]);
+    // Everything is still there: the fitted output holds the same numbers as the unlimited one
+    // (in another order where a table was cut into blocks of columns).
+    const numbers = (s: string) => (s.match(/-?\d+\.\d{3,}/g) ?? []).sort().join(" ");
+    expect(numbers(r.stdout)).toBe(numbers(inTerminal([...args, "--width", "0"]).stdout));
   });
 
-  it("--width N forces the width, piped or not", () => {
-    for (const [name, args] of cases) {
-      for (const width of [60, 80]) {
-        const r = runCli([...args, "--width", String(width)]);
-        expect(widest(r.stdout), `${name} at ${width}`).toBeLessThanOrEqual(width);
-      }
+  it.each(cases)("%s: --width N forces the width, piped or not", (_name, args) => {
+    for (const width of [60, 80]) {
+      const r = runCli([...args, "--width", String(width)]);
+      expect(answered(args, r.status), r.stderr).toBe(true);
+      expect(widest(r.stdout), `at ${width}`).toBeLessThanOrEqual(width);
     }
   });
 
