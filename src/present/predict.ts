@@ -12,6 +12,7 @@ import type { EvalDType } from "../eval/trace.js";
 import { safeFileName } from "../export/index.js";
 import { npyHeader, npyValues } from "../npy.js";
 import { jsonNumber, toJson } from "./json.js";
+import { abbreviates, axisIndices, EDGE_ITEMS, ELLIPSIS } from "./array.js";
 import { fixed, safe, shortestFloat32 } from "./text.js";
 
 /** Receives predict's batches in order, then `end`. */
@@ -26,15 +27,14 @@ export type Write = (text: string) => Promise<void>;
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-function nested(shape: number[], data: ArrayLike<number> & { subarray?: unknown }, offset: number, digits: number): string {
-  if (shape.length <= 1) {
-    const n = shape[0] ?? 1;
-    const parts = new Array<string>(n);
-    for (let k = 0; k < n; k++) parts[k] = fixed(data[offset + k], digits);
-    return `[${parts.join(", ")}]`;
-  }
+/** One sample's values in nested brackets; with `abbreviate`, each long axis as numpy shows it (first 3, …, last 3). */
+function nested(shape: number[], data: ArrayLike<number>, offset: number, digits: number, abbreviate: boolean): string {
+  const n = shape[0] ?? 1;
   const inner = size(shape.slice(1));
-  return `[${Array.from({ length: shape[0] }, (_, r) => nested(shape.slice(1), data, offset + r * inner, digits)).join(", ")}]`;
+  const parts = axisIndices(n, abbreviate).map((k) =>
+    k === null ? ELLIPSIS : shape.length <= 1 ? fixed(data[offset + k], digits) : nested(shape.slice(1), data, offset + k * inner, digits, abbreviate),
+  );
+  return `[${parts.join(", ")}]`;
 }
 
 /**
@@ -59,7 +59,7 @@ class OutputStream {
 /** A sink that writes each output as a prefix, its values batch by batch, and a suffix. */
 function streamingSink(write: Write, samples: number, piece: {
   prefix(k: number, output: PredictOutput, shape: number[]): string;
-  values(values: ArrayLike<number>, sampleShape: number[], first: boolean): string;
+  values(k: number, values: ArrayLike<number>, sampleShape: number[], from: number): string;
   suffix(k: number, last: boolean): string;
   end: string;
 }): PredictionSink {
@@ -70,7 +70,7 @@ function streamingSink(write: Write, samples: number, piece: {
         streams = batch.outputs.map((_, k) => new OutputStream(k === 0, write));
         for (const [k, output] of batch.outputs.entries()) await streams[k].put(piece.prefix(k, output, [samples, ...output.value.shape.slice(1)]));
       }
-      for (const [k, { value }] of batch.outputs.entries()) await streams[k].put(piece.values(value.data, value.shape.slice(1), batch.from === 0));
+      for (const [k, { value }] of batch.outputs.entries()) await streams[k].put(piece.values(k, value.data, value.shape.slice(1), batch.from));
     },
     async end() {
       for (const [k, s] of streams.entries()) {
@@ -83,16 +83,36 @@ function streamingSink(write: Write, samples: number, piece: {
   };
 }
 
-/** Text: per output `name: shape (…) (samples first)` and the nested values on one line. */
-export function textSink(write: Write, samples: number, digits: number): PredictionSink {
+/**
+ * Text: per output `name: shape (…) (samples first)` and the nested values on one line.
+ * Past 1,000 values an output is abbreviated as numpy abbreviates it, unless `full`: the
+ * first and last 3 samples around "…" (the last 3 kept as they stream by), and each long
+ * axis of a sample likewise.
+ */
+export function textSink(write: Write, samples: number, digits: number, full = false): PredictionSink {
+  const abbreviated: boolean[] = [];
+  const tails: string[][] = [];
   return streamingSink(write, samples, {
-    prefix: (k, { name, role }, shape) => `${k > 0 ? "\n" : ""}${safe(name)}${role ? ` (${role})` : ""}: shape (${shape.join(", ")}) (samples first)\n[`,
-    values(data, sampleShape, first) {
-      const per = size(sampleShape);
-      const rows = Array.from({ length: data.length / Math.max(1, per) }, (_, b) => nested(sampleShape, data, b * per, digits));
-      return `${first ? "" : ", "}${rows.join(", ")}`;
+    prefix(k, { name, role }, shape) {
+      abbreviated[k] = abbreviates(size(shape), full);
+      tails[k] = [];
+      return `${k > 0 ? "\n" : ""}${safe(name)}${role ? ` (${role})` : ""}: shape (${shape.join(", ")}) (samples first)\n[`;
     },
-    suffix: () => "]",
+    values(k, data, sampleShape, from) {
+      const per = Math.max(1, size(sampleShape));
+      const shown = new Set(axisIndices(samples, abbreviated[k]));
+      const out: string[] = [];
+      for (let b = 0; b * per < data.length; b++) {
+        const s = from + b;
+        if (!shown.has(s)) continue;
+        const text = nested(sampleShape, data, b * per, digits, abbreviated[k]);
+        // Samples after the elided middle wait for the suffix: the middle's "…" comes first.
+        if (abbreviated[k] && samples > 2 * EDGE_ITEMS && s >= EDGE_ITEMS) tails[k].push(text);
+        else out.push(`${s === 0 ? "" : ", "}${text}`);
+      }
+      return out.join("");
+    },
+    suffix: (k) => `${tails[k].length > 0 ? `, ${ELLIPSIS}, ${tails[k].join(", ")}` : ""}]`,
     end: "\n",
   });
 }
@@ -121,7 +141,7 @@ export function jsonSink(write: Write, samples: number, dtype: EvalDType): Predi
   let pieces: { before: string[]; after: string } | undefined;
   const sink = streamingSink(write, samples, {
     prefix: (k) => `${pieces!.before[k]}[`,
-    values: (data, _shape, first) => (data.length === 0 ? "" : `${first ? "" : ", "}${Array.from(data, number).join(", ")}`),
+    values: (_k, data, _shape, from) => (data.length === 0 ? "" : `${from === 0 ? "" : ", "}${Array.from(data, number).join(", ")}`),
     suffix: () => "]",
     get end() {
       return `${pieces!.after}\n`;

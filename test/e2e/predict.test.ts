@@ -119,6 +119,23 @@ describe("predict in batches", () => {
   });
 });
 
+describe("predict text past 1,000 values", () => {
+  it("shows the first and last 3 samples around … as numpy does, whatever the batches; --full shows all", () => {
+    const x = join(dir, "x600.npy");
+    writeFileSync(x, writeNpyFloat32([600, 3, 2], Array.from(d.floats(3600, -1, 1))));
+    const rows = (text: string) => text.split("\n")[1].slice(1, -1).split(/, (?=[[…])/);
+    const full = runCli(["predict", "samples/gru.h5", "--input-file", x, "--full"]);
+    expect(full.status, full.stderr).toBe(0);
+    const all = rows(full.stdout);
+    expect(all).toHaveLength(600);
+    for (const batch of ["7", "16", "600"]) {
+      const short = runCli(["predict", "samples/gru.h5", "--input-file", x, "--batch-size", batch]);
+      expect(short.stdout.split("\n")[0]).toBe("dense_2: shape (600, 2) (samples first)");
+      expect(rows(short.stdout)).toEqual([...all.slice(0, 3), "…", ...all.slice(597)]);
+    }
+  });
+});
+
 describe("predict --output", () => {
   it(".npy: float32 in float32 mode, float64 in float64 mode, shape (samples, …), the values --json prints", async () => {
     for (const dtype of ["float32", "float64"] as const) {

@@ -7,11 +7,12 @@ import { fileSink, jsonSink, type PredictionSink, textSink } from "../../present
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { parseNonNegativeInt, parsePositiveInt } from "../options.js";
-import { stdoutWrite } from "../output.js";
+import { addFullOption, stdoutWrite } from "../output.js";
 
 interface PredictOptions extends InputOptions, EvalCliOptions {
   digits: number;
   json?: boolean;
+  full?: boolean;
   batchSize: number;
   threads: number | "auto";
   output?: string;
@@ -25,7 +26,7 @@ export function registerPredict(program: Command): void {
     .description("run the whole model on the inputs, as Keras' model.predict does")
     .argument("<file>", "a Keras model file");
   addInputOptions(cmd);
-  addEvalOptions(cmd)
+  addFullOption(addEvalOptions(cmd), "every output value")
     .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
     .option("--json", "print one JSON document (see README: JSON output)")
     .option("--batch-size <n>", "samples evaluated together; memory grows with it, not with the number of samples", parsePositiveInt("--batch-size"), DEFAULT_BATCH_SIZE)
@@ -40,7 +41,7 @@ export function registerPredict(program: Command): void {
         ? fileSink(opts.output, samples, opts.dtype)
         : opts.json
           ? jsonSink(stdoutWrite, samples, opts.dtype)
-          : textSink(stdoutWrite, samples, opts.digits);
+          : textSink(stdoutWrite, samples, opts.digits, opts.full);
       const evalOpts = { dtype: opts.dtype, hardSigmoid: opts.hardSigmoid };
       const threads = opts.threads === "auto" ? autoThreads(model, inputs, opts.batchSize, availableParallelism()) : opts.threads;
       const batches = threads > 1 ? predictInParallel(model, inputs, evalOpts, opts.batchSize, threads) : predictBatches(model, inputs, evalOpts, opts.batchSize);
