@@ -80,4 +80,5 @@ def main():
     print(json.dumps({"numpy": np.__version__, "python": sys.version.split()[0], "blas": blas_info(np), "results": results}))
 
 
-main()
+if __name__ == "__main__":
+    main()

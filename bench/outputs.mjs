@@ -17,36 +17,12 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { lstmConfig, sequentialConfig, writeKerasH5 } from "../samples/keras-h5-writer.mjs";
+import { random } from "./cases.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(root, "bin", "keras-inspect.js");
 const TIME = "/usr/bin/time";
 const GRU_FIXTURE = join(root, "test", "fixtures", "real", "k2_gru_hardsigmoid_full.h5");
-
-/** A small deterministic generator (mulberry32), so every run times the same numbers. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const uniform = (n, scale, r) => Float32Array.from({ length: n }, () => scale * (2 * r() - 1));
-
-/** A version 1.0 .npy of little-endian float32 (written here so the bench needs nothing from dist/ to set up). */
-function npyFloat32(shape, data) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
-  header += " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64) + "\n";
-  const bytes = new Uint8Array(10 + header.length + data.length * 4);
-  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
-  bytes.set(new TextEncoder().encode(header), 10);
-  new Float32Array(bytes.buffer, 10 + header.length).set(data);
-  return bytes;
-}
 
 /** A Sequential model of one Embedding(5000, 50), as Keras 2.2.4 saves it. */
 async function embeddingModel(dir) {

@@ -50,8 +50,11 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-/** A file-system error in words ("no such file", "permission denied"), the same for every file the user names. */
-export function systemReason(err: unknown): string {
+/**
+ * A file-system error in words ("no such file", "permission denied"), the same for every
+ * file the user names; `expected` says what a directory given in its place is not.
+ */
+export function systemReason(err: unknown, expected?: string): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   switch (code) {
     case "ENOENT":
@@ -60,7 +63,7 @@ export function systemReason(err: unknown): string {
     case "EPERM":
       return "permission denied";
     case "EISDIR":
-      return "is a directory";
+      return expected ? `is a directory, not ${expected}` : "is a directory";
     case "ENAMETOOLONG":
       return "file name too long";
     case "ELOOP":

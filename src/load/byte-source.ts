@@ -10,7 +10,7 @@
  * 4 GB (positions past 2^32) are read like any other.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
-import { FileError } from "../errors.js";
+import { FileError, systemReason } from "../errors.js";
 
 export interface ByteSource {
   /** Bytes in the source. */
@@ -28,26 +28,6 @@ export interface ByteSource {
 
 /** Opens a source afresh each time it is called: the loader's first read, and every later one (hdf5.ts DeferredDatasets). */
 export type OpenSource = () => ByteSource;
-
-/** An OS error code in words, for "FILE: no such file" messages. */
-export function systemReason(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "is a directory, not a model file";
-    case "ENAMETOOLONG":
-      return "file name too long";
-    case "ELOOP":
-      return "too many levels of symbolic links";
-    default:
-      return `cannot read it (${code ?? (err as Error)?.message ?? String(err)})`;
-  }
-}
 
 /** Counts descriptors opened by FileSource and not yet closed (the fuzz worker checks it returns to 0 after every run). */
 let openFileSources = 0;
@@ -87,7 +67,7 @@ export class FileSource implements ByteSource {
     try {
       fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     } catch (err) {
-      throw new FileError(path, systemReason(err), { cause: err });
+      throw new FileError(path, systemReason(err, "a model file"), { cause: err });
     }
     try {
       const st = fstatSync(fd);
@@ -97,7 +77,7 @@ export class FileSource implements ByteSource {
     } catch (err) {
       closeSync(fd);
       if (err instanceof FileError) throw err;
-      throw new FileError(path, systemReason(err), { cause: err });
+      throw new FileError(path, systemReason(err, "a model file"), { cause: err });
     }
   }
 
