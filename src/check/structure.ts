@@ -178,7 +178,7 @@ function featureDim(layer: Layer, input: Shape | undefined): number | null {
 function expectation(layer: Layer, input: Shape | undefined): Expectation {
   const cls = layer.className;
   const rk = recurrentKindOf(cls);
-  if (rk) return recurrentExpectation(layer, rk.kind, input);
+  if (rk && rk.kind !== "conv_lstm") return recurrentExpectation(layer, rk.kind, input);
   if (WEIGHTLESS.has(cls)) return { tensors: [] };
   switch (cls) {
     case "Dense":

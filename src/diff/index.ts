@@ -165,7 +165,8 @@ function packed(w: CellWeights, gates: number): Named[] {
 
 function tryCellWeights(entry: Weighted): CellWeights | null {
   const kind = recurrentKindOf(entry.layer.className);
-  if (!kind) return null;
+  // A ConvLSTM's canonical form depends on its input's shape: compared tensor by tensor.
+  if (!kind || kind.kind === "conv_lstm") return null;
   try {
     return kind.cellWeights(entry.layer, entry.model);
   } catch {

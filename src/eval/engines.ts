@@ -92,6 +92,7 @@ export function prepareCell(kind: RecurrentKind, layer: Layer, model: Model): Pr
  * which multiplies them unrounded).
  */
 export function kernelPanels(kind: RecurrentKind, cell: PreparedCell, dtype: EvalDType): KernelPanels | null {
+  if (!kind.fast) return null;
   const cached = cell.panels[dtype];
   if (cached !== undefined) return cached;
   const w = cell.w;
@@ -158,6 +159,7 @@ export class KernelEngine implements Engine, StepProducts {
     const [, steps, features] = input.shape;
     const u = w.units;
     const width = w.kernel.length / Math.max(1, w.inputDim);
+    if (!kind.fast) throw new Error(`${kind.kind} has no kernel path`);
     const recCols = kind.fast.recurrentColumns(w);
     this.fastStep = kind.fast[dtype];
 

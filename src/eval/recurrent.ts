@@ -26,6 +26,8 @@ export interface DirectionRun {
   sequence: Value;
   /** Final states, in the kind's state order (h, then c for LSTM), each (B, u). */
   states: Value[];
+  /** ConvLSTM: (B, [T,] u) channels last → the layer's feature-map layout. */
+  layout?: (v: Value) => Value;
 }
 
 export interface RecurrentRunOptions extends EvalOptions {
@@ -98,11 +100,14 @@ function runSequences(
 }
 
 /** Runs one direction of one recurrent layer. `input` is (B, T, D) with an optional (B, T) mask. */
-export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, input: Value, opts: RecurrentRunOptions): DirectionRun {
+export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, given: Value, opts: RecurrentRunOptions): DirectionRun {
   const o = recurrentOptions(layer);
   const goBackwards = opts.goBackwards ?? o.goBackwards;
-  const cell = prepareCell(kind, layer, model);
-  const w = cell.w;
+  // ConvLSTM: the cell depends on the input's spatial shape, and its steps read the maps flattened channels last.
+  const maps = kind.featureMaps?.(layer, model, given, opts.path);
+  const cell = maps ? undefined : prepareCell(kind, layer, model);
+  const w = maps ? maps.w : cell!.w;
+  const input = maps ? maps.input : given;
   if (input.shape.length !== 3) {
     const why = layer.inferred
       ? `; this file stores weights only, which do not record return_sequences, so a layer before it was taken to return its last step only: evaluate this layer with --raw-input and its own input sequence`
@@ -153,6 +158,7 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
         gateWeights: w.gates,
         stateNames: kind.stateNames,
         notes,
+        featureMap: w.featureMap,
       });
 
   // Initial states, rounded to the evaluation dtype: initialState[(b · nStates + s) · u + j].
@@ -160,10 +166,11 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
   if (init.length > nStates) throw new UsageError(`layer '${opts.path}' has ${nStates} state(s) (${kind.stateNames.join(", ")}), got ${init.length}`);
   const initialState = trace?.initialState ?? new Float64Array(samples * nStates * u);
   for (let s = 0; s < nStates; s++) {
-    const given = init[s];
+    const given = init[s] && maps ? maps.state(init[s]) : init[s];
     if (!given) continue;
     if (given.length !== u && given.length !== samples * u) {
-      throw new UsageError(`initial ${kind.stateNames[s]} for layer '${opts.path}' has ${given.length} values; the layer has ${u} units`);
+      const has = w.featureMap ? `its state is ${[...w.featureMap.outputSpatial, w.featureMap.filters].join(" × ")} = ${u} values per sample (positions × filters)` : `the layer has ${u} units`;
+      throw new UsageError(`initial ${kind.stateNames[s]} for layer '${opts.path}' has ${given.length} values; ${has}`);
     }
     for (let b = 0; b < samples; b++) {
       const src = given.length === u ? given : given.subarray(b * u, (b + 1) * u);
@@ -174,7 +181,7 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
   const timeIndex = trace?.timeIndex ?? new Int32Array(steps);
   for (let t = 0; t < steps; t++) timeIndex[t] = goBackwards ? steps - 1 - t : t;
   const act = { activation, recurrentActivation };
-  const panels = opts.engine === "reference" ? null : kernelPanels(kind, cell, opts.dtype);
+  const panels = opts.engine === "reference" || !cell ? null : kernelPanels(kind, cell, opts.dtype);
   const engine: Engine = panels
     ? new KernelEngine(kind, w, panels, act, input, timeIndex, opts.dtype)
     : new ReferenceEngine(kind, w, act, input, timeIndex, round);
@@ -189,6 +196,7 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, in
     trace,
     sequence: { shape: [samples, steps, u], data: sequence },
     states: finalStates.map((data) => ({ shape: [samples, u], data })),
+    layout: maps?.output,
   };
 }
 
@@ -209,11 +217,12 @@ function lastOutput(run: DirectionRun): Value {
 /** The layer's outputs as Keras returns them: the sequence or the last output, then the states if return_state. */
 function layerOutputs(layer: Layer, run: DirectionRun, input: Value): Value[] {
   const o = recurrentOptions(layer);
+  const shape = run.layout ?? ((v: Value) => v);
   const main: Value = o.returnSequences
     ? // Keras keeps the input's mask on a returned sequence, go_backwards or not (rnn.py, compute_mask).
-      { ...run.sequence, mask: input.mask }
-    : lastOutput(run);
-  return o.returnState ? [main, ...run.states] : [main];
+      { ...shape(run.sequence), mask: input.mask }
+    : shape(lastOutput(run));
+  return o.returnState ? [main, ...run.states.map(shape)] : [main];
 }
 
 /**
@@ -328,11 +337,12 @@ export function runBidirectional(
     zeroOutputForMask,
   });
   const round = rounder(opts.dtype);
-  const yF = fo.returnSequences ? fwd.sequence : lastOutput(fwd);
-  const yB = fo.returnSequences ? reverseTime(bwd.sequence) : lastOutput(bwd);
+  const [shapeF, shapeB] = [fwd.layout ?? ((v: Value) => v), bwd.layout ?? ((v: Value) => v)];
+  const yF = shapeF(fo.returnSequences ? fwd.sequence : lastOutput(fwd));
+  const yB = shapeB(fo.returnSequences ? reverseTime(bwd.sequence) : lastOutput(bwd));
   const merged = merge(mode, yF, yB, round, opts.path);
   if (fo.returnSequences && input.mask) merged.forEach((m) => (m.mask = input.mask));
-  const outputs = fo.returnState ? [...merged, ...fwd.states, ...bwd.states] : merged;
+  const outputs = fo.returnState ? [...merged, ...fwd.states.map(shapeF), ...bwd.states.map(shapeB)] : merged;
   const names = recurrentOutputNames(layer, kind);
   if (!fwd.trace || !bwd.trace) return { outputs };
   return {

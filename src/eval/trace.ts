@@ -10,7 +10,28 @@
 /** Values in the evaluation dtype: Float32Array in float32 mode (every value is a float32), Float64Array in float64 mode. */
 export type Floats = Float32Array | Float64Array;
 
-export type RecurrentKindName = "lstm" | "gru" | "simple_rnn";
+export type RecurrentKindName = "lstm" | "gru" | "simple_rnn" | "conv_lstm";
+
+/**
+ * A ConvLSTM's geometry for one input: a step's x is (inputSpatial…, channels) and its
+ * units (outputSpatial…, filters), both flattened channels last: unit = position·filters + filter.
+ */
+export interface FeatureMapShape {
+  /** The layout of the layer's inputs and outputs (the trace itself is always channels last). */
+  dataFormat: "channels_last" | "channels_first";
+  inputSpatial: number[];
+  channels: number;
+  outputSpatial: number[];
+  filters: number;
+  kernelSize: number[];
+  strides: number[];
+  dilation: number[];
+  padding: "same" | "valid";
+  /** Zero padding before the first input position on each axis (input convolution). */
+  padBefore: number[];
+  /** The same for the recurrent convolution ("same", stride 1). */
+  recurrentPadBefore: number[];
+}
 export type EvalDType = "float32" | "float64";
 
 /** A row-major matrix (rows × cols). A vector is rows = 1. */
@@ -48,6 +69,8 @@ export interface TraceInit {
   stateNames: readonly string[];
   /** Free-form facts the user should know (converted weights, stateful, masking...). */
   notes?: string[];
+  /** ConvLSTM: what a unit and an input feature are (a position and a filter or channel). */
+  featureMap?: FeatureMapShape;
 }
 
 export class StepTrace {
@@ -67,6 +90,7 @@ export class StepTrace {
   readonly gateWeights: GateWeights;
   readonly stateNames: readonly string[];
   readonly notes: string[];
+  readonly featureMap?: FeatureMapShape;
 
   /** values[((sample * steps + step) * names.length + nameIndex) * units + unit], in the evaluation dtype. */
   readonly values: Floats;
@@ -98,6 +122,7 @@ export class StepTrace {
     this.gateWeights = init.gateWeights;
     this.stateNames = init.stateNames;
     this.notes = init.notes ?? [];
+    this.featureMap = init.featureMap;
     const floats = (n: number): Floats => (init.dtype === "float32" ? new Float32Array(n) : new Float64Array(n));
     this.values = floats(init.samples * init.steps * init.names.length * init.units);
     this.inputs = floats(init.samples * init.steps * init.inputDim);

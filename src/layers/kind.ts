@@ -3,7 +3,7 @@
  * one module in `layers/`, which knows its weights, its output shape and its math.
  */
 import type { HardSigmoidVariant } from "../activations.js";
-import type { EvalDType, GateWeights, RecurrentKindName } from "../eval/trace.js";
+import type { EvalDType, FeatureMapShape, GateWeights, RecurrentKindName } from "../eval/trace.js";
 import type { Floats } from "../kernel/gemm.js";
 import type { Layer, Model } from "../model.js";
 
@@ -68,6 +68,26 @@ export interface CellWeights {
   gates: GateWeights;
   /** How the stored tensors became these (Keras 1 per-gate arrays assembled, CuDNN converted, ...). */
   notes: string[];
+  /**
+   * ConvLSTM only: the convolution geometry for one input shape. Then units are
+   * (output positions)·filters, inputDim (input positions)·channels, and kernel /
+   * recurrentKernel are the stored (kernel_size…, channels, 4·filters) arrays, row-major.
+   */
+  featureMap?: FeatureMapShape;
+}
+
+/**
+ * A cell whose steps read and write feature maps (ConvLSTM), prepared for one input:
+ * its weights for that geometry, the input as (B, T, inputDim) channels last, and the
+ * conversions of results and given states between that and the layer's data_format.
+ */
+export interface FeatureMapCell {
+  w: CellWeights;
+  input: Value;
+  /** (B, [T,] units) channels last → the layer's layout, (B, [T,] spatial…, filters) or (B, [T,] filters, spatial…). */
+  output(v: Value): Value;
+  /** A state given in the layer's layout (one sample's, or every sample's) → channels last. */
+  state(data: Float64Array): Float64Array;
 }
 
 /** The activation functions a cell applies, by role. */
@@ -102,8 +122,13 @@ export interface RecurrentKind extends LayerKind {
     out: Float64Array,
     round: (x: number) => number,
   ): void;
-  /** The same step with the matrix products done by the SIMD kernel: what runs. `step` is its reference. */
-  readonly fast: FastCell;
+  /**
+   * The same step with the matrix products done by the SIMD kernel: what runs. `step` is its
+   * reference. Absent for ConvLSTM, whose convolutions run in `step` itself.
+   */
+  readonly fast?: FastCell;
+  /** ConvLSTM: the cell for this input's spatial shape (the other kinds' cells do not depend on it). */
+  featureMaps?(layer: Layer, model: Model, input: Value, path: string): FeatureMapCell;
 }
 
 /** The matrix products of one step, computed by the SIMD kernel (kernel/gemm.ts) for a FastStep. */

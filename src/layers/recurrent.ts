@@ -29,7 +29,8 @@ function positiveInt(layer: Layer, key: string): number {
 export function recurrentOptions(layer: Layer): RecurrentOptions {
   const c = layer.config;
   return {
-    units: positiveInt(layer, "units"),
+    // ConvLSTM has filters where the others have units.
+    units: positiveInt(layer, c.units === undefined && c.filters !== undefined ? "filters" : "units"),
     useBias: c.use_bias !== false,
     returnSequences: c.return_sequences === true,
     returnState: c.return_state === true,

@@ -7,6 +7,7 @@ import type { Layer } from "../model.js";
 import { elu, leakyRelu, prelu, relu, softmax, thresholdedRelu } from "./activation-layers.js";
 import { batchNormalization } from "./batch-normalization.js";
 import { conv1d } from "./conv1d.js";
+import { convLstm } from "./conv-lstm.js";
 import { activation, dropout, inputLayer, masking } from "./core.js";
 import { dense } from "./dense.js";
 import { dot } from "./dot.js";
@@ -26,7 +27,7 @@ import { simpleRnn } from "./simple-rnn.js";
 import { bidirectional, timeDistributed } from "./wrappers.js";
 
 const KINDS: LayerKind[] = [
-  lstm, gru, simpleRnn, dense, inputLayer, dropout, activation, masking, bidirectional, timeDistributed,
+  lstm, gru, simpleRnn, convLstm, dense, inputLayer, dropout, activation, masking, bidirectional, timeDistributed,
   embedding, flatten, reshape, repeatVector, permute, concatenate, elementwiseMerge, dot, keras1Merge,
   batchNormalization, layerNormalization, conv1d, pooling1d, globalPooling1d,
   leakyRelu, relu, elu, thresholdedRelu, prelu, softmax,
@@ -60,7 +61,7 @@ export function requireRecurrentKind(layer: Layer, path: string): RecurrentKind 
   const k = recurrentKindOf(layer.className);
   if (!k) {
     throw new UnsupportedError(
-      `layer '${path}' is ${layer.className}, not a recurrent layer (LSTM, GRU, SimpleRNN, CuDNNLSTM, CuDNNGRU, or Bidirectional of one)`,
+      `layer '${path}' is ${layer.className}, not a recurrent layer (LSTM, GRU, SimpleRNN, CuDNNLSTM, CuDNNGRU, ConvLSTM1D/2D/3D, or Bidirectional of one)`,
     );
   }
   return k;

@@ -41,7 +41,8 @@ import { ErrorLog, expectAllClose } from "../support/compare.js";
  * the test accepts either and prints which, as layer kinds are still being added.
  * When this was written predict ran 41 of the 44 and refused three, for layers it has
  * no arithmetic for: k3_transformer_legacy.h5 (MultiHeadAttention),
- * tfk2_attention_full.h5 (Attention) and tfk2_convlstm2d_full.h5 (ConvLSTM2D).
+ * tfk2_attention_full.h5 (Attention) and tfk2_convlstm2d_full.h5 (ConvLSTM2D); ConvLSTM2D
+ * now runs (compared with tfjs' convLstm2d in test/layers/conv-lstm.test.ts).
  */
 const FULL_MODELS = [
   "k1_bidir_lstm_theano_full.h5",
@@ -193,6 +194,18 @@ function layerShapes(layer: Layer, ins: Shape[]): Shape[] | undefined {
     return [[len, ins[0][1]]];
   }
   if (/^Global(Average|Avg|Max)Pool(ing)?1D$/.test(cls)) return [[ins[0][ins[0].length - 1]]];
+  if (/^ConvLSTM[123]D$/.test(cls)) {
+    // Keras ConvLSTM.compute_output_shape: each spatial axis as a convolution's, then the filters.
+    const first = c.data_format === "channels_first";
+    const [T, ...rest] = ins[0];
+    const spatial = first ? rest.slice(1) : rest.slice(0, -1);
+    const tuple = (v: unknown) => spatial.map((_, a) => (Array.isArray(v) ? (v[v.length === 1 ? 0 : a] as number) : ((v ?? 1) as number)));
+    const [k, st, dil] = [tuple(c.kernel_size), tuple(c.strides), tuple(c.dilation_rate)];
+    const out = spatial.map((L, a) => (c.padding === "same" ? Math.ceil(L / st[a]) : Math.floor((L - dil[a] * (k[a] - 1) - 1) / st[a]) + 1));
+    const map = first ? [c.filters as number, ...out] : [...out, c.filters as number];
+    const main = c.return_sequences === true ? [T, ...map] : map;
+    return c.return_state === true ? [main, map, map] : [main];
+  }
   return undefined;
 }
 
