@@ -27,7 +27,7 @@ export const FORMAT_DESCRIPTIONS: Record<FormatName, string> = {
   onnx: "ONNX graph, its recurrent nodes read as layers",
 };
 
-export type DType = "float16" | "float32" | "float64" | "int32" | "int64" | "other";
+export type DType = "float16" | "bfloat16" | "float32" | "float64" | "int32" | "int64" | "other";
 
 export interface Tensor {
   /** Role of the tensor inside its layer: `kernel`, `recurrent_kernel`, `bias`, `W_i`, `gamma`, ... */

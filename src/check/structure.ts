@@ -334,7 +334,7 @@ export function structureCheck(model: Model): Check {
   };
 }
 
-const FLOAT = new Set(["float16", "float32", "float64"]);
+const FLOAT = new Set(["float16", "bfloat16", "float32", "float64"]);
 
 export function dtypeCheck(model: Model): Check {
   const counts = new Map<string, number>();

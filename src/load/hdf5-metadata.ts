@@ -336,8 +336,18 @@ function checkDatatype(r: Bytes, at: number, end: number, what: string): string 
   const size = r.u32(at + 4);
   switch (cls) {
     case 0:
-    case 1:
       return [1, 2, 4, 8].includes(size) ? undefined : `${what} is a ${CLASS_NAMES[cls]} of ${size} bytes`;
+    case 1:
+      if (![2, 4, 8].includes(size)) return `${what} is a ${CLASS_NAMES[cls]} of ${size} bytes`;
+      return size === 2 ? halfLayoutProblem(r, at, end, what) : undefined;
+    case 5: {
+      // Opaque: Keras 3 writes bfloat16 so (ml_dtypes.bfloat16 is numpy kind 'V'); the tag's
+      // length is the low byte of the class bits, its bytes follow the 8-byte header.
+      const tagLength = r.u8(at + 1);
+      if (size < 1 || size > 64) return `${what} is an opaque type of ${size} bytes`;
+      if (!r.has(at + 8, tagLength) || at + 8 + tagLength > end) return `${what} is an opaque type whose tag is cut short`;
+      return undefined;
+    }
     case 3:
       return size >= 1 ? undefined : `${what} is a string of 0 bytes`;
     case 8: {
@@ -353,6 +363,26 @@ function checkDatatype(r: Bytes, at: number, end: number, what: string): string 
     default:
       return `${what} is of class ${cls < CLASS_NAMES.length ? CLASS_NAMES[cls] : cls}, which Keras files do not use`;
   }
+}
+
+/**
+ * A 2-byte float must be IEEE 754 half precision, the layout numpy's float16 has and h5py
+ * writes (HDF5 File Format Specification IV.A.2.d, floating-point properties): sign at bit
+ * 15, exponent bits 10-14 with bias 15, mantissa bits 0-9, no offset, little- or big-endian
+ * (the library hands the bytes over little-endian). Its values are decoded from their bits
+ * (half.ts), so any other layout would be read as the wrong numbers: it is refused instead.
+ */
+function halfLayoutProblem(r: Bytes, at: number, end: number, what: string): string | undefined {
+  if (!r.has(at, 20) || at + 20 > end) return `${what} is cut short`;
+  const bits = r.u8(at + 1);
+  const sign = r.u8(at + 2);
+  const layout = [r.u16(at + 8), r.u16(at + 10), r.u8(at + 12), r.u8(at + 13), r.u8(at + 14), r.u8(at + 15), r.u32(at + 16)];
+  const ieeeHalf = [0, 16, 10, 5, 0, 10, 15];
+  // Bit 6 with bit 0 is VAX order; bits 4-5 are the mantissa normalization (2: implied leading 1).
+  if ((bits & 0x40) !== 0 || ((bits >> 4) & 0x03) !== 2 || sign !== 15 || layout.some((v, i) => v !== ieeeHalf[i])) {
+    return `${what} is a 16-bit float that is not IEEE half precision (offset ${layout[0]}, precision ${layout[1]}, exponent at bit ${layout[2]} of ${layout[3]} bits, mantissa at bit ${layout[4]} of ${layout[5]} bits, bias ${layout[6]}); it cannot be decoded`;
+  }
+  return undefined;
 }
 
 function checkAttribute(r: Bytes, m: Message, owner: string): string | undefined {

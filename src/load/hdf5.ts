@@ -37,6 +37,7 @@ import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } fro
 import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
 import { type ByteSource, type OpenSource, PagedReader } from "./byte-source.js";
+import { bfloat16ToNumber, halfToNumber } from "./half.js";
 import { globalHeapLoopIn, globalHeapLoopProblem } from "./hdf5-guard.js";
 import { checkHdf5Metadata } from "./hdf5-metadata.js";
 import { findHdf5Signature } from "./sniff.js";
@@ -118,12 +119,23 @@ const READ_BLOCK_BYTES = 16 * 1024 * 1024;
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 const H5T_STRING = 3;
+const H5T_OPAQUE = 5;
+
+/**
+ * How a 2-byte opaque dataset is read. Keras 3 stores bfloat16 variables as 2-byte opaque
+ * values (ml_dtypes.bfloat16 is numpy kind 'V', which h5py writes as H5T_OPAQUE): in a
+ * `.weights.h5` the dataset carries dtype="bfloat16", which is read here; in a legacy `.h5`
+ * nothing marks it, and the adapter says so from the layer's dtype policy.
+ */
+export type Opaque16 = "bfloat16";
 
 export interface DatasetInfo {
   shape: number[];
   dtype: DType;
   /** Bytes the values take once read. */
   byteLength: number;
+  /** A 2-byte opaque dataset read as bfloat16 because the adapter said so (see Opaque16). */
+  opaque16?: Opaque16;
 }
 
 /** The values of a numeric dataset, as every consumer of a Tensor gets them. */
@@ -342,7 +354,7 @@ class DeferredDatasets {
       try {
         for (const path of batch) {
           const expected = this.waiting.get(path)!;
-          const got = h5.readNumeric(path);
+          const got = h5.readNumeric(path, expected.opaque16);
           if (got.dtype !== expected.dtype || got.shape.join(",") !== expected.shape.join(",")) {
             throw new FileError(this.label, `dataset '${path}' changed since the file was opened; run the command again`);
           }
@@ -399,7 +411,8 @@ export class H5File {
       const superblock = findHdf5Signature(bytes) ?? 0;
       // Metadata the library would trust to allocate by, or to read memory it never wrote (hdf5-metadata.ts).
       const badMetadata = checkHdf5Metadata(bytes, superblock);
-      if (badMetadata !== undefined) throw new FileError(label, `${badMetadata}; the file is damaged`);
+      // A layout the decoder does not know is not damage: its message says so itself.
+      if (badMetadata !== undefined) throw new FileError(label, /cannot be decoded$/.test(badMetadata) ? badMetadata : `${badMetadata}; the file is damaged`);
       node = createFileNode(inst.m, source, bytes, superblock);
       const path = node.path;
       const file = withWasmStack(() => new inst.lib.File(path, "r"));
@@ -415,6 +428,12 @@ export class H5File {
       throw new FileError(label, `HDF5 library could not open it: ${shortH5Message(err)}. The file may be truncated or corrupt.`, { cause: err });
     }
   }
+
+  /**
+   * How the adapter reading the file now wants unmarked 2-byte opaque datasets read (see
+   * Opaque16): set while it reads a layer whose dtype policy stores bfloat16 variables.
+   */
+  opaque16: Opaque16 | undefined;
 
   close(): void {
     try {
@@ -494,26 +513,41 @@ export class H5File {
     });
   }
 
-  datasetInfo(path: string): DatasetInfo {
+  /**
+   * A dataset's shape and dtype. A 2-byte opaque dataset is bfloat16 when it carries Keras
+   * 3's dtype="bfloat16" attribute or when `opaque16` says so; float16 and bfloat16 values
+   * are read as float32 (exactly), so they take 4 bytes each once read.
+   */
+  datasetInfo(path: string, opaque16?: Opaque16): DatasetInfo {
     return this.guard(`dataset '${path}'`, () => {
       const d = this.file.get(path);
       if (!(d instanceof this.lib.Dataset)) throw new FileError(this.label, `'${path}' is not a dataset`);
       const meta = d.metadata;
       const shape = (d.shape ?? []).map(Number);
-      return { shape, dtype: dtypeOf(meta.type, meta.size, meta.signed), byteLength: meta.total_size * meta.size };
+      let dtype = dtypeOf(meta.type, meta.size, meta.signed);
+      let marked: Opaque16 | undefined;
+      if (meta.type === H5T_OPAQUE && meta.size === 2) {
+        marked = Object.prototype.hasOwnProperty.call(d.attrs, "dtype") && d.get_attribute("dtype", false) === "bfloat16" ? "bfloat16" : opaque16;
+        if (marked === "bfloat16") dtype = "bfloat16";
+      }
+      const readSize = dtype === "float16" || dtype === "bfloat16" ? 4 : meta.size;
+      return { shape, dtype, byteLength: meta.total_size * readSize, ...(marked ? { opaque16: marked } : {}) };
     });
   }
 
-  /** A numeric dataset's shape and dtype, refusing what cannot be read (float16, strings, absurd sizes) before anything is allocated. */
-  numericInfo(path: string): DatasetInfo {
-    const info = this.datasetInfo(path);
-    if (info.dtype === "float16") {
-      throw new FileError(
-        this.label,
-        `dataset '${path}' is float16, which the HDF5 reader (h5wasm) cannot decode; re-save the model in float32`,
-      );
+  /** A numeric dataset's shape and dtype, refusing what cannot be read (strings, opaque bytes, absurd sizes) before anything is allocated. */
+  numericInfo(path: string, opaque16?: Opaque16): DatasetInfo {
+    const info = this.datasetInfo(path, opaque16);
+    if (info.dtype === "other") {
+      const meta = this.guard(`dataset '${path}'`, () => (this.file.get(path) as H5Dataset).metadata);
+      if (meta.type === H5T_OPAQUE) {
+        throw new FileError(
+          this.label,
+          `dataset '${path}' holds ${meta.size}-byte opaque values${meta.size === 2 ? " without Keras' dtype=\"bfloat16\" mark or a bfloat16 dtype policy on its layer" : ""}; they are not numbers it can read`,
+        );
+      }
+      throw new FileError(this.label, `dataset '${path}' is not numeric`);
     }
-    if (info.dtype === "other") throw new FileError(this.label, `dataset '${path}' is not numeric`);
     if (!Number.isFinite(info.byteLength) || info.byteLength > MAX_DATASET_BYTES) {
       throw new FileError(
         this.label,
@@ -527,21 +561,23 @@ export class H5File {
    * A numeric dataset whose metadata is checked now (the same refusals as reading it) and
    * whose values are read the first time `read` is called, by opening the file again.
    */
-  numericLater(path: string): DatasetInfo & { read: () => NumericData } {
-    const info = this.numericInfo(path);
+  numericLater(path: string, opaque16: Opaque16 | undefined = this.opaque16): DatasetInfo & { read: () => NumericData } {
+    const info = this.numericInfo(path, opaque16);
     this.deferred.add(path, info);
     const deferred = this.deferred;
     return { ...info, read: () => deferred.take(path) };
   }
 
   /**
-   * Reads a floating-point (or integer) dataset, float32 as Float32Array and everything
-   * else as Float64Array. The library fills a buffer of at most READ_BLOCK_BYTES per call
+   * Reads a floating-point (or integer) dataset, float32, float16 and bfloat16 as
+   * Float32Array (the 16-bit formats widened exactly from their bits: the library's
+   * reader, h5wasm 0.10.3, does not decode them, but reads their bytes as stored, in
+   * little-endian order), and everything else as Float64Array. The library fills a buffer of at most READ_BLOCK_BYTES per call
    * (whole rows along the first axis, whole chunks of a chunked dataset), which is copied
    * into the result as it comes.
    */
-  readNumeric(path: string): { shape: number[]; dtype: DType; data: NumericData } {
-    const info = this.numericInfo(path);
+  readNumeric(path: string, opaque16?: Opaque16): { shape: number[]; dtype: DType; data: NumericData } {
+    const info = this.numericInfo(path, opaque16);
     return this.guard(`dataset '${path}'`, () => {
       const meta = (this.file.get(path) as H5Dataset).metadata;
       const shape = info.shape;
@@ -550,7 +586,8 @@ export class H5File {
         throw new FileError(this.label, `dataset '${path}' has ${meta.total_size} values but shape ${JSON.stringify(shape)}`);
       }
       // As h5wasm returns them: a scalar is a number (stored here as float64), float32 arrays stay float32.
-      const data: NumericData = shape.length > 0 && meta.type === H5T_FLOAT && meta.size === 4 ? new Float32Array(count) : new Float64Array(count);
+      const float32 = info.dtype === "float16" || info.dtype === "bfloat16" || (meta.type === H5T_FLOAT && meta.size === 4);
+      const data: NumericData = shape.length > 0 && float32 ? new Float32Array(count) : new Float64Array(count);
       if (count === 0) return { shape, dtype: info.dtype, data };
       const rowValues = shape.length > 0 ? count / shape[0] : 1;
       const rows = shape.length > 0 ? shape[0] : 1;
@@ -571,7 +608,13 @@ export class H5File {
           const strides = whole ? null : shape.map(() => 1n);
           m.get_dataset_data(this.file.file_id, path, counts, offsets, strides, BigInt(buffer));
           // Read the heap after the call: it may have grown (and moved) during it.
-          copyValues(m.HEAPU8.buffer, buffer, n * rowValues, meta.type, meta.size, meta.signed, data, row * rowValues);
+          if (info.dtype === "float16" || info.dtype === "bfloat16") {
+            const widen = info.dtype === "float16" ? halfToNumber : bfloat16ToNumber;
+            const bits = new Uint16Array(m.HEAPU8.buffer, buffer, n * rowValues);
+            for (let k = 0, at = row * rowValues; k < bits.length; k++) data[at + k] = widen(bits[k]);
+          } else {
+            copyValues(m.HEAPU8.buffer, buffer, n * rowValues, meta.type, meta.size, meta.signed, data, row * rowValues);
+          }
         }
       } finally {
         m._free(buffer);

@@ -8,6 +8,7 @@
  * that group, because the dataset paths differ by writer (`lstm_1/kernel:0`,
  * `lstm/lstm_cell/kernel:0`, `lstm/sequential/lstm/lstm_cell/kernel`, `lstm_1_W_i:0`).
  */
+import { storesBfloat16 } from "../dtype-policy.js";
 import { FileError } from "../errors.js";
 import type { Layer, Model, Tensor } from "../model.js";
 import { joinH5, loadStringList, readTensor, stringAttr, tensorNames } from "./common.js";
@@ -157,8 +158,11 @@ export function readFullModel(h5: H5File): Model {
     if (!h5.isGroup(groupPath)) {
       throw new FileError(label, `layer_names lists '${layer.name}' but model_weights has no group of that name`);
     }
+    // Keras 3 writes bfloat16 variables to a legacy .h5 as unmarked 2-byte opaque values: the policy says what they are.
+    h5.opaque16 = storesBfloat16(layer) ? "bfloat16" : undefined;
     assignWeights(h5, layer, weightEntries(h5, groupPath), notes, layer.name);
   }
+  h5.opaque16 = undefined;
   for (const ln of layerNames) {
     if (!used.has(ln)) notes.push(`model_weights has weights for '${ln}', which is not a layer of the model config; ignored`);
   }

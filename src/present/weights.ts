@@ -292,7 +292,7 @@ export function weightsJson(model: Model, reports: LayerReport[]) {
             tensors: Object.fromEntries(
               r.tensors.map((t) => [
                 t.name,
-                { shape: t.shape, dtype: t.dtype, stats: statsJson(t.stats, t.dtype === "float32" || t.dtype === "float16"), values: nested(t.shape, t.data, t.dtype === "float32" || t.dtype === "float16") },
+                { shape: t.shape, dtype: t.dtype, stats: statsJson(t.stats, t.dtype === "float32" || t.dtype === "float16" || t.dtype === "bfloat16"), values: nested(t.shape, t.data, t.dtype === "float32" || t.dtype === "float16" || t.dtype === "bfloat16") },
               ]),
             ),
           },

@@ -112,7 +112,7 @@ export type LayerReport = RecurrentReport | PlainReport;
 const ROLES: TensorRole[] = ["kernel", "recurrent_kernel", "bias", "recurrent_bias"];
 
 function sourceDType(layer: Layer): "float32" | "float64" {
-  return layer.weights.every((t) => t.dtype === "float32" || t.dtype === "float16") ? "float32" : "float64";
+  return layer.weights.every((t) => t.dtype === "float32" || t.dtype === "float16" || t.dtype === "bfloat16") ? "float32" : "float64";
 }
 
 function roleOf(name: string): TensorRole {
