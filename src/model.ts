@@ -51,6 +51,21 @@ export interface InboundRef {
   tensor: number;
 }
 
+/**
+ * A value in a functional call's arguments as the config records it: a tensor as a
+ * reference to the output that feeds it, anything else as the JSON it was written as.
+ */
+export type CallValue = null | boolean | number | string | { kerasTensor: InboundRef } | CallValue[] | { [key: string]: CallValue };
+
+/**
+ * How one call passed its arguments (Keras 3 `{args, kwargs}`; Keras 2 and tf.keras: the
+ * first argument as the node's entries, every other argument as the kwargs of its 4th element).
+ */
+export interface CallArguments {
+  args: CallValue[];
+  kwargs: { [key: string]: CallValue };
+}
+
 export interface Layer {
   /** Keras class name as written in the file (`LSTM`, `CuDNNLSTM`, `TimeDistributedDense`, ...). */
   className: string;
@@ -67,6 +82,8 @@ export interface Layer {
   children: Layer[];
   /** Functional models: for each call of this layer, the tensors it consumed. Empty for Sequential. */
   inbound: InboundRef[][];
+  /** Functional models: for each call, its arguments as recorded (absent where a format records none). */
+  calls?: CallArguments[];
   /** True when the class was inferred from weight names and shapes (weights-only files). */
   inferred?: boolean;
   /**

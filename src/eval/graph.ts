@@ -5,7 +5,7 @@
  * in dependency order and hands each the outputs of the calls it consumes.
  */
 import { InspectError } from "../errors.js";
-import type { InboundRef, Layer, Model } from "../model.js";
+import type { CallValue, InboundRef, Layer, Model } from "../model.js";
 
 /** One call of a layer (a functional layer can be called more than once: one node per call). */
 export interface Call {
@@ -62,6 +62,23 @@ function makeGraph(name: string, layers: Layer[], sequential: boolean, inputs: I
   return { name, layers, sequential, inputs, outputs };
 }
 
+/** Every tensor a call's recorded arguments refer to (keyword arguments too: `mha(q, value=v)`). */
+export function argumentRefs(call: Call): InboundRef[] {
+  const recorded = call.layer.calls?.[call.node];
+  if (!recorded) return [];
+  const out: InboundRef[] = [];
+  const visit = (v: CallValue) => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === "object") {
+      if ("kerasTensor" in v && typeof v.kerasTensor === "object" && v.kerasTensor !== null && !Array.isArray(v.kerasTensor)) out.push(v.kerasTensor as InboundRef);
+      else Object.values(v).forEach(visit);
+    }
+  };
+  recorded.args.forEach(visit);
+  Object.values(recorded.kwargs).forEach(visit);
+  return out;
+}
+
 /** The calls of a graph in an order where every call comes after the calls it consumes. */
 export function callsInOrder(graph: Graph): Call[] {
   if (graph.sequential) {
@@ -88,7 +105,7 @@ export function callsInOrder(graph: Graph): Call[] {
     progressed = false;
     for (let k = 0; k < pending.length; k++) {
       const call = pending[k];
-      if (call.inputs.every(ready)) {
+      if (call.inputs.every(ready) && argumentRefs(call).every(ready)) {
         order.push(call);
         done.add(`${call.layer.name}\u0000${call.node}`);
         pending.splice(k, 1);
@@ -106,20 +123,22 @@ export function callsInOrder(graph: Graph): Call[] {
 }
 
 /**
- * Walks the graph: `apply` receives each call and its input values and returns its outputs.
+ * Walks the graph: `apply` receives each call, its input values and a lookup for any other
+ * tensor its recorded arguments name, and returns its outputs.
  * Returns every produced value by tensor key.
  */
-export function walkGraph<T>(graph: Graph, inputs: Map<string, T>, apply: (call: Call, inputs: T[]) => T[]): Map<string, T> {
+export function walkGraph<T>(graph: Graph, inputs: Map<string, T>, apply: (call: Call, inputs: T[], valueOf: (ref: InboundRef) => T) => T[]): Map<string, T> {
   const values = new Map(inputs);
   for (const call of callsInOrder(graph)) {
-    const args = call.inputs.map((ref) => {
+    const valueOf = (ref: InboundRef) => {
       const v = values.get(tensorKey(ref));
       if (v === undefined) {
         throw new InspectError(`model '${graph.name}': layer '${call.layer.name}' consumes output ${ref.tensor} of '${ref.layer}', which it does not produce`);
       }
       return v;
-    });
-    const outs = apply(call, args);
+    };
+    const args = call.inputs.map(valueOf);
+    const outs = apply(call, args, valueOf);
     outs.forEach((v, tensor) => values.set(tensorKey({ layer: call.layer.name, node: call.node, tensor }), v));
   }
   return values;

@@ -4,15 +4,15 @@
  */
 import { hardSigmoidFor } from "../activations.js";
 import { InspectError, UnsupportedError, UsageError } from "../errors.js";
-import type { EvalContext, EvalOptions, Value } from "../layers/kind.js";
+import type { EvalContext, EvalOptions, ResolvedCall, Value } from "../layers/kind.js";
 import { isRecurrentKind } from "../layers/kind.js";
 import { kindOf, requireRecurrentKind, supportedClasses } from "../layers/registry.js";
 import { requireStoredWeights } from "../layers/weight-names.js";
-import { type Layer, type Model, walkLayers } from "../model.js";
+import { type CallArguments, type CallValue, type InboundRef, type Layer, type Model, walkLayers } from "../model.js";
 import { type Graph, graphOfModel, graphOfNested, tensorKey, walkGraph } from "./graph.js";
 import { recurrentOutputNames, rounder, runBidirectional, runRecurrentLayer } from "./recurrent.js";
 import type { WorkerReply, WorkerRequest } from "./predict-worker.js";
-import { isNestedModel } from "./shapes.js";
+import { inferShapes, isNestedModel } from "./shapes.js";
 import type { LayerTrace } from "./trace.js";
 
 export interface PredictOptions extends EvalOptions {
@@ -65,7 +65,7 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
     throw new InspectError(`model '${graph.name}' takes ${graph.inputs.length} input(s), got ${inputs.length}`);
   }
   const given = new Map(graph.inputs.map((ref, k) => [tensorKey(ref), inputs[k]]));
-  const values = walkGraph<Value>(graph, given, (call, args) => {
+  const values = walkGraph<Value>(graph, given, (call, args, valueOf) => {
     const layer = call.layer;
     const path = prefix ? `${prefix}/${layer.name}` : layer.name;
     // An inbound node without tensors (a damaged config) leaves a layer with nothing to compute on.
@@ -77,6 +77,7 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
       round: rounder(opts.dtype),
       model,
       path,
+      call: resolveCall(layer.calls?.[call.node], valueOf),
     };
     let outs: Value[];
     if (isNestedModel(layer)) {
@@ -115,6 +116,20 @@ function runGraph(graph: Graph, model: Model, inputs: Value[], opts: PredictOpti
     if (v === undefined) throw new InspectError(`model '${graph.name}': its output '${r.layer}' (node ${r.node}, tensor ${r.tensor}) is not produced by any layer`);
     return v;
   });
+}
+
+/** A call's recorded arguments with each tensor replaced by its value. */
+function resolveCall(recorded: CallArguments | undefined, valueOf: (ref: InboundRef) => Value): ResolvedCall | undefined {
+  if (!recorded) return undefined;
+  const resolve = (v: CallValue): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v !== null && typeof v === "object") {
+      if ("kerasTensor" in v) return valueOf(v.kerasTensor as InboundRef);
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
+    }
+    return v;
+  };
+  return { args: recorded.args.map(resolve), kwargs: resolve(recorded.kwargs) as Record<string, unknown> };
 }
 
 /** The names and roles of a graph's outputs (see PredictOutput). */
@@ -194,6 +209,34 @@ export function* predictBatches(model: Model, inputs: Value[], opts: PredictOpti
     const { outputs } = predict(model, inputs.map((v) => sliceSamples(v, from, to)), { ...opts, record: false });
     yield { from, to, outputs };
   }
+}
+
+/** Keras' `model.predict` batch size when none is given (tf.keras 2.x and Keras 3 alike). */
+export const KERAS_PREDICT_BATCH_SIZE = 32;
+
+/** An attention layer that scores each sample against the other samples of its batch. */
+export interface BatchCoupling {
+  layer: string;
+  className: string;
+}
+
+/**
+ * The first Attention or AdditiveAttention layer applied to 2-D tensors (batch, features), if
+ * any. tf.keras 2.x then computes matmul(query, key, transpose_b=True) across the batch, so a
+ * sample's output depends on which samples are predicted with it: the grouping of samples into
+ * batches is part of the answer, and must be Keras' (KERAS_PREDICT_BATCH_SIZE) to reproduce it.
+ */
+export function batchCoupling(model: Model): BatchCoupling | undefined {
+  if (model.layersRead === "recurrent") return undefined;
+  const shapes = inferShapes(model);
+  for (const layer of model.layers) {
+    if (layer.className !== "Attention" && layer.className !== "AdditiveAttention") continue;
+    for (const inputs of layer.inbound) {
+      const ranks = inputs.map((ref) => shapes.get(ref.layer)?.[ref.tensor]?.length);
+      if (ranks.length > 0 && ranks.every((r) => r === 2)) return { layer: layer.name, className: layer.className };
+    }
+  }
+  return undefined;
 }
 
 /** A value whose data owns its buffer, so that posting it to a worker copies only these samples. */

@@ -36,6 +36,14 @@ export interface EvalContext extends EvalOptions {
   hardSigmoidVariant: HardSigmoidVariant;
   /** Path of the layer being evaluated, for messages. */
   path: string;
+  /** The call's arguments as the config records them, each tensor replaced by its value. */
+  call?: ResolvedCall;
+}
+
+/** A call's positional and keyword arguments with their tensors evaluated. */
+export interface ResolvedCall {
+  args: unknown[];
+  kwargs: Record<string, unknown>;
 }
 
 export interface LayerKind {

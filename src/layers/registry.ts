@@ -5,6 +5,7 @@
 import { UnsupportedError } from "../errors.js";
 import type { Layer } from "../model.js";
 import { elu, leakyRelu, prelu, relu, softmax, thresholdedRelu } from "./activation-layers.js";
+import { additiveAttention, attention } from "./attention.js";
 import { batchNormalization } from "./batch-normalization.js";
 import { conv1d } from "./conv1d.js";
 import { convLstm } from "./conv-lstm.js";
@@ -18,6 +19,7 @@ import { gru } from "./gru.js";
 import { isRecurrentKind, type LayerKind, type RecurrentKind } from "./kind.js";
 import { layerNormalization } from "./layer-normalization.js";
 import { lstm } from "./lstm.js";
+import { multiHeadAttention } from "./multi-head-attention.js";
 import { concatenate, elementwiseMerge, keras1Merge } from "./merge.js";
 import { permute } from "./permute.js";
 import { pooling1d } from "./pooling1d.js";
@@ -30,7 +32,7 @@ const KINDS: LayerKind[] = [
   lstm, gru, simpleRnn, convLstm, dense, inputLayer, dropout, activation, masking, bidirectional, timeDistributed,
   embedding, flatten, reshape, repeatVector, permute, concatenate, elementwiseMerge, dot, keras1Merge,
   batchNormalization, layerNormalization, conv1d, pooling1d, globalPooling1d,
-  leakyRelu, relu, elu, thresholdedRelu, prelu, softmax,
+  leakyRelu, relu, elu, thresholdedRelu, prelu, softmax, attention, additiveAttention, multiHeadAttention,
 ];
 
 const BY_CLASS = new Map<string, LayerKind>();

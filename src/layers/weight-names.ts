@@ -43,6 +43,8 @@ const TABLE: Record<string, (c: Config) => string[]> = {
   ],
   LayerNormalization: (c) => [...(c.scale !== false ? ["gamma"] : []), ...(c.center !== false ? ["beta"] : [])],
   PReLU: () => ["alpha"],
+  Attention: (c) => [...(c.use_scale === true ? ["scale"] : []), ...(c.score_mode === "concat" ? ["concat_score_weight"] : [])],
+  AdditiveAttention: (c) => (c.use_scale !== false ? ["scale"] : []),
 };
 
 /** Stored tensor names for a class and config, or undefined when we do not know the class. */

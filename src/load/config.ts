@@ -14,7 +14,7 @@
  */
 import { FileError } from "../errors.js";
 import { lookup, setOwn } from "../lookup.js";
-import type { InboundRef, Layer } from "../model.js";
+import type { CallArguments, CallValue, InboundRef, Layer } from "../model.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -214,6 +214,50 @@ export function normalizeInbound(nodes: Json | undefined, label: string, layerNa
   });
 }
 
+/** Keras 2 writes a tensor inside kwargs as `[layer, node, tensor]` (tf.keras Node.serialize). */
+function isKeras2TensorRef(v: Json): v is [string, number, number] {
+  return Array.isArray(v) && v.length === 3 && typeof v[0] === "string" && typeof v[1] === "number" && typeof v[2] === "number";
+}
+
+/** A call argument with its tensors as references: `__keras_tensor__` (Keras 3) or `[layer, node, tensor]` (Keras 2 kwargs). */
+function callValue(value: Json, keras2: boolean, label: string, layerName: string): CallValue {
+  if (keras2 && isKeras2TensorRef(value)) return { kerasTensor: refFromList(value, label, layerName) };
+  if (Array.isArray(value)) return value.map((v) => callValue(v, keras2, label, layerName));
+  if (isObject(value)) {
+    if (value.class_name === "__keras_tensor__" && isObject(value.config)) {
+      return { kerasTensor: refFromList(value.config.keras_history ?? null, label, layerName) };
+    }
+    const out: { [key: string]: CallValue } = {};
+    for (const k of Object.keys(value)) setOwn(out, k, callValue(value[k], keras2, label, layerName));
+    return out;
+  }
+  return value;
+}
+
+/**
+ * How each call passed its arguments, beside the tensors `normalizeInbound` lists:
+ * - Keras 3: `args` and `kwargs` as written.
+ * - Keras 2 / tf.keras: the node's entries are the first argument (one tensor, or a list of
+ *   them), and the 4th element of an entry holds every other argument by name, tensors as
+ *   `[layer, node, tensor]` (Node.serialize: "treat everything other than first argument
+ *   as a kwarg"), so `mha(q, v)` records `[["q", 0, 0, {"value": ["v", 0, 0]}]]`.
+ */
+export function normalizeCalls(nodes: Json | undefined, label: string, layerName: string): CallArguments[] {
+  if (!Array.isArray(nodes)) return [];
+  return nodes.map((node) => {
+    if (isObject(node)) {
+      const args = Array.isArray(node.args) ? node.args.map((a) => callValue(a, false, label, layerName)) : [];
+      const kwargs = isObject(node.kwargs) ? (callValue(node.kwargs, false, label, layerName) as { [key: string]: CallValue }) : {};
+      return { args, kwargs };
+    }
+    const entries = Array.isArray(node) ? node.filter((e): e is Json[] => Array.isArray(e) && typeof e[0] === "string") : [];
+    const refs: CallValue[] = entries.map((e) => ({ kerasTensor: refFromList(e, label, layerName) }));
+    const extra = entries.find((e) => isObject(e[3] ?? null))?.[3];
+    const kwargs = isObject(extra ?? null) ? (callValue(extra!, true, label, layerName) as { [key: string]: CallValue }) : {};
+    return { args: refs.length === 1 ? [refs[0]] : [refs], kwargs };
+  });
+}
+
 /** `input_layers` / `output_layers`: a list of [name, node, tensor], or a single one. */
 export function normalizeEndpoints(value: Json | undefined, label: string, what: string): InboundRef[] {
   if (value === undefined || value === null) return [];
@@ -298,6 +342,8 @@ export function layerFromEntry(entryJson: Json, ctx: ConfigContext, where: strin
     children: [],
     inbound: normalizeInbound(entry.inbound_nodes, ctx.label, name),
   };
+  const calls = normalizeCalls(entry.inbound_nodes, ctx.label, name);
+  if (calls.some((c) => c.args.length > 0 || Object.keys(c.kwargs).length > 0)) layer.calls = calls;
 
   if (isModelClass(className, rawConfig ?? null)) {
     if (depth >= MAX_MODEL_NESTING) throw new FileError(ctx.label, `models are nested more than ${MAX_MODEL_NESTING} deep at '${name}'`);

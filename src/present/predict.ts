@@ -20,6 +20,14 @@ export interface PredictionSink {
   write(batch: PredictBatch): Promise<void>;
   /** Returns what to tell the user on standard output, if anything. */
   end(): Promise<string | undefined>;
+  /** Before the first batch: how samples are grouped where the grouping changes the outputs (JSON: `batch`). */
+  batching?(batch: BatchGrouping): void;
+}
+
+/** Samples per batch, and the layer that makes the grouping matter. */
+export interface BatchGrouping {
+  size: number;
+  samples_scored_together_by: string;
 }
 
 /** Writes to a stream, waiting for it to drain when its buffer is full, so memory stays bounded. */
@@ -118,9 +126,9 @@ export function textSink(write: Write, samples: number, digits: number, full = f
 }
 
 /** The skeleton of the JSON document around each output's values, formatted by toJson itself. */
-function jsonPieces(outputs: { name: string; role?: string; shape: number[] }[]): { before: string[]; after: string } {
+function jsonPieces(outputs: { name: string; role?: string; shape: number[] }[], batch?: BatchGrouping): { before: string[]; after: string } {
   const marker = (k: number) => `\u0000values ${k}`;
-  const doc = toJson({ outputs: outputs.map(({ name, role, shape }, k) => ({ name, ...(role ? { role } : {}), shape, values: marker(k) })) });
+  const doc = toJson({ ...(batch ? { batch } : {}), outputs: outputs.map(({ name, role, shape }, k) => ({ name, ...(role ? { role } : {}), shape, values: marker(k) })) });
   const before: string[] = [];
   let rest = doc;
   outputs.forEach((_, k) => {
@@ -133,12 +141,13 @@ function jsonPieces(outputs: { name: string; role?: string; shape: number[] }[])
 }
 
 /**
- * JSON: `{ "outputs": [ { "name", "shape", "values" } ] }`, values flattened in row-major
+ * JSON: `{ "outputs": [ { "name", "shape", "values" } ] }` (with `"batch": { "size", "samples_scored_together_by" }` first where the grouping of samples changes the outputs), values flattened in row-major
  * order; in float32 mode each is the shortest decimal that reads back as the same float32.
  */
 export function jsonSink(write: Write, samples: number, dtype: EvalDType): PredictionSink {
   const number = dtype === "float32" ? (v: number) => jsonNumber(shortestFloat32(v)) : jsonNumber;
   let pieces: { before: string[]; after: string } | undefined;
+  let grouping: BatchGrouping | undefined;
   const sink = streamingSink(write, samples, {
     prefix: (k) => `${pieces!.before[k]}[`,
     values: (_k, data, _shape, from) => (data.length === 0 ? "" : `${from === 0 ? "" : ", "}${Array.from(data, number).join(", ")}`),
@@ -149,10 +158,13 @@ export function jsonSink(write: Write, samples: number, dtype: EvalDType): Predi
   });
   return {
     async write(batch) {
-      if (batch.from === 0) pieces = jsonPieces(batch.outputs.map(({ name, role, value }) => ({ name, role, shape: [samples, ...value.shape.slice(1)] })));
+      if (batch.from === 0) pieces = jsonPieces(batch.outputs.map(({ name, role, value }) => ({ name, role, shape: [samples, ...value.shape.slice(1)] })), grouping);
       await sink.write(batch);
     },
     end: () => sink.end(),
+    batching(b) {
+      grouping = b;
+    },
   };
 }
 
