@@ -29,7 +29,9 @@ function fixedStrings(group, name, values) {
  * @param {string} [spec.kerasVersion]   default "2.2.4"
  * @param {string} [spec.backend]        default "tensorflow"
  * @param {object} [spec.modelConfig]    omitted: a weights-only file
- * @param {{name: string, weights: {name: string, shape: number[], data: ArrayLike<number>, dtype?: string}[]}[]} spec.layers
+ * @param {{name: string, weights: {name: string, shape: number[], data: ArrayLike<number>, dtype?: string, absent?: boolean}[]}[]} spec.layers
+ *   A weight with `absent: true` is listed in weight_names but its dataset is not written:
+ *   the file h5py's `del f[path]` leaves (a damaged export, for tests of how it is reported).
  * @returns {Promise<Uint8Array>} the file's bytes
  */
 export async function writeKerasH5(spec) {
@@ -60,6 +62,7 @@ export async function writeKerasH5(spec) {
       layer.weights.map((w) => w.name),
     );
     for (const w of layer.weights) {
+      if (w.absent) continue;
       // A weight name with '/' lives in nested groups, as h5py creates them.
       const parts = w.name.split("/");
       let parent = g;

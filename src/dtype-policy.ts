@@ -94,7 +94,8 @@ export function precisionOf(layers: Layer[], evaluatedIn: EvalDType): Precision 
   const policies: DTypePolicy[] = [];
   const stored: string[] = [];
   for (const { layer } of walkLayers(layers)) {
-    const p = layerPolicy(layer);
+    // An InputLayer's dtype is its tensor's, not a policy (Keras 3 writes "float32" under any policy).
+    const p = layer.className === "InputLayer" ? undefined : layerPolicy(layer);
     if (p) {
       names.push(p.name);
       if (p.policy) policies.push(p.policy);
@@ -112,10 +113,11 @@ export function precisionOf(layers: Layer[], evaluatedIn: EvalDType): Precision 
   const parts: string[] = [];
   parts.push(`dtype policy ${policyNames.join(", ") || "(none recorded)"}: Keras computes in ${computeDtypes.join(", ") || "float32"} with ${variableDtypes.join(", ") || "float32"} variables`);
   if (narrowStored.length > 0) parts.push(`the ${narrowStored.join(" and ")} weights are widened exactly to ${evaluatedIn}`);
-  parts.push(`keras-inspect computes in ${evaluatedIn}`);
+  let computes = `keras-inspect computes in ${evaluatedIn}`;
   if (narrowCompute.length > 0) {
-    parts.push(`not in ${narrowCompute.join(" or ")} as Keras does, so Keras' own outputs differ from these by ${narrowCompute.join("/")} rounding (about ${narrowCompute.includes("bfloat16") ? "1e-2" : "1e-3"} relative)`);
+    computes += `, not in ${narrowCompute.join(" or ")} as Keras does, so Keras' own outputs differ from these by ${narrowCompute.join("/")} rounding (about ${narrowCompute.includes("bfloat16") ? "1e-2" : "1e-3"} relative)`;
   }
+  parts.push(computes);
   return { policies: policyNames, computeDtypes, variableDtypes, storedDtypes, evaluatedIn, note: parts.join("; ") };
 }
 
@@ -124,8 +126,15 @@ export function modelPrecision(model: Model, evaluatedIn: EvalDType): Precision 
   return precisionOf(model.layers, evaluatedIn);
 }
 
-/** The JSON form of a precision note (without the note's text, which `notes` carries). */
-export function precisionJson(p: Precision | undefined) {
-  if (!p) return undefined;
+/** The JSON form of a precision note (its text goes with the other notes): each list has the model's distinct values. */
+export interface PrecisionJson {
+  policies: string[];
+  computeDtype: string[];
+  variableDtype: string[];
+  storedDtype: string[];
+  evaluatedIn: EvalDType;
+}
+
+export function precisionJson(p: Precision): PrecisionJson {
   return { policies: p.policies, computeDtype: p.computeDtypes, variableDtype: p.variableDtypes, storedDtype: p.storedDtypes, evaluatedIn: p.evaluatedIn };
 }

@@ -92,6 +92,19 @@ export interface Layer {
    * with the cell's own notes, so `weights`, `step` and `diff` say them.
    */
   notes?: string[];
+  /**
+   * Tensors the file lists (`weight_names`) but does not hold (a dataset removed). Only a
+   * model loaded with `{ missingTensors: "keep" }` has them, for `check` to report as a
+   * failed structure check; every other load fails with a FileError naming the first.
+   */
+  missingWeights?: MissingTensor[];
+}
+
+export interface MissingTensor {
+  /** The name the tensor would have in `weights` (`bias`). */
+  name: string;
+  /** Where the file says it is (`/model_weights/lstm_1/lstm_1/bias:0`). */
+  path: string;
 }
 
 export interface Model {

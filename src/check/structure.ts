@@ -31,7 +31,7 @@ import { recurrentKindOf } from "../layers/registry.js";
 import { storedWeightNames } from "../layers/weight-names.js";
 import { graphOfModel, SEQUENTIAL_INPUT, callsInOrder } from "../eval/graph.js";
 import { inferShapes, isNestedModel } from "../eval/shapes.js";
-import { type Layer, type Model, type Tensor, walkLayers } from "../model.js";
+import { type Layer, type MissingTensor, type Model, type Tensor, walkLayers } from "../model.js";
 import { type Check, firstProblems } from "./types.js";
 
 /** One tensor a layer should store. A null dimension is not checked. */
@@ -252,8 +252,23 @@ function topLevelInputShapes(model: Model): Map<Layer, Shape | undefined> {
 
 const fmt = (s: (number | null)[]) => `[${s.map((d) => (d === null ? "?" : String(d))).join(", ")}]`;
 
+/** A tensor the file lists but does not hold, in words: what a CI user needs to find it. */
+const absent = (label: string, m: MissingTensor, shape?: string) =>
+  `${label}: missing tensor '${m.name}'${shape ?? ""}: weight_names lists it at '${m.path}', but there is no dataset there`;
+
 function compareLayer(layer: Layer, path: string, input: Shape | undefined, problems: string[], unchecked: string[]): number {
   const label = `${path} (${layer.className})`;
+  // Listed but absent tensors are reported whatever else is known about the layer.
+  const missing = layer.missingWeights ?? [];
+  const reported = new Set<string>();
+  try {
+    return compareStored(layer, label, input, problems, unchecked, missing, reported);
+  } finally {
+    for (const m of missing) if (!reported.has(m.name)) problems.push(absent(label, m));
+  }
+}
+
+function compareStored(layer: Layer, label: string, input: Shape | undefined, problems: string[], unchecked: string[], missing: MissingTensor[], reported: Set<string>): number {
   let exp: Expectation;
   try {
     exp = expectation(layer, input);
@@ -270,6 +285,12 @@ function compareLayer(layer: Layer, path: string, input: Shape | undefined, prob
   const expectedNames = exp.tensors.map((t) => t.name);
   for (const e of exp.tensors) {
     const t = stored.get(e.name);
+    const gone = missing.find((m) => m.name === e.name);
+    if (!t && gone) {
+      problems.push(absent(label, gone, e.shape ? ` ${fmt(e.shape)}` : undefined));
+      reported.add(gone.name);
+      continue;
+    }
     if (!t) {
       problems.push(`${label}: missing tensor '${e.name}'${e.shape ? ` ${fmt(e.shape)}` : ""}${e.why ? ` (${e.why} implies it)` : ""}`);
       continue;

@@ -14,6 +14,7 @@ import { predict, type PredictOptions } from "./predict.js";
 import { runBidirectional, runRecurrentLayer } from "./recurrent.js";
 import { declaredGraphInputShapes } from "./shapes.js";
 import type { LayerTrace } from "./trace.js";
+import { precisionJson, precisionOf } from "../dtype-policy.js";
 
 export interface StepRequest extends Omit<PredictOptions, "initialStates" | "stopAfter"> {
   /** Path of the layer (`lstm_1`, `bidirectional_1`, `bidirectional_1/forward_lstm_1`); default: the first recurrent layer. */
@@ -130,6 +131,9 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
     if (!found) throw new UsageError(`layer '${resolved.path}' is not reached by the model's forward pass from its inputs`);
     trace = found;
   }
+  // The policies that shaped the values: the layer's own for --raw-input, else every layer's on the way.
+  const precision = precisionOf(req.rawInput ? [callLayer] : model.layers, req.dtype);
+  if (precision) trace = { ...trace, notes: [...trace.notes, precision.note], precision: precisionJson(precision) };
   if (resolved.direction) {
     const d = trace.directions.find((t) => t.direction === resolved.direction)!;
     return { resolved, trace: { ...trace, layer: resolved.path, className: d.className, directions: [d] } };

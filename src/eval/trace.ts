@@ -7,6 +7,8 @@
  * step, the initial state and the gate weights used.
  */
 
+import type { PrecisionJson } from "../dtype-policy.js";
+
 /** Values in the evaluation dtype: Float32Array in float32 mode (every value is a float32), Float64Array in float64 mode. */
 export type Floats = Float32Array | Float64Array;
 
@@ -191,4 +193,6 @@ export interface LayerTrace {
   /** The layer's output(s): the main output first, then returned states when return_state is set. */
   outputs: { name: string; tensor: OutputTensor }[];
   notes: string[];
+  /** Where the dtype policy or the stored weights are not float32: what Keras computes in and what was used (dtype-policy.ts). */
+  precision?: PrecisionJson;
 }

@@ -9,7 +9,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { FileError } from "../errors.js";
-import type { Model } from "../model.js";
+import { type Model, walkLayers } from "../model.js";
 import { type ByteSource, fileOpener, MemorySource, type OpenSource, PagedReader } from "./byte-source.js";
 import { loadStringList } from "./common.js";
 import { H5File } from "./hdf5.js";
@@ -30,19 +30,38 @@ async function isTfjsFolder(path: string): Promise<boolean> {
   }
 }
 
+export interface LoadOptions {
+  /**
+   * A tensor the file lists but does not hold (its dataset removed): "refuse" (the default)
+   * fails the load with a FileError naming it; "keep" loads the model without it and lists
+   * it in its layer's `missingWeights`, for `check` to report as a failed structure check.
+   */
+  missingTensors?: "refuse" | "keep";
+}
+
 /** Reads a model file from disk (or the TensorFlow.js model in a folder). */
-export async function loadModel(path: string): Promise<Model> {
+export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   if (await isTfjsFolder(path)) return loadTfjs(path);
   const open = fileOpener(path);
-  return loadModelFrom(open(), path, open, path);
+  return refuseMissing(await loadModelFrom(open(), path, open, path), options);
 }
 
 /**
  * Loads a model from bytes already in memory; `label` names it in messages (a path, or
  * e.g. `fuzz#12`). The model's tensors are read from these bytes when first needed.
  */
-export async function loadModelFromBytes(bytes: Uint8Array, label: string): Promise<Model> {
-  return loadModelFrom(new MemorySource(bytes), label, () => new MemorySource(bytes));
+export async function loadModelFromBytes(bytes: Uint8Array, label: string, options: LoadOptions = {}): Promise<Model> {
+  return refuseMissing(await loadModelFrom(new MemorySource(bytes), label, () => new MemorySource(bytes)), options);
+}
+
+/** A model missing a listed tensor is refused unless the caller asked to see it (check). */
+function refuseMissing(model: Model, options: LoadOptions): Model {
+  if (options.missingTensors === "keep") return model;
+  for (const { layer } of walkLayers(model.layers)) {
+    const m = layer.missingWeights?.[0];
+    if (m) throw new FileError(model.source, `weight '${m.name}' should be at '${m.path}', but there is no dataset there`);
+  }
+  return model;
 }
 
 /**

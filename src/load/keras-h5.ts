@@ -10,7 +10,7 @@
  */
 import { storesBfloat16 } from "../dtype-policy.js";
 import { FileError } from "../errors.js";
-import type { Layer, Model, Tensor } from "../model.js";
+import type { Layer, MissingTensor, Model, Tensor } from "../model.js";
 import { joinH5, loadStringList, readTensor, stringAttr, tensorNames } from "./common.js";
 import { kerasMajorOf, parseConfigJson, parseModelConfig, type ConfigContext } from "./config.js";
 import type { H5File } from "./hdf5.js";
@@ -29,12 +29,28 @@ function weightEntries(h5: H5File, groupPath: string): WeightEntry[] {
   return names.map((weightName) => ({ weightName, h5Path: joinH5(groupPath, weightName) }));
 }
 
-function readLeafTensors(h5: H5File, layerName: string, entries: WeightEntry[]): Tensor[] {
+/**
+ * A leaf layer's tensors; a listed tensor whose dataset is absent goes to `missing`
+ * (load/index.ts refuses the model unless the caller asked to keep them).
+ */
+function readLeafTensors(h5: H5File, layerName: string, entries: WeightEntry[]): { weights: Tensor[]; missing: MissingTensor[] } {
   const names = tensorNames(
     entries.map((e) => e.weightName),
     layerName,
   );
-  return entries.map((e, i) => readTensor(h5, e.h5Path, names[i]));
+  const weights: Tensor[] = [];
+  const missing: MissingTensor[] = [];
+  entries.forEach((e, i) => {
+    if (h5.isDataset(e.h5Path)) weights.push(readTensor(h5, e.h5Path, names[i]));
+    else missing.push({ name: names[i], path: e.h5Path });
+  });
+  return { weights, missing };
+}
+
+function setLeafTensors(h5: H5File, layer: Layer, entries: WeightEntry[]): void {
+  const { weights, missing } = readLeafTensors(h5, layer.name, entries);
+  layer.weights = weights;
+  if (missing.length > 0) layer.missingWeights = missing;
 }
 
 /** Does this weight name belong to the nested layer `name`? (a path component, or the Keras 1 flat prefix) */
@@ -72,7 +88,7 @@ function splitByChild(children: Layer[], entries: WeightEntry[]): Map<Layer, Wei
 function assignWeights(h5: H5File, layer: Layer, entries: WeightEntry[], notes: string[], path: string): void {
   if (entries.length === 0) return;
   if (layer.children.length === 0) {
-    layer.weights = readLeafTensors(h5, layer.name, entries);
+    setLeafTensors(h5, layer, entries);
     return;
   }
   if (layer.className === "TimeDistributed") {
@@ -209,9 +225,9 @@ function bidirectionalChildren(entries: WeightEntry[]): { fw: string; bw: string
 }
 
 function inferredLeaf(h5: H5File, name: string, entries: WeightEntry[]): Layer {
-  const weights = readLeafTensors(h5, name, entries);
+  const { weights, missing } = readLeafTensors(h5, name, entries);
   const { className, config } = inferLayer(name, weights);
-  return { className, name, config: { name, ...config }, weights, children: [], inbound: [], inferred: true };
+  return { className, name, config: { name, ...config }, weights, children: [], inbound: [], inferred: true, ...(missing.length > 0 ? { missingWeights: missing } : {}) };
 }
 
 /** Weights-only file (`save_weights()`): `layer_names` at `weightsRoot`, no config. */

@@ -119,6 +119,7 @@ export function stepJson(trace: LayerTrace, view: Pick<StepView, "units" | "step
     dtype: first.dtype,
     mergeMode: trace.mergeMode,
     notes: trace.notes,
+    ...(trace.precision ? { precision: trace.precision } : {}),
     directions: trace.directions.map((t) => {
       const units = unitList(t, view);
       const steps = stepList(t, view);

@@ -13,6 +13,8 @@ export interface SpecTensor {
   role: string;
   shape: number[];
   data: number[];
+  /** Listed in weight_names, but its dataset left out of the file (as after h5py's `del f[path]`). */
+  absent?: boolean;
 }
 
 export interface SpecLayer {
@@ -104,7 +106,7 @@ export async function writeSpec(spec: ModelSpec, opts: { weightsOnly?: boolean }
     modelConfig: opts.weightsOnly ? undefined : w.sequentialConfig("sequential_1", spec.layers.map((l) => l.config)),
     layers: spec.layers.map((l) => ({
       name: l.name,
-      weights: l.tensors.map((t) => ({ name: `${l.name}/${t.role}:0`, shape: t.shape, data: t.data })),
+      weights: l.tensors.map((t) => ({ name: `${l.name}/${t.role}:0`, shape: t.shape, data: t.data, absent: t.absent })),
     })),
   });
 }

@@ -7,10 +7,10 @@ import { describe, expect, it } from "vitest";
 import { runChecks } from "../../src/check/index.js";
 import { dtypeCheck, structureCheck } from "../../src/check/structure.js";
 import { finiteCheck } from "../../src/check/values.js";
-import { loadModel } from "../../src/load/index.js";
+import { loadModel, loadModelFromBytes } from "../../src/load/index.js";
 import type { Model } from "../../src/model.js";
 import { fixturePath, LOCAL_FIXTURES, noteMissing, SHARED_FIXTURES } from "../load/fixture-paths.js";
-import { clone, gruSpec, loadSpec, lstmDenseSpec, type ModelSpec, tensor } from "./models.js";
+import { clone, gruSpec, loadSpec, lstmDenseSpec, type ModelSpec, tensor, writeSpec } from "./models.js";
 
 function manifest(dir: string): string[] {
   try {
@@ -125,6 +125,22 @@ describe("mutated copies fail with the right check named", () => {
     const r = await checkOf(spec);
     expect(r.structure.status).toBe("fail");
     expect(r.structure.detail).toBe("lstm_1 (LSTM): missing tensor 'bias' [16] (use_bias=true and units=4 implies it)");
+  });
+
+  it("a bias listed in weight_names whose dataset was removed: structure fails naming where it should be; a plain load refuses the file", async () => {
+    const spec = clone(await lstmDenseSpec());
+    tensor(spec, "lstm_1", "bias").absent = true;
+    tensor(spec, "dense_1", "bias").absent = true;
+    const bytes = await writeSpec(spec);
+    const model = await loadModelFromBytes(bytes, "m.h5", { missingTensors: "keep" });
+    const check = structureCheck(model);
+    expect(check.status).toBe("fail");
+    expect(check.problems).toEqual([
+      "lstm_1 (LSTM): missing tensor 'bias' [16]: weight_names lists it at '/model_weights/lstm_1/lstm_1/bias:0', but there is no dataset there",
+      "dense_1 (Dense): missing tensor 'bias' [2]: weight_names lists it at '/model_weights/dense_1/dense_1/bias:0', but there is no dataset there",
+    ]);
+    // Every other reader gets the error, not a model without the tensor.
+    await expect(loadModelFromBytes(bytes, "m.h5")).rejects.toThrow("m.h5: weight 'bias' should be at '/model_weights/lstm_1/lstm_1/bias:0', but there is no dataset there");
   });
 
   it("a bias stored although use_bias=false: reported as extra", async () => {

@@ -17,6 +17,8 @@ interface WriterWeight {
   shape: number[];
   data: ArrayLike<number>;
   dtype?: string;
+  /** Listed in weight_names, but no dataset written (a removed dataset). */
+  absent?: boolean;
 }
 interface WriterLayer {
   name: string;
