@@ -52,13 +52,16 @@ export function describeError(err: unknown): string {
 
 /**
  * A file-system error in words ("no such file", "permission denied"), the same for every
- * file the user names; `expected` says what a directory given in its place is not.
+ * file the user names; `expected` says what a directory given in its place is not. For a
+ * file being written (`action` "write"), ENOENT means its folder does not exist.
  */
-export function systemReason(err: unknown, expected?: string): string {
+export function systemReason(err: unknown, expected?: string, action: "read" | "write" = "read"): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   switch (code) {
     case "ENOENT":
-      return "no such file";
+      return action === "write" ? "no such directory" : "no such file";
+    case "EROFS":
+      return "read-only file system";
     case "EACCES":
     case "EPERM":
       return "permission denied";
@@ -73,6 +76,6 @@ export function systemReason(err: unknown, expected?: string): string {
     case "ENOSPC":
       return "no space left on the device";
     default:
-      return `cannot read it (${code ?? (err as Error)?.message ?? String(err)})`;
+      return `cannot ${action} it (${code ?? (err as Error)?.message ?? String(err)})`;
   }
 }

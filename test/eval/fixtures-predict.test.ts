@@ -168,6 +168,13 @@ function layerShapes(layer: Layer, ins: Shape[]): Shape[] | undefined {
     return [ins[0].map((d, k) => (k === axis - 1 ? ins.reduce((a, s) => a + s[k], 0) : d))];
   }
   if (MERGE_SAME.has(cls)) return [ins[0]];
+  // Attention.compute_output_shape: the query's shape with the value's last dimension.
+  if (cls === "Attention" || cls === "AdditiveAttention") return [[...ins[0].slice(0, -1), ins[1][ins[1].length - 1]]];
+  // MultiHeadAttention: the query's shape, its last dimension replaced by output_shape when given.
+  if (cls === "MultiHeadAttention") {
+    const o = c.output_shape;
+    return [[...ins[0].slice(0, -1), ...(o === null || o === undefined ? [ins[0][ins[0].length - 1]] : Array.isArray(o) ? (o as number[]) : [o as number])]];
+  }
   if (cls === "Dot") {
     const ax = Array.isArray(c.axes) ? (c.axes as number[]) : [c.axes as number, c.axes as number];
     const rest = ins.map((s, k) => s.filter((_, i) => i !== ((ax[k] + s.length + 1) % (s.length + 1)) - 1));
