@@ -23,7 +23,12 @@ export class InspectError extends Error {
 
 /** A file that cannot be read as a Keras model (missing, not HDF5, truncated, not Keras...). */
 export class FileError extends InspectError {
-  constructor(file: string, problem: string, options: { cause?: unknown } = {}) {
+  constructor(
+    file: string,
+    /** What is wrong, without the file's name. */
+    readonly problem: string,
+    options: { cause?: unknown } = {},
+  ) {
     super(`${file}: ${problem}`, options);
     this.name = "FileError";
   }

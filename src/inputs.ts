@@ -5,8 +5,9 @@
  * expected shape is `fitToShape`.
  */
 import { readFileSync, statSync } from "node:fs";
-import { unzipSync } from "fflate";
-import { systemReason, UsageError } from "./errors.js";
+import { FileError, systemReason, UsageError } from "./errors.js";
+import { PagedReader } from "./load/byte-source.js";
+import { entryBytes, readZipEntries } from "./load/zip.js";
 import { isNpy, type NdArray, readNpy } from "./npy.js";
 
 /** One array the user gave, with the model input it names, if it names one. */
@@ -148,19 +149,15 @@ const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
  * member that inflates to other than its declared size is refused.
  */
 function readNpz(bytes: Uint8Array, where: string): GivenInput[] {
-  let declared = 0;
-  let members: Record<string, Uint8Array>;
+  const archive = PagedReader.of(bytes);
+  const members: Record<string, Uint8Array> = {};
   try {
-    members = unzipSync(bytes, {
-      filter: (f) => {
-        declared += f.originalSize;
-        if (declared > MAX_INPUT_BYTES) throw new UsageError(`${where}: its arrays declare more than the ${MAX_INPUT_BYTES}-byte input limit`);
-        return true;
-      },
-    });
+    // The same checks as a .keras archive: sizes declared under the limit, inflation that stops at the declared size, CRCs.
+    const { entries } = readZipEntries(archive, where, () => true, { maxEntryBytes: () => MAX_INPUT_BYTES, maxTotalBytes: MAX_INPUT_BYTES });
+    for (const [name, entry] of Object.entries(entries)) members[name] = entryBytes(archive, entry);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`${where}: not a readable .npz (${(e as Error).message})`);
+    if (e instanceof FileError) throw new UsageError(`${where}: not a readable .npz (${e.problem})`);
+    throw e;
   }
   const names = Object.keys(members);
   if (names.length === 0) throw new UsageError(`${where}: the .npz holds no arrays`);

@@ -11,6 +11,8 @@ export const OUTCOME_CLASSES = [
   // findings:
   "crash",
   "hang",
+  // an answer, but slower than the bound its file's mutation sets (work driven by what the file claims)
+  "slow",
   "oom",
   "stack-trace",
   "internal-error",

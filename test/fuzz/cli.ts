@@ -6,6 +6,7 @@
  *                           those that exist)
  *   --jobs J                parallel workers (default 1)
  *   --deadline-ms MS        per-run time bound (default 10000)
+ *   --bounded-ms MS         per-run bound on files that claim work they do not hold, e.g. zip bombs (default 2000)
  *   --rss-limit-mb MB       per-worker resident memory bound (default 2048)
  *   --cli-every N           also run the built CLI binary on every Nth file (default 50; 0 = never)
  *   --probe-every N         re-run the known-good probes after every Nth file (default 1)
@@ -57,6 +58,9 @@ function parse(argv: string[]): FuzzOptions {
       case "--deadline-ms":
         opts.deadlineMs = int();
         break;
+      case "--bounded-ms":
+        opts.boundedMs = int();
+        break;
       case "--rss-limit-mb":
         opts.rssLimitMb = int();
         break;
@@ -84,7 +88,7 @@ function parse(argv: string[]): FuzzOptions {
       case "-h":
       case "--help":
         process.stdout.write(
-          "npm run fuzz -- --iterations N --seed S [--corpus DIR]... [--commands a,b|all] [--jobs J] [--deadline-ms MS]\n" +
+          "npm run fuzz -- --iterations N --seed S [--corpus DIR]... [--commands a,b|all] [--jobs J] [--deadline-ms MS] [--bounded-ms MS]\n" +
             "  [--rss-limit-mb MB] [--cli-every N] [--probe-every N] [--only I,J] [--mutators a,b] [--out DIR]\n",
         );
         process.exit(0);

@@ -30,6 +30,8 @@ export interface FuzzOptions {
   commands?: string[];
   jobs?: number;
   deadlineMs?: number;
+  /** Time bound of one run on a file whose mutation claims work it does not hold (a bomb); longer is a "slow" finding. Default 2000. */
+  boundedMs?: number;
   rssLimitMb?: number;
   heapMb?: number;
   /** Directory for reproducers and report.json; default: a fresh one under the OS temp dir. */
@@ -175,6 +177,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     probes,
   };
   const workers = Array.from({ length: jobs }, () => new FuzzWorker(poolOpts));
+  const boundedMs = opts.boundedMs ?? 2000;
   const cliEvery = opts.cliEvery ?? 0;
   const cliSkip = cliEvery > 0 ? distIsStale() : undefined;
   if (cliSkip) log(`fuzz: CLI sample skipped: ${cliSkip}`);
@@ -296,6 +299,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         if (t.type !== "result" || t.exitCode !== outcome.exitCode || a !== b) {
           c = { cls: "silent-wrong", why: `numbers differ from the same model with plain names: ${a.slice(0, 120)} vs ${b.slice(0, 120)}`, signature: "twin-mismatch" };
         }
+      }
+      if (ACCEPTABLE.has(c.cls) && m.bounded && outcome.ms > boundedMs) {
+        c = { cls: "slow", why: `${Math.round(outcome.ms)} ms on a file that claims work it does not hold (bound ${boundedMs} ms)`, signature: "slow" };
       }
       record(c.cls, c, iteration, m, file, argv, cmd.spec.name, outcome.ms);
       results.push({ cmd, argv, outcome, c });

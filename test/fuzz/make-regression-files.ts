@@ -13,7 +13,7 @@ import { join } from "node:path";
 import h5wasm from "h5wasm";
 import { sampleWriter, seedLstmWeights } from "../support/sample-writer.js";
 import { REPO_ROOT } from "./engine.js";
-import { crc32, writeZip, type WriteEntry } from "./zip.js";
+import { crc32, deflatedZeros, writeZip, type WriteEntry } from "./zip.js";
 
 const OUT = join(REPO_ROOT, "test/fixtures/fuzz");
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -181,6 +181,14 @@ export async function writeRegressionFiles(only?: string[]): Promise<string[]> {
       { name: "metadata.json", content: METADATA },
       { name: "config.json", content: enc(good) },
       { name: "model.weights.h5", content: weights, method: 8, declaredSize: 900 * 1024 * 1024 },
+    ]),
+    // A hostile .keras made outside the fuzz suite (issue 17): 2,348,498 bytes of deflate that inflate to
+    // 2,415,919,104 zeros, behind headers that claim 54,152 bytes (as the file found did). Inflating it
+    // whole before comparing took 12-13 s of CPU.
+    "zip-bomb-lying-2400mb.keras": writeZip([
+      { name: "metadata.json", content: METADATA },
+      { name: "config.json", content: enc(good) },
+      { name: "model.weights.h5", content: weights, raw: await deflatedZeros(36 * 64 * 1024 * 1024), method: 8, declaredSize: 54152 },
     ]),
   };
   // zip-zip64: a zip64 end record claiming 2^32 - 1 entries in front of the ordinary end record.

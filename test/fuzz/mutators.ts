@@ -20,7 +20,7 @@ import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import type { BaseFile, HdfBase, JsonSpan } from "./corpus.js";
 import { Rng } from "./rng.js";
-import { writeZip, type WriteEntry, type ZipEntry } from "./zip.js";
+import { deflatedZeros, writeZip, type WriteEntry, type ZipEntry } from "./zip.js";
 import { deflateSync } from "fflate";
 
 export type MustFail = false | "load" | "eval" | "eval-upstream";
@@ -35,9 +35,14 @@ export interface Mutation {
   twin?: Uint8Array;
   /** Inputs for step & co. when the file is not a copy of the corpus file (synthesized models). */
   inputArgs?: string[];
+  /**
+   * The file claims work it does not hold (a bomb): every run must end within the run's
+   * bound for such files (the engine's `boundedMs`), or it is a "slow" finding.
+   */
+  bounded?: boolean;
 }
 
-type Result = { detail: string; bytes: Uint8Array; mustFail: MustFail; twin?: Uint8Array; inputArgs?: string[] } | undefined;
+type Result = { detail: string; bytes: Uint8Array; mustFail: MustFail; twin?: Uint8Array; inputArgs?: string[]; bounded?: boolean } | undefined;
 
 interface Mutator {
   name: string;
@@ -807,10 +812,17 @@ const zipCdField = (base: BaseFile, rng: Rng): Result => {
 
 let zerosDeflated: Uint8Array | undefined;
 
-const zipBomb = (base: BaseFile, rng: Rng): Result => {
+/** Inflated sizes of the lying bombs: 64 MiB, 512 MiB, 2.25 GiB (made once per size; the last takes ~6 s). */
+const LYING_BOMB_SIZES = [64 * 2 ** 20, 512 * 2 ** 20, 36 * 64 * 2 ** 20];
+
+const zipBomb = async (base: BaseFile, rng: Rng): Promise<Result> => {
   const target = rng.pick(["model.weights.h5", "config.json", "metadata.json"]);
-  const variant = rng.pick(["declared-small", "declared-huge", "declared-under-cap", "honest-zeros", "method-9"]);
+  const variant = rng.pick(["declared-small", "declared-huge", "declared-under-cap", "honest-zeros", "method-9", "lying", "lying"]);
   zerosDeflated ??= deflateSync(new Uint8Array(48 * 1024 * 1024), { level: 9 });
+  // A lying bomb: a stream of zeros 1,000-100,000 times what the headers declare.
+  const lyingSize = rng.pick(LYING_BOMB_SIZES);
+  const lying = variant === "lying" ? await deflatedZeros(lyingSize) : undefined;
+  let detail = variant;
   const entries = entriesOf(base).map((e): WriteEntry => {
     if (new TextDecoder().decode(e.name as Uint8Array) !== target) return e;
     switch (variant) {
@@ -822,12 +834,19 @@ const zipBomb = (base: BaseFile, rng: Rng): Result => {
         return { ...e, method: 8, declaredSize: rng.pick([900 * 1024 * 1024, 300 * 1024 * 1024, 65 * 1024 * 1024]) };
       case "honest-zeros":
         return { ...e, content: new Uint8Array(48 * 1024 * 1024), raw: zerosDeflated, method: 8 };
+      case "lying": {
+        // Headers that claim the real entry (its size and CRC, or a smaller size): only the stream lies.
+        const declaredSize = rng.pick([e.content.length, Math.max(1, e.content.length >> 4), 1000]);
+        detail = `lying: ${lying!.length} bytes inflating to ${lyingSize} declared as ${declaredSize}`;
+        return { ...e, raw: lying, method: 8, declaredSize };
+      }
       default:
         return { ...e, method: 8, methodField: 9 };
     }
   });
   // Every variant must be refused: sizes that lie, sizes over the cap, or 48 MB of zeros that are neither JSON nor HDF5.
-  return { detail: `zip bomb (${variant}) in ${target}`, bytes: writeZip(entries), mustFail: "load" };
+  // All but honest-zeros claim work they do not hold, so their refusal must be quick too; honest-zeros is bounded by the size limits.
+  return { detail: `zip bomb (${detail}) in ${target}`, bytes: writeZip(entries), mustFail: "load", bounded: variant !== "honest-zeros" };
 };
 
 const UNSAFE = ["../evil.txt", "/etc/passwd", "C:\\evil", "a/../../b", "..", "\\\\server\\share\\x", "foo/..\\..\\bar", "../model.weights.h5", "/config.json"];
@@ -1156,7 +1175,7 @@ export async function mutate(base: BaseFile, rng: Rng, ctx: MutateContext, only?
     }
     if (r) {
       const ext = m.name.startsWith("synth-") ? ".h5" : base.ext;
-      return { mutator: m.name, detail: r.detail, bytes: r.bytes, ext, mustFail: r.mustFail, twin: r.twin, inputArgs: r.inputArgs };
+      return { mutator: m.name, detail: r.detail, bytes: r.bytes, ext, mustFail: r.mustFail, twin: r.twin, inputArgs: r.inputArgs, bounded: r.bounded };
     }
   }
   // Always possible: flip a bit.

@@ -3,6 +3,7 @@
  * to write archives that no well-behaved zip library would: lying sizes, duplicate or
  * unsafe entry names, raw (non-UTF-8) name bytes, wrong CRCs. Used only by the fuzzer.
  */
+import * as zlib from "node:zlib";
 import { deflateSync, inflateSync } from "fflate";
 
 export interface ZipEntry {
@@ -172,4 +173,39 @@ export function writeZip(entries: WriteEntry[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+const ZEROS_CHUNK = 64 * 1024 * 1024;
+const deflatedZerosCache = new Map<number, Promise<Uint8Array>>();
+
+/**
+ * One raw deflate stream (about 1030:1) that inflates to `size` zero bytes, written by
+ * zlib from 64 MiB chunks with no flush between them: the shape of a real bomb, with no
+ * stored block for an inflater to trip over early. 2.25 GiB takes about 6 s, once per
+ * size and process.
+ */
+export function deflatedZeros(size: number): Promise<Uint8Array> {
+  let made = deflatedZerosCache.get(size);
+  if (!made) {
+    made = new Promise<Uint8Array>((resolve, reject) => {
+      const deflate = zlib.createDeflateRaw({ level: 9 });
+      const parts: Buffer[] = [];
+      deflate.on("data", (c: Buffer) => parts.push(c));
+      deflate.on("end", () => resolve(new Uint8Array(Buffer.concat(parts))));
+      deflate.on("error", reject);
+      const chunk = Buffer.alloc(Math.min(ZEROS_CHUNK, size));
+      let left = size;
+      const pump = () => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!deflate.write(chunk.subarray(0, n))) return void deflate.once("drain", pump);
+        }
+        deflate.end();
+      };
+      pump();
+    });
+    deflatedZerosCache.set(size, made);
+  }
+  return made;
 }
