@@ -8,7 +8,7 @@
 //    with the same in-memory filesystem (no host file access). The bytes are the ones
 //    h5wasm itself hands to WebAssembly.instantiate, captured as it starts, so no parser of
 //    ours reads its source; the build fails if the glue's shape ever changes.
-// 2. esbuild bundles dist/cli/main.js and the predict worker into dist/bundle/ (shared
+// 2. esbuild bundles dist/cli/main.js and the predict and check workers into dist/bundle/ (shared
 //    code in one chunk): ~100 modules of ours and our dependencies become 3 files, ~90 ms
 //    less. h5wasm stays outside the bundle as the vendored copy of step 1. The bundle
 //    sits at the same depth as dist/cli/ and dist/eval/, so the `new URL(…, import.meta.url)`
@@ -80,7 +80,7 @@ async function bundle() {
   const out = join(dist, "bundle");
   rmSync(out, { recursive: true, force: true });
   await build({
-    entryPoints: { main: join(dist, "cli", "main.js"), "predict-worker": join(dist, "eval", "predict-worker.js") },
+    entryPoints: { main: join(dist, "cli", "main.js"), "predict-worker": join(dist, "eval", "predict-worker.js"), "check-worker": join(dist, "cli", "check-worker.js") },
     outdir: out,
     entryNames: "[name]",
     bundle: true,

@@ -12,7 +12,47 @@ import type { Check } from "./types.js";
 export interface ExpectedOutput {
   /** Where it came from (the --expect file), for messages. */
   label: string;
+  /**
+   * The model output it is for, as predict names outputs (`lstm_3`, `lstm_3:1`), from
+   * `--expect NAME=FILE`; absent for a plain `--expect FILE`, taken in output order.
+   */
+  output?: string;
   array: NdArray;
+}
+
+/**
+ * `--expect` as given: NAME=FILE names the output, FILE alone does not. An argument that is
+ * itself an existing file (`y=1.npy`) is a file; a NAME holds no path separator.
+ */
+export function parseExpectArgument(arg: string, isFile: (path: string) => boolean): { output?: string; file: string } {
+  const m = /^([^=/\\]+)=(.+)$/s.exec(arg);
+  if (!m || isFile(arg)) return { file: arg };
+  return { output: m[1], file: m[2] };
+}
+
+/** Each expected array with the model output it is compared with. */
+function pairOutputs(result: PredictResult, expected: ExpectedOutput[]): [PredictResult["outputs"][number], ExpectedOutput][] {
+  const names = result.outputs.map((o) => o.name);
+  const named = expected.filter((e) => e.output !== undefined);
+  if (named.length === 0) {
+    if (expected.length !== result.outputs.length) {
+      throw new UsageError(
+        `the model has ${result.outputs.length} output(s) (${names.join(", ")}), ${expected.length} --expect file(s) given; give one per output, in output order, or name the outputs: --expect NAME=FILE`,
+      );
+    }
+    return result.outputs.map((o, k) => [o, expected[k]]);
+  }
+  if (named.length !== expected.length) {
+    throw new UsageError(`--expect: name every output (NAME=FILE) or none; ${expected.find((e) => e.output === undefined)!.label} has no name; the model's outputs: ${names.join(", ")}`);
+  }
+  const seen = new Set<string>();
+  return expected.map((e) => {
+    const o = result.outputs.find((x) => x.name === e.output);
+    if (!o) throw new UsageError(`--expect ${e.output}=${e.label}: the model has no output '${e.output}'; its outputs: ${names.join(", ")}`);
+    if (seen.has(o.name)) throw new UsageError(`--expect: output '${o.name}' is named twice`);
+    seen.add(o.name);
+    return [o, e];
+  });
 }
 
 const shapeText = (s: number[]) => `(${s.join(", ")}${s.length === 1 ? "," : ""})`;
@@ -32,15 +72,10 @@ const num = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 1e-3 && Math.ab
 const small = (v: number) => (v === 0 ? "0" : Number.isFinite(v) ? v.toExponential(2) : String(v));
 
 export function expectCheck(result: PredictResult, expected: ExpectedOutput[], tol: Tolerance): Check {
-  if (expected.length !== result.outputs.length) {
-    throw new UsageError(
-      `the model has ${result.outputs.length} output(s) (${result.outputs.map((o) => o.name).join(", ")}), ${expected.length} --expect file(s) given; give one per output, in output order`,
-    );
-  }
-  const outputs = result.outputs.map((o, k) => {
-    const shape = fitExpected(o.value.shape, expected[k], o.name);
-    const c = compareArrays(o.value.data, expected[k].array.data, tol);
-    return { name: o.name, file: expected[k].label, shape, ...c };
+  const outputs = pairOutputs(result, expected).map(([o, exp]) => {
+    const shape = fitExpected(o.value.shape, exp, o.name);
+    const c = compareArrays(o.value.data, exp.array.data, tol);
+    return { name: o.name, file: exp.label, shape, ...c };
   });
   const data = {
     atol: tol.atol,

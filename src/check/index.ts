@@ -2,7 +2,8 @@
  * `check`: runs every applicable check on a loaded model and returns them as data.
  *
  * Always: structure, dtypes, finite. On request: max-abs, require-layer, keras-version,
- * expect (needs an input), golden. With an input: saturation (information only).
+ * reference (weights against a known-good file), expect (needs an input), golden. With
+ * an input: saturation (information only).
  * Behaviour checks (expect, golden, saturation) are skipped when the structure check
  * failed: a model whose tensors disagree with its config cannot be evaluated, and the
  * structure check already names the reason.
@@ -23,6 +24,7 @@ import { stepJson } from "../present/step.js";
 import { type LayerRequirement, kerasVersionCheck, requireLayerCheck, type VersionRange } from "./contract.js";
 import { type ExpectedOutput, expectCheck } from "./expect.js";
 import { goldenCheck, goldenRequest, type GoldenTrace, parseGolden } from "./golden.js";
+import { referenceCheck } from "./reference.js";
 import { dtypeCheck, structureCheck } from "./structure.js";
 import { DEFAULT_ATOL, DEFAULT_RTOL, type Tolerance } from "./tolerance.js";
 import { type Check, type CheckReport, makeReport } from "./types.js";
@@ -39,6 +41,8 @@ export interface CheckOptions {
   tolerance?: Tolerance;
   dtype?: EvalDType;
   hardSigmoid?: HardSigmoidVariant;
+  /** --reference: a known-good model whose weights this one must equal within atol. */
+  reference?: { model: Model; label: string; atol: number };
 }
 
 export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
@@ -54,6 +58,7 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
   if (opts.maxAbs !== undefined) checks.push(maxAbsCheck(model, opts.maxAbs));
   for (const req of opts.requireLayers ?? []) checks.push(requireLayerCheck(model, req));
   if (opts.kerasVersion) checks.push(kerasVersionCheck(model, opts.kerasVersion));
+  if (opts.reference) checks.push(referenceCheck(model, opts.reference.model, opts.reference.label, opts.reference.atol));
 
   const blocked = structure.status === "fail" ? "not run: the structure check failed, so the model cannot be evaluated" : null;
   let prediction: PredictResult | null = null;

@@ -45,3 +45,37 @@ export function firstProblems(problems: string[], shown = 2): string {
   const head = problems.slice(0, shown).join("; ");
   return problems.length > shown ? `${head}; and ${problems.length - shown} more` : head;
 }
+
+/**
+ * Why `check` could not judge a file (a missing or corrupt file, a bad --expect file, an
+ * activation it does not know...): the one-line message the error path prints, and the
+ * exit code it stands for (2; 3 for a bug in keras-inspect).
+ */
+export interface CheckError {
+  message: string;
+  exitCode: number;
+}
+
+/** One file of a `check` run: its report, or why there is none; and how long it took. */
+export type FileOutcome = { file: string; seconds: number } & ({ report: CheckReport; error?: undefined } | { error: CheckError; report?: undefined });
+
+/** A run's verdict: error (could not check) is worse than fail, fail worse than pass. */
+export type RunVerdict = Verdict | "error";
+
+export function outcomeVerdict(o: FileOutcome): RunVerdict {
+  return o.error ? "error" : o.report.verdict;
+}
+
+/** The exit code of one file (0 pass, 1 a check failed, 2 could not check, 3 a bug), and of a run: the worst. */
+export function outcomeExitCode(o: FileOutcome): number {
+  return o.error ? o.error.exitCode : o.report.verdict === "fail" ? 1 : 0;
+}
+
+export function runExitCode(outcomes: FileOutcome[]): number {
+  return Math.max(0, ...outcomes.map(outcomeExitCode));
+}
+
+export function runVerdict(outcomes: FileOutcome[]): RunVerdict {
+  const v = outcomes.map(outcomeVerdict);
+  return v.includes("error") ? "error" : v.includes("fail") ? "fail" : "pass";
+}

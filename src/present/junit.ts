@@ -4,10 +4,11 @@
  *   <testsuites tests failures errors skipped>
  *     <testsuite name tests failures errors skipped timestamp>
  *       <testcase classname name time> [<failure message type>detail</failure> | <skipped message/>] <system-out>detail</system-out>
- * One testcase per check. Information checks (saturation) pass and carry their detail in
- * system-out; skipped checks are <skipped/>.
+ * One testsuite per file, one testcase per check. Information checks (saturation) pass and
+ * carry their detail in system-out; skipped checks are <skipped/>; a file that could not be
+ * checked is one <error/> test case.
  */
-import type { CheckReport } from "../check/types.js";
+import type { CheckReport, FileOutcome } from "../check/types.js";
 
 /** Escapes text for XML 1.0 content and attribute values; drops characters XML 1.0 cannot hold. */
 export function xmlEscape(s: string): string {
@@ -25,12 +26,44 @@ export function xmlEscape(s: string): string {
 }
 
 export function junitXml(report: CheckReport, options: { timestamp?: Date; seconds?: number } = {}): string {
-  const tests = report.checks.length;
-  const failures = report.counts.fail;
-  const skipped = report.counts.skip;
-  const time = (options.seconds ?? 0).toFixed(3);
-  const suite = `keras-inspect check ${report.file}`;
+  return junitRunXml([{ file: report.file, seconds: options.seconds ?? 0, report }], options);
+}
+
+/**
+ * A run over one or more files: one <testsuite> per file. A file that could not be checked
+ * (exit 2) is a suite of one errored test case, `check`, whose <error> carries the message:
+ * what a CI job shows instead of an empty report.
+ */
+export function junitRunXml(outcomes: FileOutcome[], options: { timestamp?: Date } = {}): string {
   const ts = (options.timestamp ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "");
+  const suites = outcomes.map((o) => suiteXml(o, ts));
+  const sum = (k: "tests" | "failures" | "errors" | "skipped") => suites.reduce((a, s) => a + s.counts[k], 0);
+  const time = outcomes.reduce((a, o) => a + o.seconds, 0).toFixed(3);
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="keras-inspect check" tests="${sum("tests")}" failures="${sum("failures")}" errors="${sum("errors")}" skipped="${sum("skipped")}" time="${time}">`,
+    ...suites.map((s) => s.xml),
+    `</testsuites>`,
+    "",
+  ].join("\n");
+}
+
+function suiteXml(o: FileOutcome, ts: string): { xml: string; counts: { tests: number; failures: number; errors: number; skipped: number } } {
+  const time = o.seconds.toFixed(3);
+  const suite = `keras-inspect check ${o.file}`;
+  if (o.error) {
+    const counts = { tests: 1, failures: 0, errors: 1, skipped: 0 };
+    const xml = [
+      `  <testsuite name="${xmlEscape(suite)}" tests="1" failures="0" errors="1" skipped="0" time="${time}" timestamp="${ts}">`,
+      `    <testcase classname="keras-inspect.check" name="check" time="${time}">`,
+      `      <error message="${xmlEscape(o.error.message)}" type="exit ${o.error.exitCode}">${xmlEscape(o.error.message)}</error>`,
+      `    </testcase>`,
+      `  </testsuite>`,
+    ].join("\n");
+    return { xml, counts };
+  }
+  const report = o.report;
+  const counts = { tests: report.checks.length, failures: report.counts.fail, errors: 0, skipped: report.counts.skip };
   const cases = report.checks.map((k) => {
     const open = `    <testcase classname="keras-inspect.check" name="${xmlEscape(k.name)}" time="0">`;
     const body: string[] = [];
@@ -44,13 +77,10 @@ export function junitXml(report: CheckReport, options: { timestamp?: Date; secon
     }
     return [open, ...body, "    </testcase>"].join("\n");
   });
-  return [
-    `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="keras-inspect check" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}">`,
-    `  <testsuite name="${xmlEscape(suite)}" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}" timestamp="${ts}">`,
+  const xml = [
+    `  <testsuite name="${xmlEscape(suite)}" tests="${counts.tests}" failures="${counts.failures}" errors="0" skipped="${counts.skipped}" time="${time}" timestamp="${ts}">`,
     ...cases,
     `  </testsuite>`,
-    `</testsuites>`,
-    "",
   ].join("\n");
+  return { xml, counts };
 }

@@ -1,110 +1,181 @@
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { runChecks } from "../../check/index.js";
 import { parseLayerRequirement, parseVersionRange } from "../../check/contract.js";
+import { parseExpectArgument } from "../../check/expect.js";
 import { readGolden } from "../../check/golden.js";
 import { DEFAULT_ATOL, DEFAULT_RTOL, formatTolerance } from "../../check/tolerance.js";
-import { EXIT_CHECK_FAILED, UsageError } from "../../errors.js";
+import { type FileOutcome, runExitCode } from "../../check/types.js";
+import { DEFAULT_DIFF_ATOL } from "../../diff/index.js";
+import { InspectError, systemReason, UsageError } from "../../errors.js";
 import { readInputFile } from "../../inputs.js";
-import { loadModel } from "../../load/index.js";
-import { checkJson, formatCheckReport, githubAnnotations } from "../../present/check.js";
-import { junitXml } from "../../present/junit.js";
+import { checkRunJson, formatCheckError, formatCheckReport, formatRunTotals, outcomeAnnotations } from "../../present/check.js";
+import { junitRunXml } from "../../present/junit.js";
+import { safe } from "../../present/text.js";
+import { type CheckRequest, checkErrorOf, checkFile, checkFiles, defaultJobs } from "../check-files.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
-import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
-import { parseNumber } from "../options.js";
+import { addInputOptions, type InputOptions } from "../input-options.js";
+import { parseNumber, parsePositiveInt } from "../options.js";
 import { addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
 
+/**
+ * Numbers arrive as the user typed them and are read in the action, so that a bad value
+ * is an error of the run, reported in --junit, --json and annotations like any other.
+ */
 interface CheckCliOptions extends InputOptions, EvalCliOptions, OutputCliOptions {
-  maxAbs?: number;
+  maxAbs?: string;
   requireLayer?: string[];
   kerasVersion?: string;
   expect?: string[];
   golden?: string;
-  atol: number;
-  rtol: number;
+  reference?: string;
+  referenceAtol: string;
+  atol: string;
+  rtol: string;
+  jobs?: string;
   json?: boolean;
   junit?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function nonNegative(name: string) {
-  const parse = parseNumber(name);
-  return (value: string): number => {
-    const n = parse(value);
-    if (n < 0) throw new UsageError(`${name} must be ≥ 0, got '${value}'`);
-    return n;
-  };
+function nonNegative(name: string, value: string): number {
+  const n = parseNumber(name)(value);
+  if (n < 0) throw new UsageError(`${name} must be ≥ 0, got '${value}'`);
+  return n;
 }
 
-function positive(name: string) {
-  const parse = parseNumber(name);
-  return (value: string): number => {
-    const n = parse(value);
-    if (n <= 0) throw new UsageError(`${name} must be > 0, got '${value}'`);
-    return n;
+function positive(name: string, value: string): number {
+  const n = parseNumber(name)(value);
+  if (n <= 0) throw new UsageError(`${name} must be > 0, got '${value}'`);
+  return n;
+}
+
+const isFile = (path: string) => {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** Everything the user gave besides the files, read and validated once: a problem here is every file's error (exit 2). */
+function checkRequest(opts: CheckCliOptions, files: string[]): CheckRequest {
+  const tolerance = { atol: nonNegative("--atol", opts.atol), rtol: nonNegative("--rtol", opts.rtol) };
+  const maxAbs = opts.maxAbs !== undefined ? positive("--max-abs", opts.maxAbs) : undefined;
+  const referenceAtol = nonNegative("--reference-atol", opts.referenceAtol);
+  const requireLayers = (opts.requireLayer ?? []).map(parseLayerRequirement);
+  const kerasVersion = opts.kerasVersion !== undefined ? parseVersionRange(opts.kerasVersion) : undefined;
+  if (files.length > 1 && (opts.inputFile ?? []).some((f) => f === "-" || f.endsWith("=-"))) {
+    throw new UsageError("--input-file - (standard input) can be read for one model only; save it to a file to check several models");
+  }
+  const golden = opts.golden !== undefined ? { label: opts.golden, trace: readGolden(opts.golden) } : undefined;
+  const expected = (opts.expect ?? []).map((arg) => {
+    const { output, file } = parseExpectArgument(arg, isFile);
+    return { label: file, ...(output !== undefined ? { output } : {}), array: readInputFile(file) };
+  });
+  return {
+    input: opts.input,
+    inputFile: opts.inputFile,
+    maxAbs,
+    requireLayers,
+    kerasVersion,
+    expected,
+    golden,
+    tolerance,
+    dtype: opts.dtype,
+    hardSigmoid: opts.hardSigmoid,
+    reference: opts.reference !== undefined ? { file: opts.reference, atol: referenceAtol } : undefined,
   };
 }
 
 export function registerCheck(program: Command): void {
   const cmd = program
     .command("check")
-    .description("verify a model for CI: tensors match configs, no NaN/Inf, contracts, outputs; exit 0 pass, 1 a check failed, 2 could not run")
-    .argument("<file>", "a Keras model or weights file");
+    .description(
+      "verify models for CI: tensors match configs, no NaN/Inf, contracts, outputs, a known-good reference; exit 0 pass, 1 a check failed, 2 could not run (several files: the worst)",
+    )
+    .argument("<files...>", "Keras model or weights files (several: one report, checked in parallel)");
   addInputOptions(cmd);
   addEvalOptions(cmd)
-    .option("--max-abs <x>", "fail when any weight's |value| exceeds x (exploding weights)", positive("--max-abs"))
+    .option("--max-abs <x>", "fail when any weight's |value| exceeds x (exploding weights)")
     .option("--require-layer <CLASS[:UNITS]>", "fail unless the model has a layer of this class (and units), e.g. LSTM:64 (repeatable)", collect)
     .option("--keras-version <range>", "fail unless the writer's Keras version is in the range, e.g. '>=2.3 <3', '3.x'")
-    .option("--expect <file>", "compare predict(--input) with Y saved from Keras' model.predict(X) (.npy or JSON); one per model output", collect)
+    .option("--reference <good.h5>", "fail unless the weights equal those of this known-good file (any format), compared as 'diff' does, per gate")
+    .addOption(
+      new Option("--reference-atol <x>", "largest |Δ| between a weight and the reference's still counted as equal (default 0: identical, as two saves of one model are)")
+        .default(String(DEFAULT_DIFF_ATOL), String(DEFAULT_DIFF_ATOL)),
+    )
+    .option(
+      "--expect <[NAME=]file>",
+      "compare predict(--input) with Y saved from Keras' model.predict(X) (.npy or JSON): one per model output in output order, or NAME=FILE per output as predict names them (lstm_3, lstm_3:1)",
+      collect,
+    )
     .option("--golden <trace.json>", "compare a fresh 'step --json' trace with one saved earlier (regression of every intermediate)")
     .addOption(
-      new Option("--atol <x>", "absolute tolerance for --expect and --golden: |ours − y| ≤ atol + rtol·|y| (Keras' own tests use 1e-5)")
-        .argParser(nonNegative("--atol"))
-        .default(DEFAULT_ATOL, formatTolerance(DEFAULT_ATOL)),
+      new Option("--atol <x>", "absolute tolerance for --expect and --golden: |ours − y| ≤ atol + rtol·|y| (Keras' own tests use 1e-5)").default(
+        String(DEFAULT_ATOL),
+        formatTolerance(DEFAULT_ATOL),
+      ),
     )
     .addOption(
-      new Option("--rtol <x>", "relative tolerance for --expect and --golden; outputs from a GPU (TF32 matmuls) may need --atol 1e-3 --rtol 1e-3")
-        .argParser(nonNegative("--rtol"))
-        .default(DEFAULT_RTOL, formatTolerance(DEFAULT_RTOL)),
+      new Option("--rtol <x>", "relative tolerance for --expect and --golden; outputs from a GPU (TF32 matmuls) may need --atol 1e-3 --rtol 1e-3").default(
+        String(DEFAULT_RTOL),
+        formatTolerance(DEFAULT_RTOL),
+      ),
     )
-    .option("--json", "print one JSON document: checks, results, verdict")
-    .option("--junit <file>", "also write the checks as JUnit XML (GitLab, Jenkins, GitHub test reporters)");
-  addWidthOption(cmd).action(async (file: string, opts: CheckCliOptions) => {
-    const started = Date.now();
-    // Everything the user gave is read and validated before the model is judged: bad usage is exit 2.
-    const requireLayers = (opts.requireLayer ?? []).map(parseLayerRequirement);
-    const kerasVersion = opts.kerasVersion !== undefined ? parseVersionRange(opts.kerasVersion) : undefined;
-    const golden = opts.golden !== undefined ? { label: opts.golden, trace: readGolden(opts.golden) } : undefined;
-    const expected = (opts.expect ?? []).map((f) => ({ label: f, array: readInputFile(f) }));
-    const model = await loadModel(file);
-    const inputs = collectInputs(model, opts, false);
-    const report = runChecks(model, {
-      maxAbs: opts.maxAbs,
-      requireLayers,
-      kerasVersion,
-      inputs,
-      expected,
-      golden,
-      tolerance: { atol: opts.atol, rtol: opts.rtol },
-      dtype: opts.dtype,
-      hardSigmoid: opts.hardSigmoid,
-    });
-    if (opts.junit !== undefined) {
-      try {
-        writeFileSync(opts.junit, junitXml(report, { seconds: (Date.now() - started) / 1000 }));
-      } catch (e) {
-        throw new UsageError(`--junit ${opts.junit}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    .option("--jobs <n>", "check at most n files at once, each on its own thread (default: the number of cores)")
+    .option("--json", "print one JSON document: checks, results, verdict (several files: one document with a 'files' list)")
+    .option("--junit <file>", "also write the checks as JUnit XML, one test suite per file (GitLab, Jenkins, GitHub test reporters)");
+  addWidthOption(cmd).action(async (files: string[], opts: CheckCliOptions) => {
+    let outcomes: FileOutcome[];
+    // The error to rethrow when one file was checked: main.ts prints it as every command's (with --debug's stack).
+    let thrown: unknown;
+    try {
+      const request = checkRequest(opts, files);
+      const jobs = opts.jobs !== undefined ? parsePositiveInt("--jobs")(opts.jobs) : defaultJobs();
+      if (files.length === 1) {
+        const one = await checkFile(files[0], request, {});
+        outcomes = [one.outcome];
+        thrown = one.thrown;
+      } else {
+        outcomes = await checkFiles(files, request, jobs);
       }
+    } catch (e) {
+      // A bad option or --expect/--golden file: no file can be checked; each one's report says why.
+      const error = checkErrorOf(e);
+      outcomes = files.map((file) => ({ file, seconds: 0, error }));
+      thrown = e;
     }
-    const color = !opts.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
-    if (opts.json) await writeJson(checkJson(report));
-    else await writeLines([formatCheckReport(report, { color, width: outputWidth(opts) })]);
-    if (process.env.GITHUB_ACTIONS === "true") {
-      // Workflow commands are read from both streams; keep stdout a pure JSON document with --json.
-      const out = opts.json ? process.stderr : process.stdout;
-      for (const line of githubAnnotations(report)) out.write(`${line}\n`);
-    }
-    if (report.verdict === "fail") process.exitCode = EXIT_CHECK_FAILED;
+    await report(outcomes, opts);
+    if (files.length === 1 && thrown !== undefined) throw thrown;
+    if (files.length > 1 && thrown !== undefined && thrown instanceof InspectError) throw thrown;
+    // Several files: each error is one line on stderr, and the run exits with the worst code.
+    for (const o of outcomes) if (o.error && files.length > 1) process.stderr.write(`keras-inspect: ${safe(o.error.message.startsWith(o.file) ? o.error.message : `${o.file}: ${o.error.message}`)}\n`);
+    process.exitCode = runExitCode(outcomes);
   });
+}
+
+/** Every report asked for, errors included: JUnit file, stdout (text or JSON), GitHub annotations. */
+async function report(outcomes: FileOutcome[], opts: CheckCliOptions): Promise<void> {
+  if (opts.junit !== undefined) {
+    try {
+      writeFileSync(opts.junit, junitRunXml(outcomes));
+    } catch (e) {
+      throw new UsageError(`--junit ${opts.junit}: ${systemReason(e, "a file", "write")}`);
+    }
+  }
+  const color = !opts.json && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const width = opts.json ? undefined : outputWidth(opts);
+  if (opts.json) await writeJson(checkRunJson(outcomes));
+  else {
+    const texts = outcomes.map((o) => (o.report ? formatCheckReport(o.report, { color, width }) : formatCheckError(o, { color, width })));
+    // One file that could not be checked says so on stderr only, as every command does.
+    if (outcomes.length > 1) await writeLines([texts.join("\n\n"), "", formatRunTotals(outcomes, { color })]);
+    else if (outcomes[0].report) await writeLines(texts);
+  }
+  if (process.env.GITHUB_ACTIONS === "true") {
+    // Workflow commands are read from both streams; keep stdout a pure JSON document with --json.
+    const out = opts.json ? process.stderr : process.stdout;
+    for (const line of outcomes.flatMap(outcomeAnnotations)) out.write(`${line}\n`);
+  }
 }

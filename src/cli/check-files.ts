@@ -1,0 +1,145 @@
+/**
+ * `check` over one or more files: each file is loaded and judged on its own, and whatever
+ * happens to it becomes a FileOutcome — its report, or why it could not be checked — so
+ * that the JUnit, JSON and annotation reports cover every file, errors included.
+ *
+ * Several files are spread over worker threads (check-worker.ts), one file at a time
+ * per worker, handed out as workers free up; the request (options, --expect arrays,
+ * the golden trace) is read once here and copied to each worker. One file, or --jobs 1,
+ * runs in this thread.
+ */
+import { availableParallelism } from "node:os";
+import { runChecks } from "../check/index.js";
+import type { LayerRequirement, VersionRange } from "../check/contract.js";
+import type { ExpectedOutput } from "../check/expect.js";
+import type { GoldenTrace } from "../check/golden.js";
+import type { Tolerance } from "../check/tolerance.js";
+import type { CheckError, FileOutcome } from "../check/types.js";
+import { InspectError } from "../errors.js";
+import type { HardSigmoidVariant } from "../activations.js";
+import type { EvalDType } from "../eval/trace.js";
+import { loadModel } from "../load/index.js";
+import type { Model } from "../model.js";
+import { collectInputs } from "./input-options.js";
+
+/** Everything a file's check needs besides the file: plain data, copied to workers as it is. */
+export interface CheckRequest {
+  input?: string[];
+  inputFile?: string[];
+  maxAbs?: number;
+  requireLayers: LayerRequirement[];
+  kerasVersion?: VersionRange;
+  expected: ExpectedOutput[];
+  golden?: { label: string; trace: GoldenTrace };
+  tolerance: Tolerance;
+  dtype: EvalDType;
+  hardSigmoid?: HardSigmoidVariant;
+  /** --reference FILE and the largest |Δ| its weights may differ by. */
+  reference?: { file: string; atol: number };
+}
+
+/** What one thread keeps between files: the reference model, loaded once. */
+export interface CheckContext {
+  reference?: Promise<Model>;
+}
+
+/** The error a file's check raised, as report data: an InspectError's message and code, anything else a bug (exit 3). */
+export function checkErrorOf(e: unknown): CheckError {
+  if (e instanceof InspectError) return { message: e.message, exitCode: e.exitCode };
+  const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  return { message: `internal error: ${message} (this is a bug; run with --debug for the stack trace)`, exitCode: 3 };
+}
+
+function referenceModel(req: CheckRequest, ctx: CheckContext): Promise<Model> | undefined {
+  if (!req.reference) return undefined;
+  ctx.reference ??= loadModel(req.reference.file).catch((e: unknown) => {
+    // Name the option: "good.h5: no such file" alone reads as if the candidate were missing.
+    if (e instanceof InspectError) throw new InspectError(`--reference ${e.message}`, { exitCode: e.exitCode, cause: e });
+    throw e;
+  });
+  return ctx.reference;
+}
+
+/** One file: its outcome, and the error it raised (for the caller to rethrow, with its stack, when only one file was asked for). */
+export async function checkFile(file: string, req: CheckRequest, ctx: CheckContext): Promise<{ outcome: FileOutcome; thrown?: unknown }> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    // A tensor the file lists but lacks is a failed structure check, not a refusal.
+    const model = await loadModel(file, { missingTensors: "keep" });
+    const inputs = collectInputs(model, req, false);
+    const reference = await referenceModel(req, ctx);
+    const report = runChecks(model, {
+      maxAbs: req.maxAbs,
+      requireLayers: req.requireLayers,
+      kerasVersion: req.kerasVersion,
+      inputs,
+      expected: req.expected,
+      golden: req.golden,
+      tolerance: req.tolerance,
+      dtype: req.dtype,
+      hardSigmoid: req.hardSigmoid,
+      reference: reference && req.reference ? { model: reference, label: req.reference.file, atol: req.reference.atol } : undefined,
+    });
+    return { outcome: { file, seconds: seconds(), report } };
+  } catch (e) {
+    return { outcome: { file, seconds: seconds(), error: checkErrorOf(e) }, thrown: e };
+  }
+}
+
+/** The default of --jobs: one worker per core. */
+export function defaultJobs(): number {
+  return availableParallelism();
+}
+
+/**
+ * Every file's outcome, in the order given. With more than one file and jobs > 1, the files
+ * are checked on min(jobs, files) worker threads; a file whose worker died is checked again
+ * here, so that every file has an outcome.
+ */
+export async function checkFiles(files: string[], req: CheckRequest, jobs: number): Promise<FileOutcome[]> {
+  const outcomes: (FileOutcome | undefined)[] = new Array(files.length).fill(undefined);
+  if (files.length > 1 && jobs > 1) await checkInWorkers(files, req, Math.min(jobs, files.length), outcomes);
+  const ctx: CheckContext = {};
+  for (let k = 0; k < files.length; k++) outcomes[k] ??= (await checkFile(files[k], req, ctx)).outcome;
+  return outcomes as FileOutcome[];
+}
+
+interface WorkerTask {
+  index: number;
+  file: string;
+}
+
+export interface WorkerAnswer {
+  index: number;
+  outcome: FileOutcome;
+}
+
+async function checkInWorkers(files: string[], req: CheckRequest, threads: number, outcomes: (FileOutcome | undefined)[]): Promise<void> {
+  const { Worker } = await import("node:worker_threads");
+  let next = 0;
+  const run = () =>
+    new Promise<void>((resolve) => {
+      const worker = new Worker(new URL("./check-worker.js", import.meta.url), { workerData: { request: req } });
+      let current: number | null = null;
+      const feed = () => {
+        if (next >= files.length) {
+          current = null;
+          void worker.terminate();
+          return;
+        }
+        current = next++;
+        const task: WorkerTask = { index: current, file: files[current] };
+        worker.postMessage(task);
+      };
+      worker.on("message", (answer: WorkerAnswer) => {
+        outcomes[answer.index] = answer.outcome;
+        feed();
+      });
+      // A worker that dies leaves its file to be checked again in this thread (checkFiles).
+      worker.on("error", () => undefined);
+      worker.on("exit", () => resolve());
+      feed();
+    });
+  await Promise.all(Array.from({ length: threads }, run));
+}
