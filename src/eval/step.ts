@@ -10,7 +10,7 @@ import { isRecurrentLayer, requireRecurrentKind } from "../layers/registry.js";
 import { type Layer, type Model, walkLayers } from "../model.js";
 import type { NdArray } from "../npy.js";
 import { graphOfModel } from "./graph.js";
-import { predict, type PredictOptions } from "./predict.js";
+import { batchCoupling, KERAS_PREDICT_BATCH_SIZE, predict, type PredictOptions } from "./predict.js";
 import { runBidirectional, runRecurrentLayer } from "./recurrent.js";
 import { declaredGraphInputShapes } from "./shapes.js";
 import type { LayerTrace } from "./trace.js";
@@ -122,6 +122,13 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
       throw new UsageError(`${model.source} is read for its recurrent nodes only (${model.format}); the ops before '${resolved.path}' are not, so feed its input directly with --raw-input`);
     }
     const inputs = modelInputs(model, req.inputs, req.inputs.map(() => "--input"));
+    // Samples scored against each other: one batch here is one batch of Keras' predict only up to its 32.
+    const coupling = batchCoupling(model);
+    if (coupling && (inputs[0]?.shape[0] ?? 0) > KERAS_PREDICT_BATCH_SIZE) {
+      throw new UsageError(
+        `layer '${coupling.layer}' (${coupling.className}) scores each sample against the other samples of its batch, and Keras' predict takes ${KERAS_PREDICT_BATCH_SIZE} at a time; step evaluates its samples as one batch, so give it at most ${KERAS_PREDICT_BATCH_SIZE} (predict groups any number as Keras does)`,
+      );
+    }
     const result = predict(model, inputs, {
       ...opts,
       stopAfter: resolved.callPath,

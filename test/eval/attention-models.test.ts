@@ -249,3 +249,50 @@ describe.skipIf(!numpyAvailable())("MultiHeadAttention in files written here (HD
     expect(steps.flatMap((sample) => sample[sample.length - 1].h)).toEqual(doc.outputs[1].values);
   });
 });
+
+describe("step after an attention that scores the batch against itself", () => {
+  it("evaluates up to 32 samples as one batch and refuses more, pointing to predict", async () => {
+    const units = 2;
+    const r = rng(606);
+    const config = {
+      class_name: "Functional",
+      config: {
+        name: "model",
+        layers: [
+          { class_name: "InputLayer", config: { batch_input_shape: [null, 4], dtype: "float32", name: "x" }, name: "x", inbound_nodes: [] },
+          { class_name: "Attention", config: { name: "attention", use_scale: false, score_mode: "dot", dropout: 0.0 }, name: "attention", inbound_nodes: [[["x", 0, 0, {}], ["x", 0, 0, {}]]] },
+          { class_name: "RepeatVector", config: { name: "repeat", n: 3 }, name: "repeat", inbound_nodes: [[["attention", 0, 0, {}]]] },
+          {
+            class_name: "LSTM",
+            config: { name: "lstm", units, activation: "tanh", recurrent_activation: "sigmoid", use_bias: true, return_sequences: false, go_backwards: false, stateful: false, implementation: 2 },
+            name: "lstm",
+            inbound_nodes: [[["repeat", 0, 0, {}]]],
+          },
+        ],
+        input_layers: [["x", 0, 0]],
+        output_layers: [["lstm", 0, 0]],
+      },
+    };
+    const lstm = [
+      { name: "lstm/lstm_cell/kernel:0", shape: [4, 4 * units], data: randoms(r, 16 * units) },
+      { name: "lstm/lstm_cell/recurrent_kernel:0", shape: [units, 4 * units], data: randoms(r, 4 * units * units) },
+      { name: "lstm/lstm_cell/bias:0", shape: [4 * units], data: randoms(r, 4 * units) },
+    ];
+    const w = await writer();
+    const file = join(dir, "tfk2-attention-lstm.h5");
+    writeFileSync(file, await w.writeKerasH5({ kerasVersion: "2.11.0", modelConfig: config, layers: [{ name: "x", weights: [] }, { name: "attention", weights: [] }, { name: "repeat", weights: [] }, { name: "lstm", weights: lstm }] }));
+    const few = join(dir, "few.json");
+    const many = join(dir, "many.json");
+    writeFileSync(few, JSON.stringify(nested(randoms(r, 3 * 4), [3, 4])));
+    writeFileSync(many, JSON.stringify(nested(randoms(r, 40 * 4), [40, 4])));
+    const ok = runCli(["step", file, "--input-file", few, "--json"]);
+    expect(ok.status, ok.stderr).toBe(0);
+    // The LSTM's last h per sample is what predict gives for the same three samples (one batch either way).
+    const trace = JSON.parse(ok.stdout) as { directions: { samples: { h: number[] }[][] }[] };
+    const predicted = predictJson(file, few).doc.outputs[0].values;
+    expect(trace.directions[0].samples.flatMap((sample) => sample[sample.length - 1].h)).toEqual(predicted);
+    const refused = runCli(["step", file, "--input-file", many]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^keras-inspect: layer 'attention' \(Attention\) scores each sample against the other samples of its batch.*at most 32/);
+  });
+});
