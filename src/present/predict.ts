@@ -8,6 +8,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { UsageError } from "../errors.js";
 import type { PredictBatch, PredictOutput } from "../eval/predict.js";
+import type { PrecisionJson } from "../dtype-policy.js";
 import type { EvalDType } from "../eval/trace.js";
 import { safeFileName } from "../export/index.js";
 import { npyHeader, npyValues } from "../npy.js";
@@ -22,6 +23,8 @@ export interface PredictionSink {
   end(): Promise<string | undefined>;
   /** Before the first batch: how samples are grouped where the grouping changes the outputs (JSON: `batch`). */
   batching?(batch: BatchGrouping): void;
+  /** Before the first batch: what a 16-bit dtype policy computes in and what was used (JSON: `precision`). */
+  precision?(precision: PrecisionJson): void;
 }
 
 /** Samples per batch, and the layer that makes the grouping matter. */
@@ -126,9 +129,9 @@ export function textSink(write: Write, samples: number, digits: number, full = f
 }
 
 /** The skeleton of the JSON document around each output's values, formatted by toJson itself. */
-function jsonPieces(outputs: { name: string; role?: string; shape: number[] }[], batch?: BatchGrouping): { before: string[]; after: string } {
+function jsonPieces(outputs: { name: string; role?: string; shape: number[] }[], batch?: BatchGrouping, precision?: PrecisionJson): { before: string[]; after: string } {
   const marker = (k: number) => `\u0000values ${k}`;
-  const doc = toJson({ ...(batch ? { batch } : {}), outputs: outputs.map(({ name, role, shape }, k) => ({ name, ...(role ? { role } : {}), shape, values: marker(k) })) });
+  const doc = toJson({ ...(batch ? { batch } : {}), ...(precision ? { precision } : {}), outputs: outputs.map(({ name, role, shape }, k) => ({ name, ...(role ? { role } : {}), shape, values: marker(k) })) });
   const before: string[] = [];
   let rest = doc;
   outputs.forEach((_, k) => {
@@ -141,13 +144,14 @@ function jsonPieces(outputs: { name: string; role?: string; shape: number[] }[],
 }
 
 /**
- * JSON: `{ "outputs": [ { "name", "shape", "values" } ] }` (with `"batch": { "size", "samples_scored_together_by" }` first where the grouping of samples changes the outputs), values flattened in row-major
+ * JSON: `{ "outputs": [ { "name", "shape", "values" } ] }` (with `"batch": { "size", "samples_scored_together_by" }` first where the grouping of samples changes the outputs, and `"precision"` where a 16-bit dtype policy or 16-bit weights are involved: see dtype-policy.ts), values flattened in row-major
  * order; in float32 mode each is the shortest decimal that reads back as the same float32.
  */
 export function jsonSink(write: Write, samples: number, dtype: EvalDType): PredictionSink {
   const number = dtype === "float32" ? (v: number) => jsonNumber(shortestFloat32(v)) : jsonNumber;
   let pieces: { before: string[]; after: string } | undefined;
   let grouping: BatchGrouping | undefined;
+  let precisionUsed: PrecisionJson | undefined;
   const sink = streamingSink(write, samples, {
     prefix: (k) => `${pieces!.before[k]}[`,
     values: (_k, data, _shape, from) => (data.length === 0 ? "" : `${from === 0 ? "" : ", "}${Array.from(data, number).join(", ")}`),
@@ -158,12 +162,15 @@ export function jsonSink(write: Write, samples: number, dtype: EvalDType): Predi
   });
   return {
     async write(batch) {
-      if (batch.from === 0) pieces = jsonPieces(batch.outputs.map(({ name, role, value }) => ({ name, role, shape: [samples, ...value.shape.slice(1)] })), grouping);
+      if (batch.from === 0) pieces = jsonPieces(batch.outputs.map(({ name, role, value }) => ({ name, role, shape: [samples, ...value.shape.slice(1)] })), grouping, precisionUsed);
       await sink.write(batch);
     },
     end: () => sink.end(),
     batching(b) {
       grouping = b;
+    },
+    precision(p) {
+      precisionUsed = p;
     },
   };
 }

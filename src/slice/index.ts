@@ -135,6 +135,8 @@ export function isGatedLayer(layer: Layer): boolean {
 export function sliceCell(model: Model, layer: Layer, path: string, direction: "forward" | "backward" = "forward"): CellReport {
   const notes: string[] = [];
   if (layer.inferred) notes.push(`class ${layer.className} inferred from the tensor names and shapes (the file has no model config)`);
+  const narrow = [...new Set(layer.weights.map((t) => t.dtype).filter((d) => d === "float16" || d === "bfloat16"))];
+  if (narrow.length > 0) notes.push(`weights stored as ${narrow.join(" and ")}, widened exactly to float32`);
   const goBackwards = layer.config.go_backwards === true;
   const base = { path, name: layer.name, className: layer.className, direction, goBackwards, dtype: sourceDType(layer), inferred: layer.inferred === true };
 

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { modelPrecision, precisionJson } from "../../dtype-policy.js";
 import { availableParallelism } from "node:os";
 import { autoThreads, type BatchCoupling, batchCoupling, DEFAULT_BATCH_SIZE, KERAS_PREDICT_BATCH_SIZE, predictBatches, predictInParallel } from "../../eval/predict.js";
 import { modelInputs } from "../../eval/step.js";
@@ -60,6 +61,11 @@ export function registerPredict(program: Command): void {
       if (coupling) {
         process.stderr.write(`keras-inspect: note: ${batchNote(coupling, batchSize, opts.batchSize === undefined)}\n`);
         sink.batching?.({ size: batchSize, samples_scored_together_by: coupling.layer });
+      }
+      const precision = modelPrecision(model, opts.dtype);
+      if (precision) {
+        process.stderr.write(`keras-inspect: note: ${precision.note}\n`);
+        sink.precision?.(precisionJson(precision));
       }
       const evalOpts = { dtype: opts.dtype, hardSigmoid: opts.hardSigmoid };
       const threads = opts.threads === "auto" ? autoThreads(model, inputs, batchSize, availableParallelism()) : opts.threads;
