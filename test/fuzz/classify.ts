@@ -95,6 +95,17 @@ export interface ClassifyInput {
   /** The command line feeds the first recurrent layer directly (step and explain with --raw-input). */
   rawInput?: boolean;
   nonFiniteOk?: boolean;
+  /** The command prints a JSON error document on exit 2 with --json (check). */
+  errorReport?: boolean;
+}
+
+/** check --json's report of a file it could not check: one document, `"status": "error"`. */
+function isErrorDocument(stdout: string): boolean {
+  try {
+    return (JSON.parse(stdout) as { status?: unknown }).status === "error";
+  } catch {
+    return false;
+  }
 }
 
 export function classify(c: ClassifyInput): Classified {
@@ -143,7 +154,9 @@ export function classify(c: ClassifyInput): Classified {
   if (lines.length !== 1 || !first.startsWith("keras-inspect: ")) {
     return { cls: "messy-error", why: `stderr is not one 'keras-inspect: ' line (${lines.length} lines): ${JSON.stringify(stderr.slice(0, 300))}`, signature: `messy ${sig}` };
   }
-  if (o.stdout.length > 0) return { cls: "messy-error", why: `error after printing ${o.stdout.length} bytes of output`, signature: `partial-output ${sig}` };
+  if (o.stdout.length > 0 && !(c.errorReport && c.json && isErrorDocument(o.stdout))) {
+    return { cls: "messy-error", why: `error after printing ${o.stdout.length} bytes of output`, signature: `partial-output ${sig}` };
+  }
   if (JS_INTERNAL.test(first)) return { cls: "unclear-error", why: first, signature: `unclear ${sig}` };
   return { cls: "clean-error", why: first, signature: sig };
 }

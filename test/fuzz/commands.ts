@@ -20,6 +20,8 @@ export interface CommandSpec {
   evaluates: boolean;
   /** Prints Infinity by design (diff's relative difference from a zero). */
   nonFiniteOk?: boolean;
+  /** With --json, prints a document on exit 2 too (`"status": "error"`): check's report for CI. */
+  errorReport?: boolean;
 }
 
 const maybeJson = (rng: Rng, p = 0.35) => (rng.chance(p) ? ["--json"] : []);
@@ -29,7 +31,7 @@ export const COMMAND_SPECS: CommandSpec[] = [
   { name: "weights", argv: (f, _b, rng) => ["weights", f, ...maybeJson(rng)], answerCodes: [0], evaluates: false },
   { name: "step", argv: (f, b, rng) => ["step", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   // check reports an unevaluable layer as a skipped check, by design, so only load failures must make it refuse.
-  { name: "check", argv: (f, b, rng) => ["check", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0, 1], refusalCodes: [1], evaluates: false },
+  { name: "check", argv: (f, b, rng) => ["check", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0, 1], refusalCodes: [1], evaluates: false, errorReport: true },
   { name: "predict", argv: (f, b, rng) => ["predict", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "explain", argv: (f, b, rng) => ["explain", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "diff", argv: (f, b, rng) => ["diff", b.path, f, ...maybeJson(rng)], answerCodes: [0, 1], evaluates: false, nonFiniteOk: true },

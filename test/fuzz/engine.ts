@@ -290,7 +290,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         report.peakWasmHeapMb = Math.max(report.peakWasmHeapMb, Math.round(outcome.wasmHeap / 2 ** 20));
       }
       const json = argv.includes("--json");
-      let c = classify({ outcome, file, answerCodes: cmd.spec.answerCodes, refusalCodes: cmd.spec.refusalCodes, json, mustFail: m.mustFail, evaluates: cmd.spec.evaluates, rawInput: argv.includes("--raw-input"), nonFiniteOk: cmd.spec.nonFiniteOk });
+      let c = classify({ outcome, file, answerCodes: cmd.spec.answerCodes, refusalCodes: cmd.spec.refusalCodes, json, mustFail: m.mustFail, evaluates: cmd.spec.evaluates, rawInput: argv.includes("--raw-input"), nonFiniteOk: cmd.spec.nonFiniteOk, errorReport: cmd.spec.errorReport });
       if (c.cls === "ok" && twinFile && outcome.type === "result") {
         const twinArgv = argv.map((a) => (a === file ? twinFile : a));
         const t = await worker.run(twinArgv, twinFile, cmd.spec.answerCodes);
@@ -317,7 +317,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       for (const r of results) {
         const outcome = await runCli(r.argv, poolOpts.deadlineMs + 15000);
         if (outcome.type === "result" && r.outcome.type === "result") outcome.weights = (r.outcome as RunReport).weights;
-        let c = classify({ outcome, file, answerCodes: r.cmd.spec.answerCodes, refusalCodes: r.cmd.spec.refusalCodes, json: r.argv.includes("--json"), mustFail: m.mustFail, evaluates: r.cmd.spec.evaluates, rawInput: r.argv.includes("--raw-input"), nonFiniteOk: r.cmd.spec.nonFiniteOk });
+        let c = classify({ outcome, file, answerCodes: r.cmd.spec.answerCodes, refusalCodes: r.cmd.spec.refusalCodes, json: r.argv.includes("--json"), mustFail: m.mustFail, evaluates: r.cmd.spec.evaluates, rawInput: r.argv.includes("--raw-input"), nonFiniteOk: r.cmd.spec.nonFiniteOk, errorReport: r.cmd.spec.errorReport });
         // The binary runs dist/, which others may rebuild during a long run: the exit code and the class must agree,
         // the wording of the message may differ (counted apart).
         const sameExit = outcome.type === "result" && r.outcome.type === "result" && outcome.exitCode === r.outcome.exitCode;
