@@ -102,7 +102,7 @@ export function registerCheck(program: Command): void {
     .option("--keras-version <range>", "fail unless the writer's Keras version is in the range, e.g. '>=2.3 <3', '3.x'")
     .option("--reference <good.h5>", "fail unless the weights equal those of this known-good file (any format), compared as 'diff' does, per gate")
     .addOption(
-      new Option("--reference-atol <x>", "largest |Δ| between a weight and the reference's still counted as equal (default 0: identical, as two saves of one model are)")
+      new Option("--reference-atol <x>", "largest |Δ| between a weight and the reference's still counted as equal; 0 asks for identical values, as two saves of one model hold")
         .default(String(DEFAULT_DIFF_ATOL), String(DEFAULT_DIFF_ATOL)),
     )
     .option(
