@@ -28,7 +28,7 @@ export interface AttentionCall {
   query: Value;
   value: Value;
   key: Value;
-  /** (batch, Tq) and (batch, Tv), 1 = keep: the `mask=[…]` argument, else the inputs' Keras masks. */
+  /** (batch, Tq) and (batch, Tv), 1 = keep: the `mask=[…]` argument's tensors, else the inputs' Keras masks. */
   queryMask?: Uint8Array;
   valueMask?: Uint8Array;
   useCausalMask: boolean;
@@ -64,8 +64,9 @@ export function attentionCall(layer: Layer, inputs: Value[], ctx: EvalContext): 
     query,
     value,
     key,
-    queryMask: masks ? maskOf(masks[0]) : query.mask,
-    valueMask: masks ? maskOf(masks[1]) : value.mask,
+    // Keras 3 records the masks it filled in at construction: [null, null] where the inputs had none.
+    queryMask: maskOf(masks?.[0]) ?? query.mask,
+    valueMask: maskOf(masks?.[1]) ?? value.mask,
     // tf.keras 2.1-2.9 also had a `causal` constructor argument, replaced by use_causal_mask.
     useCausalMask: flag("use_causal_mask", 4) || layer.config.causal === true,
     returnScores: flag("return_attention_scores", 3),
