@@ -108,8 +108,12 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
   let trace: LayerTrace;
   if (req.rawInput) {
     if (req.inputs.length !== 1) throw new UsageError("--raw-input takes exactly one input");
-    const inputDim = kind.cellWeights(callLayer.className === "Bidirectional" ? callLayer.children[0] : callLayer, model).inputDim;
-    const x = toValue(fitToShape(req.inputs[0], [null, inputDim], req.inputs[0].source ?? "--input"));
+    const inner = callLayer.className === "Bidirectional" ? callLayer.children[0] : callLayer;
+    // A ConvLSTM takes (steps, spatial…, channels) per sample, checked when it runs; the others (steps, features).
+    const sampleShape = kind.featureMaps
+      ? (inner.weights.find((w) => w.name === "kernel")?.shape ?? [0, 0, 0]).map(() => null)
+      : [null, kind.cellWeights(inner, model).inputDim];
+    const x = toValue(fitToShape(req.inputs[0], sampleShape, req.inputs[0].source ?? "--input"));
     const runOpts = { ...opts, path: resolved.callPath, initialState: initialState as Float64Array[] | undefined };
     const run =
       callLayer.className === "Bidirectional"

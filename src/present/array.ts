@@ -33,6 +33,8 @@ export interface ArrayTextOptions {
   full: boolean;
   /** Columns to fit; Infinity keeps the array on one line. */
   width: number;
+  /** Abbreviate whatever the size (unless `full`): for arrays shown only as context. */
+  abbreviate?: boolean;
 }
 
 /** The kept part of an array: a row of value texts (null: elided) or rows of sub-arrays. */
@@ -107,7 +109,7 @@ function blockLines(node: Node, col: number, cell: number, width: number, close:
 export function arrayLines(prefix: string, shape: number[], value: (flat: number) => string, opts: ArrayTextOptions): string[] {
   if (shape.length === 0) return [prefix + value(0)];
   const size = shape.reduce((a, b) => a * b, 1);
-  const node = kept(shape, value, abbreviates(size, opts.full));
+  const node = kept(shape, value, opts.abbreviate === true ? !opts.full : abbreviates(size, opts.full));
   const line = prefix + oneLine(node);
   if (!Number.isFinite(opts.width) || displayWidth(line) <= opts.width) return [line];
   const cell = widest(node);

@@ -208,7 +208,8 @@ function simpleRnnDiagram(ex: Explanation): Diagram {
 }
 
 export function buildDiagram(ex: Explanation): Diagram {
-  if (ex.kind === "lstm") return lstmDiagram(ex);
+  // A ConvLSTM cell is wired as an LSTM's; at one position and filter the values are the same kind.
+  if (ex.kind === "lstm" || ex.kind === "conv_lstm") return lstmDiagram(ex);
   if (ex.kind === "gru") return gruDiagram(ex);
   return simpleRnnDiagram(ex);
 }

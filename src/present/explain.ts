@@ -13,9 +13,10 @@
  */
 import type { ChalkInstance } from "chalk";
 import { getActivation, type HardSigmoidVariant } from "../activations.js";
-import type { Floats, StepTrace } from "../eval/trace.js";
+import type { FeatureMapShape, Floats, StepTrace } from "../eval/trace.js";
 import { paintValue } from "./colour.js";
 import { renderDiagramText } from "./diagram.js";
+import { unitPosition } from "./feature-map.js";
 import { asciiText, displayWidth, wrapWords } from "./notation.js";
 import { fixed, safe, significant } from "./text.js";
 
@@ -109,6 +110,8 @@ export interface Explanation {
   input: number[];
   /** The states before the step (h, and c for LSTM), whole vectors. */
   before: Record<string, number[]>;
+  /** ConvLSTM: the unit's output position and filter, and the maps' geometry. */
+  featureMap?: { position: number[]; filter: number; shape: FeatureMapShape };
   /**
    * The chosen unit's scalars: every intermediate of the trace, the states before the
    * step (`h_prev`, `c_prev`) and each activation's argument (`arg_i`, `arg_hh`, ...).
@@ -239,16 +242,97 @@ function recurrentProjection(b: Builder, name: string, suffix: string): NumberLi
   };
 }
 
+/**
+ * ConvLSTM: the (value, weight) pairs of one convolution at the unit's position and filter:
+ * every kernel tap that lands inside the map (taps over the zero padding add nothing),
+ * every channel. `v` is the map (spatial…, channels), `w` the gate's kernel as
+ * (taps·channels, filters), as the trace holds them.
+ */
+function convolutionTerms(
+  b: Builder,
+  v: Floats,
+  spatial: number[],
+  channels: number,
+  w: string,
+  strides: number[],
+  dilation: number[],
+  padBefore: number[],
+): { at: number[]; channel: number; value: number; weight: number }[] {
+  const m = b.trace.featureMap!;
+  const { position, filter } = unitPosition(m, b.choice.unit);
+  const kernel = b.trace.gateWeights[w];
+  const taps = m.kernelSize.reduce((x, y) => x * y, 1);
+  const out: { at: number[]; channel: number; value: number; weight: number }[] = [];
+  for (let tap = 0; tap < taps; tap++) {
+    const at: number[] = [];
+    let flat = 0;
+    let inside = true;
+    for (let a = 0, r = tap, div = taps; a < position.length; a++) {
+      div /= m.kernelSize[a];
+      const k = Math.floor(r / div);
+      r %= div;
+      const c = position[a] * strides[a] + k * dilation[a] - padBefore[a];
+      if (c < 0 || c >= spatial[a]) inside = false;
+      at.push(c);
+      flat = flat * spatial[a] + c;
+    }
+    if (!inside) continue;
+    for (let c = 0; c < channels; c++) out.push({ at, channel: c, value: v[flat * channels + c], weight: kernel.data[(tap * channels + c) * kernel.cols + filter] });
+  }
+  return out;
+}
+
+/** ConvLSTM x_g = (xₜ * W_g)[p, j] + b_g[j]: the sum over the kernel window at the unit's position. */
+function convInputProjection(b: Builder, name: string, suffix: string): NumberLine {
+  const m = b.trace.featureMap!;
+  const biasName = `bias${suffix}`;
+  const useBias = b.hasWeight(biasName);
+  const { filter } = unitPosition(m, b.choice.unit);
+  const biasValue = useBias ? b.trace.gateWeights[biasName].data[filter] : undefined;
+  const terms = convolutionTerms(b, b.x, m.inputSpatial, m.channels, `kernel${suffix}`, m.strides, m.dilation, m.padBefore);
+  return {
+    name,
+    symbol: name,
+    equation: `(x${SUB_T} * W${suffix})[p]${useBias ? ` + b${suffix}` : ""}`,
+    work: [sumOf(terms.map((t) => `${par(b.num(t.value))}·${par(b.num(t.weight))}`), biasValue === undefined ? [] : [par(b.num(biasValue))])],
+    value: b.get(name),
+    operands: { terms: terms.map((t) => ({ at: t.at, channel: t.channel, x: t.value, [`kernel${suffix}`]: t.weight })), ...(useBias ? { [biasName]: biasValue } : {}) },
+  };
+}
+
+/** ConvLSTM rec_g = (h₍ₜ₋₁₎ * U_g)[p, j]: stride 1, padding "same". */
+function convRecurrentProjection(b: Builder, name: string, suffix: string): NumberLine {
+  const m = b.trace.featureMap!;
+  const ones = m.kernelSize.map(() => 1);
+  const terms = convolutionTerms(b, b.hPrev, m.outputSpatial, m.filters, `recurrent_kernel${suffix}`, ones, ones, m.recurrentPadBefore);
+  return {
+    name,
+    symbol: name,
+    equation: `(h${PREV} * U${suffix})[p]`,
+    work: [sumOf(terms.map((t) => `${par(b.val(t.value))}·${par(b.num(t.weight))}`))],
+    value: b.get(name),
+    operands: { terms: terms.map((t) => ({ at: t.at, filter: t.channel, h_prev: t.value, [`recurrent_kernel${suffix}`]: t.weight })) },
+  };
+}
+
+/** The products a cell's lines are made of: matrix products, or a ConvLSTM's convolutions. */
+interface Projections {
+  input: (b: Builder, name: string, suffix: string) => NumberLine;
+  recurrent: (b: Builder, name: string, suffix: string) => NumberLine;
+}
+const MATRIX: Projections = { input: inputProjection, recurrent: recurrentProjection };
+const CONVOLUTION: Projections = { input: convInputProjection, recurrent: convRecurrentProjection };
+
 /** Whether h₍ₜ₋₁₎·U_g is short enough to write inside the gate's line (one unit, no recurrent bias). */
 function inlineRecurrent(b: Builder, suffix: string): boolean {
-  return b.trace.units === 1 && !b.hasWeight(`recurrent_bias${suffix}`);
+  return b.trace.units === 1 && !b.hasWeight(`recurrent_bias${suffix}`) && !b.trace.featureMap;
 }
 
 /**
  * g = act(x_g + rec_g): with rec_g written inline as h₍ₜ₋₁₎·U_g when it is one term,
  * else referring to the rec_g line before it.
  */
-function gate(b: Builder, out: NumberLine[], gateName: string, symbol: string, act: ActivationUse, suffix: string, scalars: Record<string, number>): void {
+function gate(b: Builder, out: NumberLine[], gateName: string, symbol: string, act: ActivationUse, suffix: string, scalars: Record<string, number>, proj: Projections = MATRIX): void {
   const xName = `x${suffix}`;
   const recName = `rec${suffix}`;
   const xv = b.get(xName);
@@ -256,7 +340,7 @@ function gate(b: Builder, out: NumberLine[], gateName: string, symbol: string, a
   const arg = b.get(`arg${suffix}`);
   scalars[`arg_${gateName}`] = arg;
   const inline = inlineRecurrent(b, suffix);
-  if (!inline) out.push(recurrentProjection(b, recName, suffix));
+  if (!inline) out.push(proj.recurrent(b, recName, suffix));
   const u0 = inline ? b.weight(`recurrent_kernel${suffix}`, 0) : 0;
   out.push({
     name: gateName,
@@ -271,14 +355,14 @@ function gate(b: Builder, out: NumberLine[], gateName: string, symbol: string, a
   });
 }
 
-function lstmLines(b: Builder, acts: Record<string, ActivationUse>, masked: boolean, scalars: Record<string, number>): NumberLine[] {
+function lstmLines(b: Builder, acts: Record<string, ActivationUse>, masked: boolean, scalars: Record<string, number>, proj: Projections = MATRIX): NumberLine[] {
   const ra = acts.recurrent_activation;
   const a = acts.activation;
-  const out: NumberLine[] = ["i", "f", "c", "o"].map((g) => inputProjection(b, `x_${g}`, `_${g}`));
-  gate(b, out, "i", "i", ra, "_i", scalars);
-  gate(b, out, "f", "f", ra, "_f", scalars);
-  gate(b, out, "c_tilde", "c̃", a, "_c", scalars);
-  gate(b, out, "o", "o", ra, "_o", scalars);
+  const out: NumberLine[] = ["i", "f", "c", "o"].map((g) => proj.input(b, `x_${g}`, `_${g}`));
+  gate(b, out, "i", "i", ra, "_i", scalars, proj);
+  gate(b, out, "f", "f", ra, "_f", scalars, proj);
+  gate(b, out, "c_tilde", "c̃", a, "_c", scalars, proj);
+  gate(b, out, "o", "o", ra, "_o", scalars, proj);
   const cPrev = b.trace.stateBefore(b.choice.sample, b.choice.step, "c")[b.choice.unit];
   const [f, i, ct, c, o, h] = ["f", "i", "c_tilde", "c", "o", "h"].map(b.get);
   if (masked) {
@@ -415,6 +499,22 @@ function definitionsFor(trace: StepTrace, acts: Record<string, ActivationUse>, r
   const proj = (g: string) => `x_${g} = x${SUB_T}·W_${g}${useBias ? ` + b_${g}` : ""}`;
   const ra = acts.recurrent_activation?.symbol;
   const a = acts.activation.symbol;
+  if (trace.kind === "conv_lstm") {
+    // keras/src/layers/rnn/conv_lstm.py, ConvLSTMCell.call: convolutions in place of the products.
+    const conv = (g: string) => `x_${g} = x${SUB_T} * W_${g}${useBias ? ` + b_${g}` : ""}`;
+    return [
+      { equation: conv("i"), meaning: "input part of each gate: a feature map (the step table's x_i …)" },
+      { equation: conv("f"), meaning: "" },
+      { equation: conv("c"), meaning: "" },
+      { equation: conv("o"), meaning: "" },
+      { equation: `i  = ${ra}(x_i + h${PREV} * U_i)`, meaning: "input gate: how much of c̃ is written" },
+      { equation: `f  = ${ra}(x_f + h${PREV} * U_f)`, meaning: `forget gate: how much of c${PREV} is kept` },
+      { equation: `c̃  = ${a}(x_c + h${PREV} * U_c)`, meaning: "candidate cell state" },
+      { equation: `o  = ${ra}(x_o + h${PREV} * U_o)`, meaning: `output gate: how much of ${a}(c${SUB_T}) goes out` },
+      { equation: `c${SUB_T} = f ⊙ c${PREV} + i ⊙ c̃`, meaning: "new cell state, at every position and filter" },
+      { equation: `h${SUB_T} = o ⊙ ${a}(c${SUB_T})`, meaning: "new hidden state = the output" },
+    ];
+  }
   if (trace.kind === "lstm") {
     return [
       { equation: proj("i"), meaning: "input part of each gate (the step table's x_i …)" },
@@ -454,7 +554,27 @@ function shapeOf(trace: StepTrace, name: string): number[] {
   return m.rows === 1 && name.includes("bias") ? [m.cols] : [m.rows, m.cols];
 }
 
+/** ConvLSTM's symbols: maps and kernels with their shapes (channels last). */
+function convSymbols(trace: StepTrace, m: FeatureMapShape): SymbolInfo[] {
+  const map = [...m.outputSpatial, m.filters];
+  const rows: SymbolInfo[] = [
+    { symbol: `x${SUB_T}`, shape: [...m.inputSpatial, m.channels], meaning: `the input map at this step: ${m.channels} channel(s) at each position` },
+    { symbol: `h${PREV}`, shape: map, meaning: "previous hidden state (0 at step 1 unless --h0)" },
+    { symbol: `c${PREV}`, shape: map, meaning: "previous cell state (0 at step 1 unless --c0)" },
+    { symbol: "W_i, W_f, W_c, W_o", weights: "kernel_i … kernel_o", shape: [...m.kernelSize, m.channels, m.filters], meaning: "input kernels" },
+    { symbol: "U_i, U_f, U_c, U_o", weights: "recurrent_kernel_i … _o", shape: [...m.kernelSize, m.filters, m.filters], meaning: "recurrent kernels" },
+  ];
+  if (trace.gateWeights.bias_i) rows.push({ symbol: "b_i, b_f, b_c, b_o", weights: "bias_i … bias_o", shape: [m.filters], meaning: "biases, one per filter" });
+  rows.push({ symbol: "x_i, x_f, x_c, x_o", shape: map, meaning: `input parts: x${SUB_T} * W + b` });
+  rows.push({ symbol: "i, f, o", shape: map, meaning: "gates, each between 0 and 1 for σ" });
+  rows.push({ symbol: "c̃", shape: map, meaning: "candidate cell state" });
+  rows.push({ symbol: `c${SUB_T}, h${SUB_T}`, shape: map, meaning: "new cell state and new hidden state" });
+  rows.push({ symbol: "p", shape: [m.outputSpatial.length], meaning: "the output position explained; [p] is the value there, for the filter explained" });
+  return rows;
+}
+
 function symbolsFor(trace: StepTrace, resetAfter: boolean): SymbolInfo[] {
+  if (trace.featureMap) return convSymbols(trace, trace.featureMap);
   const u = trace.units;
   const D = trace.inputDim;
   const gates = trace.kind === "lstm" ? ["i", "f", "c", "o"] : trace.kind === "gru" ? ["z", "r", "h"] : [""];
@@ -506,7 +626,9 @@ export function buildExplanation(trace: StepTrace, choice: ExplainChoice, ctx: E
   const masked = trace.mask[sample * trace.steps + step] === 1;
   const scalars: Record<string, number> = {};
   const numbers =
-    trace.kind === "lstm"
+    trace.kind === "conv_lstm"
+      ? lstmLines(b, acts, masked, scalars, CONVOLUTION)
+      : trace.kind === "lstm"
       ? lstmLines(b, acts, masked, scalars)
       : trace.kind === "gru"
         ? gruLines(b, acts, resetAfter === true, masked, scalars)
@@ -547,6 +669,7 @@ export function buildExplanation(trace: StepTrace, choice: ExplainChoice, ctx: E
     before,
     scalars,
     notes,
+    ...(trace.featureMap ? { featureMap: { ...unitPosition(trace.featureMap, unit), shape: trace.featureMap } } : {}),
   };
 }
 
@@ -624,16 +747,20 @@ export function formatExplanation(ex: Explanation, opts: TextOptions): string {
   const bold = (s: string) => chalk.bold(s);
   const lines: string[] = [];
   const wrapped = (text: string, indent = "") => wrapWords(n(text), width - indent.length).map((l) => indent + l);
-  const kindName = ex.kind === "lstm" ? "LSTM" : ex.kind === "gru" ? `GRU (reset_after=${ex.resetAfter ? "True" : "False"})` : "SimpleRNN";
+  const fm = ex.featureMap;
+  const kindName = ex.kind === "lstm" ? "LSTM" : ex.kind === "conv_lstm" ? safe(ex.className) : ex.kind === "gru" ? `GRU (reset_after=${ex.resetAfter ? "True" : "False"})` : "SimpleRNN";
+  const size = fm
+    ? `${fm.shape.outputSpatial.join(" × ")} position(s) × ${fm.shape.filters} filter(s) from ${[...fm.shape.inputSpatial, fm.shape.channels].join(" × ")} input maps`
+    : `${ex.units} unit(s), ${ex.inputDim} feature(s)`;
+  const which = fm ? `position p = (${fm.position.join(", ")}), filter ${fm.filter} (unit ${ex.unit} of ${ex.units})` : `unit ${ex.unit} of ${ex.units} (numbered from 0)`;
   const writer = ex.kerasVersion ? `written by Keras ${safe(ex.kerasVersion)}` : "writer's Keras version not recorded";
   lines.push(...wrapped(`${safe(ex.layer)} (${safe(ex.className)}${ex.direction === "backward" ? ", backward direction" : ""}) in ${safe(ex.file)}`).map(bold));
-  lines.push(...wrapped(`${writer}; ${kindName}, ${ex.units} unit(s), ${ex.inputDim} feature(s), ${ex.dtype} arithmetic`));
-  lines.push(
-    n(`step ${ex.step + 1} of ${ex.steps} (t=${ex.t}), unit ${ex.unit} of ${ex.units} (numbered from 0)${ex.samples > 1 ? `, sample ${ex.sample + 1} of ${ex.samples}` : ""}`),
-  );
+  lines.push(...wrapped(`${writer}; ${kindName}, ${size}, ${ex.dtype} arithmetic`));
+  lines.push(...wrapped(`step ${ex.step + 1} of ${ex.steps} (t=${ex.t}), ${which}${ex.samples > 1 ? `, sample ${ex.sample + 1} of ${ex.samples}` : ""}`));
 
   // 1. Mathematical definitions
-  lines.push("", bold("MATHEMATICAL DEFINITIONS") + `  (Keras' ${ex.kind === "lstm" ? "LSTMCell" : ex.kind === "gru" ? "GRUCell" : "SimpleRNNCell"})`, "");
+  const cell = ex.kind === "lstm" ? "LSTMCell" : ex.kind === "conv_lstm" ? "ConvLSTMCell" : ex.kind === "gru" ? "GRUCell" : "SimpleRNNCell";
+  lines.push("", bold("MATHEMATICAL DEFINITIONS") + `  (Keras' ${cell})`, "");
   const eqWidth = Math.max(...ex.definitions.map((d) => displayWidth(n(d.equation)))) + 3;
   for (const d of ex.definitions) lines.push(...columns(`  ${padTo(n(d.equation), eqWidth)}`, n(d.meaning), width));
   lines.push("", "  where");
@@ -642,7 +769,17 @@ export function formatExplanation(ex: Explanation, opts: TextOptions): string {
     lines.push(...wrapped(`${a.symbol}(x) = ${a.formula}   (${a.role})`, "    "));
     if (a.note) lines.push(...wrapped(a.note, "      "));
   }
-  lines.push(...wrapped("· is the matrix product (a row times a matrix), ⊙ the element-wise one", "    "));
+  if (fm) {
+    const g = fm.shape;
+    lines.push(
+      ...wrapped(
+        `* is the convolution: x${SUB_T} * W with strides (${g.strides.join(", ")}), padding "${g.padding}", dilation (${g.dilation.join(", ")}); h${PREV} * U with stride 1 and padding "same", so the state keeps its shape. ⊙ is the element-wise product, at every position and filter.`,
+        "    ",
+      ),
+    );
+  } else {
+    lines.push(...wrapped("· is the matrix product (a row times a matrix), ⊙ the element-wise one", "    "));
+  }
   lines.push("", `  Shapes in this model, and what each symbol is:`);
   const symWidth = Math.max(...ex.symbols.map((s) => displayWidth(n(s.symbol)))) + 2;
   const shapeWidth = Math.max(...ex.symbols.map((s) => shapeText(s.shape).length)) + 2;
@@ -652,12 +789,20 @@ export function formatExplanation(ex: Explanation, opts: TextOptions): string {
   }
 
   // 2. The numbers
-  lines.push("", bold("THE NUMBERS") + `  (step ${ex.step + 1}, unit ${ex.unit})`, "");
+  const where = fm ? `p = (${fm.position.join(", ")}), filter ${fm.filter}` : `unit ${ex.unit}`;
+  lines.push("", bold("THE NUMBERS") + `  (step ${ex.step + 1}, ${where})`, "");
   const vfmt = (v: number) => fixed(v, ex.digits);
   const count = (v: number[]) => (v.length > 8 ? ` (${v.length} values)` : "");
   lines.push(...wrapped(`x${SUB_T}${count(ex.input)} = ${vectorText(ex.input, (v) => significant(v, 6))}`, "  "));
   for (const [s, v] of Object.entries(ex.before)) lines.push(...wrapped(`${s}${PREV}${count(v)} = ${vectorText(v, vfmt)}`, "  "));
-  if (ex.units > 1) {
+  if (fm) {
+    lines.push(
+      ...wrapped(
+        `Each line below is the value at p for filter ${fm.filter}: the convolutions sum the kernel's taps that land inside the map (taps over the zero padding add nothing), over the ${fm.shape.channels} input channel(s) for W and the ${fm.shape.filters} filter(s) of h${PREV} for U.`,
+        "  ",
+      ),
+    );
+  } else if (ex.units > 1) {
     lines.push(
       ...wrapped(
         `Each line below is unit ${ex.unit}'s component; the products with W run over the ${ex.inputDim} input feature(s), those with U over the ${ex.units} units of h${PREV}.${recHUsesEveryR(ex) ? ` In rec_h each term takes its own unit's reset gate, since r ⊙ h${PREV} comes before ·U_h: r = [${recHUsesEveryR(ex)!.map((v) => fixed(v, ex.digits)).join(", ")}].` : ""}`,
@@ -677,7 +822,7 @@ export function formatExplanation(ex: Explanation, opts: TextOptions): string {
   }
 
   // 3. The diagram
-  lines.push("", bold("GRAPHICAL ILLUSTRATION") + `  (step ${ex.step + 1}, unit ${ex.unit})`, "");
+  lines.push("", bold("GRAPHICAL ILLUSTRATION") + `  (step ${ex.step + 1}, ${where})`, "");
   lines.push(...renderDiagramText(ex, { ascii: opts.ascii, chalk }));
 
   if (ex.notes.length > 0) {
@@ -720,6 +865,7 @@ export function explanationJson(ex: Explanation) {
     unit: ex.unit,
     units: ex.units,
     inputDim: ex.inputDim,
+    ...(ex.featureMap ? { position: ex.featureMap.position, filter: ex.featureMap.filter } : {}),
     masked: ex.masked,
     activations: ex.activations.map((a) => ({ role: a.role, name: a.name, symbol: a.symbol, formula: a.formula, note: a.note })),
     definitions: ex.definitions,

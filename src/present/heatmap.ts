@@ -10,6 +10,7 @@
 import type { ChalkInstance } from "chalk";
 import type { LayerTrace, StepTrace } from "../eval/trace.js";
 import { paintValue } from "./colour.js";
+import { unitLabel } from "./feature-map.js";
 import { displayName, wrapWords } from "./notation.js";
 import { safe, significant } from "./text.js";
 
@@ -34,7 +35,7 @@ export interface Quantity {
 export function heatmapQuantities(t: StepTrace): Quantity[] {
   const ra = t.activations.recurrent_activation;
   const a = t.activations.activation;
-  if (t.kind === "lstm") {
+  if (t.kind === "lstm" || t.kind === "conv_lstm") {
     return [
       { name: "i", label: "input gate", activation: ra },
       { name: "f", label: "forget gate", activation: ra },
@@ -53,6 +54,11 @@ export function heatmapQuantities(t: StepTrace): Quantity[] {
     ];
   }
   return [{ name: "h", label: "hidden state (output)", activation: a }];
+}
+
+/** A row's name: `unit 3`, or a ConvLSTM unit's position and filter, `(4, 5) f2`. */
+function rowLabel(t: StepTrace, j: number): string {
+  return t.featureMap ? unitLabel(t.featureMap, j) : `unit ${j}`;
 }
 
 /** Ranges of bounded activations. */
@@ -139,7 +145,7 @@ function stepAxis(b: Binning, steps: number[], indent: number): string {
 }
 
 function grid(t: StepTrace, sample: number, q: Quantity, units: number[], steps: number[], width: number, chalk: ChalkInstance): string[] {
-  const labelWidth = Math.max(...units.map((j) => `unit ${j}`.length)) + 1;
+  const labelWidth = Math.max(...units.map((j) => rowLabel(t, j).length)) + 1;
   const b = binning(steps.length, width - labelWidth - 2 - 1);
   const name = t.indexOf(q.name);
   const cellValue = (j: number, c: number): number => {
@@ -164,7 +170,7 @@ function grid(t: StepTrace, sample: number, q: Quantity, units: number[], steps:
         return k < 0 ? glyph : paintValue(chalk, glyph, v, scale);
       })
       .join("");
-    lines.push(`${`unit ${j}`.padEnd(labelWidth)}│${row}│`);
+    lines.push(`${rowLabel(t, j).padEnd(labelWidth)}│${row}│`);
   });
   lines.push(`${" ".repeat(labelWidth)}└${"─".repeat(inner)}┘`);
   lines.push(stepAxis(b, steps, labelWidth + 1));
@@ -196,7 +202,7 @@ export function formatHeatmap(trace: LayerTrace, opts: HeatmapOptions): string {
   for (const t of trace.directions) {
     const units = opts.units ?? Array.from({ length: t.units }, (_, j) => j);
     const steps = opts.steps ?? Array.from({ length: t.steps }, (_, k) => k);
-    const labelWidth = Math.max(...units.map((j) => `unit ${j}`.length)) + 1;
+    const labelWidth = Math.max(...units.map((j) => rowLabel(t, j).length)) + 1;
     const b = binning(steps.length, width - labelWidth - 3);
     for (let s = 0; s < t.samples; s++) {
       out.push("");

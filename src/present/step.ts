@@ -5,8 +5,9 @@
  * width asked for; long vectors and tables with more than 1,000 values are abbreviated
  * as numpy abbreviates them unless `full`.
  */
-import type { LayerTrace, OutputTensor, StepTrace } from "../eval/trace.js";
+import type { Floats, LayerTrace, OutputTensor, StepTrace } from "../eval/trace.js";
 import { abbreviates, arrayLines, axisIndices, ELLIPSIS } from "./array.js";
+import { describeMaps, unitLabel, unitPosition } from "./feature-map.js";
 import { float32Values, lazyArray } from "./json.js";
 import { displayWidth, wrapLine } from "./notation.js";
 import { tableLines } from "./table.js";
@@ -22,13 +23,19 @@ export interface StepView {
   full?: boolean;
   /** Columns to fit (Infinity, the default: no limit). */
   width?: number;
+  /** ConvLSTM: which units are shown, in words (printed under the layer's description). */
+  shown?: string;
 }
 
 function describeLayer(t: StepTrace): string {
   const acts = Object.entries(t.activations)
     .map(([role, name]) => `${role} ${safe(name)}${name === "hard_sigmoid" && t.hardSigmoid ? ` (${t.hardSigmoid === "keras3" ? "Keras 3: clip(x/6 + 0.5, 0, 1)" : "Keras 1/2: clip(0.2·x + 0.5, 0, 1)"})` : ""}`)
     .join(", ");
-  return `${safe(t.layer)} (${safe(t.className)}${t.direction === "backward" ? ", backward direction" : ""}): ${t.units} unit(s), ${t.inputDim} feature(s), ${t.dtype}, ${acts}`;
+  const m = t.featureMap;
+  const size = m
+    ? `${describeMaps(m)} (${t.units} units) from ${[...m.inputSpatial, m.channels].join(" × ")} input maps (channels last)`
+    : `${t.units} unit(s), ${t.inputDim} feature(s)`;
+  return `${safe(t.layer)} (${safe(t.className)}${t.direction === "backward" ? ", backward direction" : ""}): ${size}, ${t.dtype}, ${acts}`;
 }
 
 function unitList(t: StepTrace, view: Pick<StepView, "units">): number[] {
@@ -49,13 +56,52 @@ function outputLines(prefix: string, name: string, out: OutputTensor, sample: nu
   });
 }
 
+/**
+ * A ConvLSTM's x as the table needs it: under the kernel at the one position the table
+ * shows (the values the input convolution reads there, 0 where it reads padding), or
+ * else the whole input map, abbreviated unless --full.
+ */
+function mapInput(t: StepTrace, x: Floats, units: number[], view: StepView): { label: string; shape: number[]; at: (i: number) => number; abbreviate: boolean } {
+  const m = t.featureMap!;
+  const positions = new Set(units.map((j) => Math.floor(j / m.filters)));
+  if (positions.size !== 1 || view.full) {
+    return { label: `x (${[...m.inputSpatial, m.channels].join(" × ")}, channels last)`, shape: [...m.inputSpatial, m.channels], at: (i) => x[i], abbreviate: true };
+  }
+  const { position } = unitPosition(m, units[0]);
+  const rank = position.length;
+  const taps = m.kernelSize.reduce((a, b) => a * b, 1);
+  const window = new Float64Array(taps * m.channels);
+  for (let tap = 0; tap < taps; tap++) {
+    let inPos = 0;
+    let inside = true;
+    for (let a = 0, r = tap, div = taps; a < rank; a++) {
+      div /= m.kernelSize[a];
+      const k = Math.floor(r / div);
+      r %= div;
+      const c = position[a] * m.strides[a] + k * m.dilation[a] - m.padBefore[a];
+      if (c < 0 || c >= m.inputSpatial[a]) inside = false;
+      inPos = inPos * m.inputSpatial[a] + c;
+    }
+    if (inside) for (let c = 0; c < m.channels; c++) window[tap * m.channels + c] = x[inPos * m.channels + c];
+  }
+  return {
+    label: `x under the kernel at (${position.join(", ")}) (${[...m.kernelSize, m.channels].join(" × ")}${m.padding === "same" ? ", 0 = padding" : ""})`,
+    shape: [...m.kernelSize, m.channels],
+    at: (i) => window[i],
+    abbreviate: false,
+  };
+}
+
 /** One step's title line(s): which step, its time index and its input x. */
-function stepTitle(t: StepTrace, s: number, step: number, view: StepView): string[] {
+function stepTitle(t: StepTrace, s: number, step: number, units: number[], view: StepView): string[] {
   const width = view.width ?? Infinity;
   const x = t.input(s, step);
-  const lines = arrayLines(`${t.samples > 1 ? `sample ${s + 1}, ` : ""}step ${step + 1} of ${t.steps} (t=${t.timeIndex[step]}), x = `, [t.inputDim], (i) => significant(x[i], 7), {
+  // A ConvLSTM's x is a feature map: shown with its shape, channels last.
+  const shown = t.featureMap ? mapInput(t, x, units, view) : { label: "x", shape: [t.inputDim], at: (i: number) => x[i], abbreviate: false };
+  const lines = arrayLines(`${t.samples > 1 ? `sample ${s + 1}, ` : ""}step ${step + 1} of ${t.steps} (t=${t.timeIndex[step]}), ${shown.label} = `, shown.shape, (i) => significant(shown.at(i), 7), {
     full: view.full === true,
     width,
+    abbreviate: shown.abbreviate,
   });
   if (t.mask[s * t.steps + step]) {
     const masked = "  [masked: states carried over]";
@@ -73,9 +119,9 @@ function* stepTable(t: StepTrace, s: number, step: number, units: number[], view
   const rows = shown.map((k) => {
     if (k === null) return [ELLIPSIS, ...columns.map(() => ELLIPSIS)];
     const j = units[k];
-    return [String(j), ...columns.map((offset) => fixed(t.values[offset + j], view.digits))];
+    return [unitLabel(t.featureMap, j), ...columns.map((offset) => fixed(t.values[offset + j], view.digits))];
   });
-  yield* tableLines({ head: ["unit", ...t.columns], rows, align: ["left", ...t.columns.map(() => "right" as const)], rules: true }, view.width ?? Infinity);
+  yield* tableLines({ head: [t.featureMap ? "position filter" : "unit", ...t.columns], rows, align: ["left", ...t.columns.map(() => "right" as const)], rules: true }, view.width ?? Infinity);
 }
 
 /** The text of `step`, line by line. */
@@ -93,9 +139,10 @@ export function* stepTableLines(trace: LayerTrace, view: StepView): Generator<st
       if (started) yield "";
       started = true;
       yield* wrapLine(describeLayer(t), width);
+      if (view.shown) yield* wrapLine(view.shown, width);
       const units = unitList(t, view);
       for (const step of stepList(t, view)) {
-        yield* stepTitle(t, s, step, view);
+        yield* stepTitle(t, s, step, units, view);
         yield* stepTable(t, s, step, units, view);
       }
     }
@@ -135,9 +182,25 @@ export function stepJson(trace: LayerTrace, view: Pick<StepView, "units" | "step
           }),
         ),
       });
+      const m = t.featureMap;
       return {
         direction: t.direction,
         units: t.units,
+        // ConvLSTM: the maps' shapes, and the (position, filter) of each unit shown, in order.
+        ...(m
+          ? {
+              featureMap: {
+                dataFormat: m.dataFormat,
+                input: [...m.inputSpatial, m.channels],
+                output: [...m.outputSpatial, m.filters],
+                kernelSize: m.kernelSize,
+                strides: m.strides,
+                dilationRate: m.dilation,
+                padding: m.padding,
+                shown: units.map((j) => unitPosition(m, j)),
+              },
+            }
+          : {}),
         activations: t.activations,
         hardSigmoid: t.hardSigmoid ?? null,
         samples: lazyArray(t.samples, (s) => lazyArray(steps.length, (k) => stepObject(s, steps[k]))),

@@ -1,6 +1,6 @@
 /**
- * ConvLSTM1D / ConvLSTM2D / ConvLSTM3D weights, sliced by gate. They are shown and
- * exported, not evaluated.
+ * ConvLSTM1D / ConvLSTM2D / ConvLSTM3D weights, sliced by gate, for `weights` and
+ * `export`; layers/conv-lstm.ts evaluates the layer.
  *
  * Stored (Keras 2, tf.keras, Keras 3; keras/src/layers/rnn/conv_lstm.py, ConvLSTMCell.build):
  *   kernel            (*kernel_size, input_channels, 4·filters)

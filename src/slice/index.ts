@@ -6,7 +6,7 @@
  *
  * The per-kind knowledge (gate order, Keras 1 assembly, CuDNN conversion, shape
  * checks) lives in layers/ (RecurrentKind.cellWeights); this module only gathers
- * it per layer, adds ConvLSTM (shown, not evaluated), walks wrappers and nested
+ * it per layer, adds ConvLSTM (evaluated by layers/conv-lstm.ts), walks wrappers and nested
  * models, and computes each tensor's statistics.
  */
 import { activationName, hardSigmoidFor } from "../activations.js";
@@ -160,7 +160,6 @@ export function sliceCell(model: Model, layer: Layer, path: string, direction: "
       { name: "recurrent_kernel", shape: w.recurrentKernel.shape, data: Float64Array.from(w.recurrentKernel.data) },
       ...(w.bias ? [{ name: "bias" as const, shape: w.bias.shape, data: Float64Array.from(w.bias.data) }] : []),
     ];
-    notes.push(`${layer.className} is shown and exported, not evaluated`);
     return {
       ...base,
       kind: "conv_lstm",

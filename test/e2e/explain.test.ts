@@ -371,8 +371,9 @@ describe("explain: bad input is one line and exit 2", () => {
     [["samples/seed-lstm.h5", "--input", "1,10", "--step", "2"], /--step 2 is out of range: the input has 1 step\(s\), so --step is only 1/],
     [["samples/gru.h5", "--input", "1,2", "--unit", "4"], /--unit 4 is out of range: 'gru_1' has 4 unit\(s\), so --unit is 0 to 3/],
     [["samples/gru.h5", "--input", "1,2", "--unit", "-1"], /--unit must be a whole number/],
-    [["samples/gru.h5", "--input", "1,2", "--layer", "dense_2"], /layer 'dense_2' is Dense; explain covers LSTM, GRU .* and SimpleRNN/],
-    [["test/fixtures/real/tfk2_convlstm2d_full.h5", "--input", "1"], /has no layer that explain covers \(its layers are InputLayer, ConvLSTM2D\); explain covers LSTM/],
+    [["samples/gru.h5", "--input", "1,2", "--layer", "dense_2"], /layer 'dense_2' is Dense; explain covers LSTM, GRU .*, SimpleRNN and ConvLSTM1D\/2D\/3D/],
+    // ConvLSTM2D is explained (test/e2e/conv-lstm.test.ts); an input of the wrong shape is refused first.
+    [["test/fixtures/real/tfk2_convlstm2d_full.h5", "--input", "1"], /--input: values of shape \(1, 1\) do not fit an input of shape \(3, 4, 10, 10\) per sample/],
     [["samples/gru.h5", "--input", "1,2", "--html", "/nonexistent-dir/page.html"], /--html \/nonexistent-dir\/page\.html: cannot write the page \(ENOENT\)/],
     [["samples/gru.h5", "--input", "1,2", "--html", "samples"], /--html samples: cannot write the page \(EISDIR\)/],
   ])("explain %j", (args, message) => {

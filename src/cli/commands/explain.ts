@@ -14,11 +14,12 @@ import { formatHeatmap } from "../../present/heatmap.js";
 import { htmlReport } from "../../present/html.js";
 import { thousands } from "../../present/text.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
+import { featureMapSelection, type FeatureMapCliOptions } from "../feature-map-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { parseNonNegativeInt, parseSteps, selectSteps, type StepSlice } from "../options.js";
 import { heatmapWidth, writeJson, writeLines } from "../output.js";
 
-interface ExplainOptions extends InputOptions, EvalCliOptions {
+interface ExplainOptions extends InputOptions, EvalCliOptions, FeatureMapCliOptions {
   layer?: string;
   steps?: StepSlice;
   /** Deprecated: the step from 1; --steps counts from 0. */
@@ -34,7 +35,7 @@ interface ExplainOptions extends InputOptions, EvalCliOptions {
   html?: string;
 }
 
-const EXPLAINED = "LSTM, GRU (reset_after True or False) and SimpleRNN, also as CuDNNLSTM/CuDNNGRU or inside Bidirectional";
+const EXPLAINED = "LSTM, GRU (reset_after True or False), SimpleRNN and ConvLSTM1D/2D/3D, also as CuDNNLSTM/CuDNNGRU or inside Bidirectional";
 
 /** Where the explained layer came from: the file, its writer, and GRU's reset_after. */
 export function explainContext(model: Model, resolved: ResolvedLayer, file: string): ExplainContext {
@@ -134,6 +135,8 @@ export function registerExplain(program: Command): void {
     .option("--steps <index>", "the processing step to explain: an index counted from 0 as in Python (2, -1); default: the last", parseSteps)
     .option("--step <t>", "deprecated: the step from 1; --step T is --steps T-1", parseNonNegativeInt("--step"))
     .option("--unit <u>", "the unit to explain, from 0; default 0", parseNonNegativeInt("--unit"))
+    .option("--position <coords>", "ConvLSTM: the output position to explain, one index per spatial axis from 0 (e.g. 4,5); default: the centre", (v: string, prev?: string[]) => [...(prev ?? []), v])
+    .option("--filter <f>", "ConvLSTM: the filter to explain, from 0; default 0")
     .option("--sample <n>", "the sample of a batch input, from 1; default 1", parseNonNegativeInt("--sample"))
     .option("--raw-input", "feed the input straight into the layer instead of the layers before it")
     .option("--h0 <values>", "initial hidden state h (one value per unit); default zeros")
@@ -157,7 +160,10 @@ export function registerExplain(program: Command): void {
       const t = explainedDirection(trace);
       inRange("--unit", opts.unit, 0, t.units - 1, `'${resolved.path}' has ${t.units} unit(s), so --unit is`);
       inRange("--sample", opts.sample, 1, t.samples, `the input has ${t.samples} sample(s), so --sample is`);
-      const choice = { sample: (opts.sample ?? 1) - 1, step: explainedStep(opts, t.steps), unit: opts.unit ?? 0 };
+      // ConvLSTM: one position and one filter (the centre and filter 0 unless chosen).
+      if ((opts.position?.length ?? 0) > 1 || (opts.filter ?? "").includes(",")) throw new UsageError("explain shows one position and one filter; give one of each");
+      const map = featureMapSelection(t, { position: opts.position, filter: opts.filter ?? (t.featureMap && opts.unit === undefined ? "0" : undefined) }, { unit: opts.unit === undefined ? undefined : String(opts.unit) });
+      const choice = { sample: (opts.sample ?? 1) - 1, step: explainedStep(opts, t.steps), unit: map?.units[0] ?? opts.unit ?? 0 };
       const ex = buildExplanation(t, choice, explainContext(model, resolved, file), opts.digits);
       if (trace.directions.length > 1) {
         ex.notes.push(`${trace.layer} is Bidirectional: this is its forward direction; name ${trace.directions[1].layer} with --layer for the other`);

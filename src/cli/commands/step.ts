@@ -5,12 +5,13 @@ import { parseInlineValues } from "../../inputs.js";
 import { loadModel } from "../../load/index.js";
 import { stepJson, stepTableLines } from "../../present/step.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
+import { addFeatureMapOptions, featureMapSelection, type FeatureMapCliOptions } from "../feature-map-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { parseNonNegativeInt, selectSteps, type StepSlice } from "../options.js";
 import { addFullOption, addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
 import { addStepsOption, stepHeatmap, stepHtml, writeHtml } from "./explain.js";
 
-interface StepOptions extends InputOptions, EvalCliOptions, OutputCliOptions {
+interface StepOptions extends InputOptions, EvalCliOptions, OutputCliOptions, FeatureMapCliOptions {
   layer?: string;
   h0?: string;
   c0?: string;
@@ -50,6 +51,7 @@ export function registerStep(program: Command): void {
     .option("--h0 <values>", "initial hidden state h (one value per unit); default zeros")
     .option("--c0 <values>", "initial cell state c for LSTM; default zeros")
     .option("--unit <list>", "show only these units (comma-separated, from 0)");
+  addFeatureMapOptions(cmd);
   addStepsOption(cmd, "the processing steps to show")
     .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
     .option("--json", "print one JSON document with every value (see README: JSON output)")
@@ -72,12 +74,13 @@ export function registerStep(program: Command): void {
       hardSigmoid: opts.hardSigmoid,
     });
     const first = trace.directions[0];
-    const units = parseUnits(opts.unit, first.units);
+    const maps = featureMapSelection(first, opts, { unit: opts.unit, full: opts.full });
+    const units = maps?.units ?? parseUnits(opts.unit, first.units);
     const steps = opts.steps === undefined ? undefined : selectSteps(opts.steps, first.steps);
     if (opts.json && opts.heatmap) throw new UsageError("--json and --heatmap are two different outputs; choose one");
     if (opts.html !== undefined) writeHtml(opts.html, stepHtml(model, resolved, trace, file, { units, steps, digits: opts.digits }));
     if (opts.json) await writeJson(stepJson(trace, { units, steps }));
     else if (opts.heatmap) await writeLines([stepHeatmap(trace, { units, steps, width: opts.width })]);
-    else await writeLines(stepTableLines(trace, { digits: opts.digits, units, steps, full: opts.full === true, width: outputWidth(opts) }));
+    else await writeLines(stepTableLines(trace, { digits: opts.digits, units, steps, full: opts.full === true, width: outputWidth(opts), shown: maps?.shown }));
   });
 }
