@@ -14,7 +14,7 @@
  */
 import type { HardSigmoidVariant } from "../activations.js";
 import { InspectError, UnsupportedError, UsageError } from "../errors.js";
-import { predict, type PredictResult } from "../eval/predict.js";
+import { type BatchCoupling, predictAllSamples, type PredictResult } from "../eval/predict.js";
 import { evaluateStep, modelInputs, recurrentLayers } from "../eval/step.js";
 import type { EvalDType, LayerTrace } from "../eval/trace.js";
 import type { Model } from "../model.js";
@@ -61,13 +61,14 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
   if (opts.reference) checks.push(referenceCheck(model, opts.reference.model, opts.reference.label, opts.reference.atol));
 
   const blocked = structure.status === "fail" ? "not run: the structure check failed, so the model cannot be evaluated" : null;
-  let prediction: PredictResult | null = null;
+  let prediction: (PredictResult & { grouped?: BatchCoupling }) | null = null;
   let predictError: InspectError | null = null;
   if (!blocked && inputs) {
     // Inputs that do not fit the model are the user's error (exit 2), not a check result.
     const values = modelInputs(model, inputs, inputs.map(() => "--input"));
     try {
-      prediction = predict(model, values, { dtype, hardSigmoid: opts.hardSigmoid });
+      // An attention layer that scores samples against each other: Keras' batches of 32 decide the outputs.
+      prediction = predictAllSamples(model, values, { dtype, hardSigmoid: opts.hardSigmoid });
     } catch (e) {
       // A layer keras-inspect cannot evaluate: --expect cannot run (exit 2), saturation still can, layer by layer.
       if (!(e instanceof UnsupportedError)) throw e;
@@ -96,7 +97,10 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
 
   if (inputs) {
     if (blocked) checks.push({ id: "saturation", name: "saturation", status: "skip", detail: blocked });
-    else if (prediction) checks.push(saturationCheck(prediction.traces, null));
+    else if (prediction?.grouped) {
+      const g = prediction.grouped;
+      checks.push({ id: "saturation", name: "saturation", status: "skip", detail: `not run: layer '${g.layer}' (${g.className}) scores each sample against the others of its batch, so the samples were predicted in Keras' batches of 32, which record no gate trace; give at most 32 samples` });
+    } else if (prediction) checks.push(saturationCheck(prediction.traces, null));
     else checks.push(saturationByLayer(model, inputs, dtype, opts.hardSigmoid, predictError));
   }
 

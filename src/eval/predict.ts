@@ -239,6 +239,26 @@ export function batchCoupling(model: Model): BatchCoupling | undefined {
   return undefined;
 }
 
+/**
+ * model.predict's outputs for every sample at once. Where an attention layer scores the samples
+ * of a batch against each other (batchCoupling) and there are more than Keras' batch of them,
+ * they are computed KERAS_PREDICT_BATCH_SIZE at a time, as Keras groups them, and joined;
+ * `grouped` then names the layer, and no trace is recorded (a trace is of one batch).
+ */
+export function predictAllSamples(model: Model, inputs: Value[], opts: PredictOptions): PredictResult & { grouped?: BatchCoupling } {
+  const coupling = batchCoupling(model);
+  const samples = inputs[0]?.shape[0] ?? 0;
+  if (!coupling || samples <= KERAS_PREDICT_BATCH_SIZE) return predict(model, inputs, opts);
+  const parts = [...predictBatches(model, inputs, opts, KERAS_PREDICT_BATCH_SIZE)];
+  const outputs = parts[0].outputs.map((o, k) => {
+    const per = o.value.shape.slice(1).reduce((a, b) => a * b, 1);
+    const data = new Float64Array(samples * per);
+    for (const p of parts) data.set(p.outputs[k].value.data, p.from * per);
+    return { ...o, value: { shape: [samples, ...o.value.shape.slice(1)], data } };
+  });
+  return { outputs, traces: [], grouped: coupling };
+}
+
 /** A value whose data owns its buffer, so that posting it to a worker copies only these samples. */
 function owned(v: Value): Value {
   return { shape: v.shape, data: v.data.slice(), mask: v.mask?.slice() };

@@ -78,6 +78,19 @@ describe.skipIf(tfk2 === undefined || !numpyAvailable())("tfk2_attention_full.h5
     expect(maxDiff(ref70, ref32)).toBeGreaterThan(1e-3);
   });
 
+  it("check --expect compares with Keras' predict as Keras groups the samples (32 at a time)", async () => {
+    const ref32 = await reference(32);
+    const expected = join(dir, "tfk2-expected.json");
+    writeFileSync(expected, JSON.stringify(ref32.map((v) => [v])));
+    const ok = runCli(["check", tfk2!, "--input-file", xFile, "--expect", expected, "--json"]);
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    const report = JSON.parse(ok.stdout) as { checks: { id: string; status: string; detail: string }[] };
+    expect(report.checks.find((c) => c.id === "expect")?.status).toBe("pass");
+    // The same numbers for one batch of all 70 (what Keras gives with batch_size=70) are not these.
+    writeFileSync(expected, JSON.stringify((await reference(70)).map((v) => [v])));
+    expect(runCli(["check", tfk2!, "--input-file", xFile, "--expect", expected]).status).toBe(1);
+  });
+
   it("--batch-size changes the grouping, as batch_size does in Keras; worker threads keep Keras' grouping", async () => {
     const { doc, stderr } = predictJson(tfk2!, xFile, ["--batch-size", "70"]);
     expect(doc.batch?.size).toBe(70);
