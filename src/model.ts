@@ -22,7 +22,7 @@ export const FORMAT_DESCRIPTIONS: Record<FormatName, string> = {
   "keras-h5": "Keras HDF5 model",
   "keras-h5-weights": "Keras HDF5 weights, no model config",
   "keras3-archive": "Keras 3 .keras archive",
-  "keras3-weights": "Keras 3 .weights.h5, no model config",
+  "keras3-weights": "Keras 3 .weights.h5 (or sharded weights), no model config",
   "tfjs-layers": "TensorFlow.js layers-model",
   onnx: "ONNX graph, its recurrent nodes read as layers",
 };

@@ -36,7 +36,7 @@ export function loadStringList(h5: H5File, groupPath: string, name: string): str
 }
 
 /** A string attribute, or undefined when absent or not a string. */
-export function stringAttr(h5: H5File, path: string, name: string): string | undefined {
+export function stringAttr(h5: Pick<H5File, "attr">, path: string, name: string): string | undefined {
   const v = h5.attr(path, name);
   return typeof v === "string" ? v : undefined;
 }
@@ -47,7 +47,7 @@ export function stringAttr(h5: H5File, path: string, name: string): string | und
  * so `summary` reads none and every other reader sees a plain typed array.
  * `displayPath` is what Tensor.path shows (e.g. with an archive prefix).
  */
-export function readTensor(h5: H5File, h5Path: string, name: string, displayPath = h5Path): Tensor {
+export function readTensor(h5: Pick<H5File, "label" | "isDataset" | "numericLater">, h5Path: string, name: string, displayPath = h5Path): Tensor {
   if (!h5.isDataset(h5Path)) throw new FileError(h5.label, `weight '${name}' should be at '${h5Path}', but there is no dataset there`);
   const { shape, dtype, read } = h5.numericLater(h5Path);
   const tensor = { name, path: displayPath, shape, dtype } as Tensor;

@@ -15,6 +15,7 @@ import { loadStringList } from "./common.js";
 import { H5File } from "./hdf5.js";
 import { readFullModel, readWeightsOnly } from "./keras-h5.js";
 import { isKeras3WeightsStore, readKeras3Weights, readKerasArchive } from "./keras3.js";
+import { loadShardedWeights } from "./keras3-sharded.js";
 import { loadOnnx } from "./onnx.js";
 import { type ContainerKind, leadingBytesHex, sniff } from "./sniff.js";
 import { loadTfjs } from "./tfjs.js";
@@ -81,6 +82,12 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
   } catch (err) {
     source.close();
     throw err;
+  }
+  if (kind === "keras-shards") {
+    // The index names its shard files, which lie beside it: read from its path.
+    source.close();
+    if (path === undefined) throw new FileError(label, "is a Keras sharded-weights index: read it from its file, where its shards lie beside it");
+    return loadShardedWeights(path);
   }
   if (kind === "tfjs-json" || kind === "onnx") {
     // Both exports are read whole by their adapters (a model.json is at most a config's size,

@@ -59,19 +59,28 @@ function decodeUtf8(bytes: Uint8Array, label: string, what: string): string {
 // Walking the weights HDF5
 // ---------------------------------------------------------------------------
 
+/**
+ * What the walk reads a Keras 3 weights store through: one HDF5 file, or the shards of a
+ * sharded store seen as one (keras3-sharded.ts). `displayPath` says where a dataset lies
+ * when the shard matters.
+ */
+export type WeightStore = Pick<H5File, "label" | "keys" | "isGroup" | "isDataset" | "attr" | "datasetInfo" | "numericLater"> & {
+  displayPath?(path: string): string;
+};
+
 interface StoreContext {
-  h5: H5File;
+  h5: WeightStore;
   /** Prefix of Tensor.path (`model.weights.h5:` inside an archive, empty for a bare file). */
   displayPrefix: string;
   notes: string[];
 }
 
-function subgroups(h5: H5File, path: string): string[] {
+function subgroups(h5: WeightStore, path: string): string[] {
   return h5.keys(path).filter((k) => h5.isGroup(joinH5(path, k)));
 }
 
 /** Dataset keys of a `vars` group in numeric order (`vars/10` after `vars/9`). */
-function varKeys(h5: H5File, varsPath: string): string[] {
+function varKeys(h5: WeightStore, varsPath: string): string[] {
   if (!h5.isGroup(varsPath)) return [];
   const keys = h5.keys(varsPath).filter((k) => h5.isDataset(joinH5(varsPath, k)));
   return keys.sort((a, b) => {
@@ -81,7 +90,7 @@ function varKeys(h5: H5File, varsPath: string): string[] {
   });
 }
 
-function hasDatasets(h5: H5File, path: string, depth = 0): boolean {
+function hasDatasets(h5: WeightStore, path: string, depth = 0): boolean {
   if (depth > 32) return false;
   for (const k of h5.keys(path)) {
     const p = joinH5(path, k);
@@ -94,7 +103,7 @@ function hasDatasets(h5: H5File, path: string, depth = 0): boolean {
 function readVars(s: StoreContext, varsPath: string, names: string[], namePrefix = ""): Tensor[] {
   return varKeys(s.h5, varsPath).map((k, i) => {
     const p = joinH5(varsPath, k);
-    return readTensor(s.h5, p, `${namePrefix}${names[i]}`, `${s.displayPrefix}${p}`);
+    return readTensor(s.h5, p, `${namePrefix}${names[i]}`, s.h5.displayPath?.(p) ?? `${s.displayPrefix}${p}`);
   });
 }
 
@@ -173,7 +182,7 @@ function readLeaf(s: StoreContext, groupPath: string, layer: Layer, layerPath: s
   layer.weights = tensors;
 }
 
-function containerOf(h5: H5File, groupPath: string): string | undefined {
+function containerOf(h5: WeightStore, groupPath: string): string | undefined {
   for (const c of LAYER_CONTAINERS) if (h5.isGroup(joinH5(groupPath, c))) return joinH5(groupPath, c);
   return undefined;
 }
@@ -271,7 +280,7 @@ function mapContainer(s: StoreContext, container: string, layers: Layer[], paren
 // Entry points
 // ---------------------------------------------------------------------------
 
-function layerContainer(h5: H5File): string | undefined {
+function layerContainer(h5: WeightStore): string | undefined {
   return containerOf(h5, "/");
 }
 
@@ -368,7 +377,7 @@ export async function readKerasArchive(
 }
 
 /** Does this HDF5 file look like a Keras 3 weights store (`layers/` or `_layer_checkpoint_dependencies/` at the root)? */
-export function isKeras3WeightsStore(h5: H5File): boolean {
+export function isKeras3WeightsStore(h5: WeightStore): boolean {
   return layerContainer(h5) !== undefined;
 }
 
@@ -459,7 +468,7 @@ function namesFromShapes(shapes: number[][]): string[] | undefined {
 }
 
 /** Group names in a sensible order: HDF5 lists them alphabetically, so `lstm_10` is put after `lstm_9`. */
-function subgroupsInOrder(h5: H5File, container: string): string[] {
+function subgroupsInOrder(h5: WeightStore, container: string): string[] {
   const split = (g: string) => {
     const m = /^(.*?)(?:_(\d+))?$/.exec(g)!;
     return { base: m[1], n: m[2] === undefined ? 0 : Number(m[2]) };
@@ -473,7 +482,7 @@ function subgroupsInOrder(h5: H5File, container: string): string[] {
 }
 
 /** Reads a bare Keras 3 `.weights.h5` (no config): layers inferred from group names and shapes. */
-export function readKeras3Weights(h5: H5File): Model {
+export function readKeras3Weights(h5: WeightStore): Model {
   const container = layerContainer(h5);
   if (!container) throw new FileError(h5.label, "has no layers/ group; not a Keras 3 weights file");
   const notes: string[] = [];

@@ -7,7 +7,7 @@
  */
 import type { PagedReader } from "./byte-source.js";
 
-export type ContainerKind = "hdf5" | "zip" | "tfjs-json" | "onnx";
+export type ContainerKind = "hdf5" | "zip" | "tfjs-json" | "onnx" | "keras-shards";
 
 export interface Sniffed {
   kind: ContainerKind;
@@ -60,11 +60,24 @@ const TFJS_KEY_WINDOW = 64 * 1024;
  * convertedBy, TensorFlow.js first. Other JSON stays "not a model file".
  */
 function isTfjsModelJson(bytes: PagedReader): boolean {
+  return jsonObjectNaming(bytes, '"modelTopology"');
+}
+
+/** A JSON object (after an optional byte-order mark and white space) whose first 64 KB name `key`. */
+function jsonObjectNaming(bytes: PagedReader, key: string): boolean {
   const head = bytes.bytes(0, Math.min(bytes.size, TFJS_KEY_WINDOW));
   let at = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   while (at < head.length && (head[at] === 0x20 || head[at] === 0x0a || head[at] === 0x0d || head[at] === 0x09)) at++;
   if (head[at] !== 0x7b) return false;
-  return new TextDecoder("utf-8").decode(head).includes('"modelTopology"');
+  return new TextDecoder("utf-8").decode(head).includes(key);
+}
+
+/**
+ * The index of Keras 3 sharded weights (`*.weights.json`): `{"metadata": {...}, "weight_map": {...}}`
+ * as ShardedH5IOStore writes it (keras3-sharded.ts).
+ */
+function isShardIndex(bytes: PagedReader): boolean {
+  return jsonObjectNaming(bytes, '"weight_map"');
 }
 
 /** Tags of ModelProto fields that follow ir_version in files ONNX writers save: 2 to 8 and 14 (onnx.proto). */
@@ -85,6 +98,7 @@ export function sniff(bytes: PagedReader): Sniffed | undefined {
   if (offset !== undefined) return { kind: "hdf5", offset };
   if (isOnnx(bytes)) return { kind: "onnx", offset: 0 };
   if (isTfjsModelJson(bytes)) return { kind: "tfjs-json", offset: 0 };
+  if (isShardIndex(bytes)) return { kind: "keras-shards", offset: 0 };
   return undefined;
 }
 
