@@ -31,6 +31,8 @@ interface Case {
   kerasMajor: 2 | 3;
   useBias: boolean;
   initialState: boolean;
+  /** Steps masked out, per sample (input time indices). */
+  masked?: number[][];
 }
 
 const CASES: Case[] = [
@@ -40,6 +42,9 @@ const CASES: Case[] = [
   { rank: 3, spatial: [4, 5, 3], kernel: [3, 3, 2], strides: [1, 1, 1], dilation: [1, 1, 1], padding: "same", dataFormat: "channels_last", goBackwards: false, recurrentActivation: "sigmoid", kerasMajor: 3, useBias: true, initialState: true },
   { rank: 3, spatial: [5, 6, 4], kernel: [2, 3, 2], strides: [2, 1, 2], dilation: [1, 1, 1], padding: "valid", dataFormat: "channels_first", goBackwards: true, recurrentActivation: "hard_sigmoid", kerasMajor: 2, useBias: true, initialState: false },
   { rank: 3, spatial: [5, 4, 4], kernel: [2, 2, 2], strides: [1, 1, 1], dilation: [2, 1, 2], padding: "same", dataFormat: "channels_last", goBackwards: false, recurrentActivation: "hard_sigmoid", kerasMajor: 3, useBias: true, initialState: false },
+  // Masks: a masked step keeps the states and repeats the previous output (zeros before the first).
+  { rank: 1, spatial: [8], kernel: [3], strides: [1], dilation: [1], padding: "same", dataFormat: "channels_last", goBackwards: false, recurrentActivation: "sigmoid", kerasMajor: 3, useBias: true, initialState: true, masked: [[1], [0, 2]] },
+  { rank: 3, spatial: [4, 4, 3], kernel: [3, 3, 3], strides: [1, 1, 1], dilation: [1, 1, 1], padding: "valid", dataFormat: "channels_first", goBackwards: true, recurrentActivation: "sigmoid", kerasMajor: 3, useBias: true, initialState: false, masked: [[2], [1]] },
 ];
 
 /** A flat row-major array as nested lists of the given shape. */
@@ -51,64 +56,80 @@ function nest(data: ArrayLike<number>, shape: number[]): unknown {
 
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
 
+/** A case's layer, weights and input, and the same as a request to the numpy reference. */
+function prepare(c: Case, n: number) {
+  const r = rng(3100 + n);
+  const [B, T, C, F] = [2, 3, 2, 3];
+  const taps = c.kernel.reduce((a, b) => a * b, 1);
+  const kernel = { shape: [...c.kernel, C, 4 * F], data: randoms(r, taps * C * 4 * F, -0.4, 0.4) };
+  const recurrent = { shape: [...c.kernel, F, 4 * F], data: randoms(r, taps * F * 4 * F, -0.4, 0.4) };
+  const bias = { shape: [4 * F], data: randoms(r, 4 * F, -0.5, 0.5) };
+  const first = c.dataFormat === "channels_first";
+  const xShape = first ? [B, T, C, ...c.spatial] : [B, T, ...c.spatial, C];
+  const mask = c.masked ? Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => !c.masked![b].includes(t))) : undefined;
+  const x = value(xShape, randoms(r, xShape.reduce((a, b) => a * b, 1)), mask?.flat().map(Number));
+  const layer = makeLayer(
+    `ConvLSTM${c.rank}D`,
+    {
+      filters: F,
+      kernel_size: c.kernel,
+      strides: c.strides,
+      dilation_rate: c.dilation,
+      padding: c.padding,
+      data_format: c.dataFormat,
+      activation: "tanh",
+      recurrent_activation: c.recurrentActivation,
+      use_bias: c.useBias,
+      return_sequences: true,
+      return_state: true,
+      go_backwards: c.goBackwards,
+    },
+    { kernel, recurrent_kernel: recurrent, ...(c.useBias ? { bias } : {}) },
+  );
+  const model = makeModel({ kerasMajor: c.kerasMajor, kerasVersion: c.kerasMajor === 3 ? "3.9.2" : "2.15.0" });
+  const [seqShape, stateShape] = convLstm.outputShapes(layer, [[null, ...xShape.slice(1)]], model).map((s) => [B, ...s.slice(1)] as number[]);
+  const stateSize = stateShape.reduce((a, b) => a * b, 1);
+  const init = c.initialState ? [randoms(r, stateSize), randoms(r, stateSize)] : undefined;
+  const request = {
+    rank: c.rank,
+    filters: F,
+    kernel_size: c.kernel,
+    strides: c.strides,
+    dilation_rate: c.dilation,
+    padding: c.padding,
+    data_format: c.dataFormat,
+    activation: "tanh",
+    recurrent_activation: c.recurrentActivation === "sigmoid" ? "sigmoid" : `hard_sigmoid_keras${c.kerasMajor}`,
+    go_backwards: c.goBackwards,
+    kernel: nest(kernel.data, kernel.shape),
+    recurrent_kernel: nest(recurrent.data, recurrent.shape),
+    bias: c.useBias ? Array.from(bias.data) : null,
+    x: nest(x.data, xShape),
+    initial_state: init ? init.map((st) => nest(st, stateShape)) : null,
+    mask: mask ?? null,
+  };
+  return { layer, model, x, init, seqShape, stateShape, request };
+}
+
 describe("ConvLSTM1D / ConvLSTM3D match a numpy ConvLSTMCell written from Keras' source", () => {
   noteNumpySkipped();
-  CASES.forEach((c, n) => {
-    const title = `ConvLSTM${c.rank}D ${c.spatial.join("×")} kernel ${c.kernel} strides ${c.strides} dilation ${c.dilation} ${c.padding} ${c.dataFormat}${c.goBackwards ? " backwards" : ""} ${c.recurrentActivation} (Keras ${c.kerasMajor})${c.useBias ? "" : " no-bias"}${c.initialState ? " initial state" : ""}`;
-    it.skipIf(!numpyAvailable())(title, () => {
-      const r = rng(3100 + n);
-      const [B, T, C, F] = [2, 3, 2, 3];
-      const taps = c.kernel.reduce((a, b) => a * b, 1);
-      const kernel = { shape: [...c.kernel, C, 4 * F], data: randoms(r, taps * C * 4 * F, -0.4, 0.4) };
-      const recurrent = { shape: [...c.kernel, F, 4 * F], data: randoms(r, taps * F * 4 * F, -0.4, 0.4) };
-      const bias = { shape: [4 * F], data: randoms(r, 4 * F, -0.5, 0.5) };
-      const first = c.dataFormat === "channels_first";
-      const xShape = first ? [B, T, C, ...c.spatial] : [B, T, ...c.spatial, C];
-      const x = value(xShape, randoms(r, xShape.reduce((a, b) => a * b, 1)));
-      const layer = makeLayer(
-        `ConvLSTM${c.rank}D`,
-        {
-          filters: F,
-          kernel_size: c.kernel,
-          strides: c.strides,
-          dilation_rate: c.dilation,
-          padding: c.padding,
-          data_format: c.dataFormat,
-          activation: "tanh",
-          recurrent_activation: c.recurrentActivation,
-          use_bias: c.useBias,
-          return_sequences: true,
-          return_state: true,
-          go_backwards: c.goBackwards,
-        },
-        { kernel, recurrent_kernel: recurrent, ...(c.useBias ? { bias } : {}) },
-      );
-      const model = makeModel({ kerasMajor: c.kerasMajor, kerasVersion: c.kerasMajor === 3 ? "3.9.2" : "2.15.0" });
-      const [seqShape, stateShape] = convLstm.outputShapes(layer, [[null, ...xShape.slice(1)]], model).map((s) => [B, ...s.slice(1)] as number[]);
-      const stateSize = stateShape.reduce((a, b) => a * b, 1);
-      const init = c.initialState ? [randoms(r, stateSize), randoms(r, stateSize)] : undefined;
-
-      const ours = runRecurrentLayer(convLstm, layer, model, x, { dtype: "float32", path: "l", record: false, initialState: init }).outputs;
-      const request = {
-        rank: c.rank,
-        filters: F,
-        kernel_size: c.kernel,
-        strides: c.strides,
-        dilation_rate: c.dilation,
-        padding: c.padding,
-        data_format: c.dataFormat,
-        activation: "tanh",
-        recurrent_activation: c.recurrentActivation === "sigmoid" ? "sigmoid" : `hard_sigmoid_keras${c.kerasMajor}`,
-        go_backwards: c.goBackwards,
-        kernel: nest(kernel.data, kernel.shape),
-        recurrent_kernel: nest(recurrent.data, recurrent.shape),
-        bias: c.useBias ? Array.from(bias.data) : null,
-        x: nest(x.data, xShape),
-        initial_state: init ? init.map((s) => nest(s, stateShape)) : null,
-      };
-      const p = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(request), encoding: "utf8", timeout: 60_000 });
+  const prepared = CASES.map(prepare);
+  // One python process answers every case (its start-up and numpy import take a second or two).
+  let answers: { sequence: unknown; h: unknown; c: unknown }[] | undefined;
+  const reference = (n: number) => {
+    if (!answers) {
+      const p = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify(prepared.map((q) => q.request)), encoding: "utf8", timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
       expect(p.status, p.stderr).toBe(0);
-      const ref = JSON.parse(p.stdout) as { sequence: unknown; h: unknown; c: unknown };
+      answers = JSON.parse(p.stdout);
+    }
+    return answers![n];
+  };
+  CASES.forEach((c, n) => {
+    const title = `ConvLSTM${c.rank}D ${c.spatial.join("×")} kernel ${c.kernel} strides ${c.strides} dilation ${c.dilation} ${c.padding} ${c.dataFormat}${c.goBackwards ? " backwards" : ""} ${c.recurrentActivation} (Keras ${c.kerasMajor})${c.useBias ? "" : " no-bias"}${c.initialState ? " initial state" : ""}${c.masked ? " masked" : ""}`;
+    it.skipIf(!numpyAvailable())(title, () => {
+      const { layer, model, x, init, seqShape, stateShape } = prepared[n];
+      const ours = runRecurrentLayer(convLstm, layer, model, x, { dtype: "float32", path: "l", record: false, initialState: init }).outputs;
+      const ref = reference(n);
       expect(ours[0].shape).toEqual(seqShape);
       expect(ours[1].shape).toEqual(stateShape);
       expect(maxAbsDiff(ours[0].data, flat(ref.sequence))).toBeLessThanOrEqual(ATOL);

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { UsageError } from "../../src/errors.js";
 import { predict } from "../../src/eval/predict.js";
-import { runRecurrentLayer } from "../../src/eval/recurrent.js";
+import { runBidirectional, runRecurrentLayer } from "../../src/eval/recurrent.js";
 import { convLstm } from "../../src/layers/conv-lstm.js";
 import type { Value } from "../../src/layers/kind.js";
 import { loadModel } from "../../src/load/index.js";
@@ -142,6 +142,37 @@ describe("ConvLSTM2D matches tfjs' convLstm2d with the same weights", () => {
     // The trace holds every gate per (position, filter): 4 × 4 positions × 2 filters per step.
     expect(a.trace!.directions[0].units).toBe(32);
     expect(a.trace!.directions[0].featureMap?.outputSpatial).toEqual([4, 4]);
+  });
+
+  it("Bidirectional(ConvLSTM2D), merge_mode concat and sum, matches tfjs' bidirectional", () => {
+    const r = rng(1700);
+    const [B, T, H, W, C, F] = [2, 3, 5, 4, 2, 2];
+    const direction = () => [
+      { shape: [3, 3, C, 4 * F], data: randoms(r, 9 * C * 4 * F, -0.5, 0.5) },
+      { shape: [3, 3, F, 4 * F], data: randoms(r, 9 * F * 4 * F, -0.5, 0.5) },
+      { shape: [4 * F], data: randoms(r, 4 * F, -0.5, 0.5) },
+    ];
+    const x = value([B, T, H, W, C], randoms(r, B * T * H * W * C));
+    for (const mode of ["concat", "sum"] as const) {
+      const [fw, bw] = [direction(), direction()];
+      const config = { filters: F, kernel_size: [3, 3], padding: "same", return_sequences: true, recurrent_activation: "sigmoid" };
+      const named = (w: typeof fw) => ({ kernel: w[0], recurrent_kernel: w[1], bias: w[2] });
+      const forward = makeLayer("ConvLSTM2D", config, named(fw), "forward_c");
+      const backward = makeLayer("ConvLSTM2D", { ...config, go_backwards: true }, named(bw), "backward_c");
+      const layer = { ...makeLayer("Bidirectional", { merge_mode: mode }), children: [forward, backward] };
+      const ours = runBidirectional(() => convLstm, layer, makeModel(), x, { dtype: "float32", path: "b", record: false }).outputs[0];
+      const tl = tf.layers.bidirectional({
+        layer: tf.layers.convLstm2d({ filters: F, kernelSize: 3, padding: "same", returnSequences: true, recurrentActivation: "sigmoid" }) as never,
+        mergeMode: mode,
+      });
+      const xt = tf.tensor(Float32Array.from(x.data), x.shape, "float32");
+      tl.apply(xt);
+      tl.setWeights([...fw, ...bw].map((w) => tf.tensor(Float32Array.from(w.data), w.shape, "float32")));
+      const y = tl.apply(xt) as tf.Tensor;
+      expect(ours.shape, mode).toEqual(y.shape);
+      expect(maxAbsDiff(ours.data, y.dataSync()), mode).toBeLessThanOrEqual(ATOL);
+      tf.dispose([xt, y]);
+    }
   });
 
   it("refuses inputs of the wrong rank or channel count in one line", () => {

@@ -11,13 +11,16 @@ Sources (keras-team/keras):
   padding: out = ceil(n / s), total padding max((out - 1) * s + (k - 1) * d + 1 - n, 0),
   the smaller half before; "valid": out = floor((n - (k - 1) * d - 1) / s) + 1.
 - keras/src/backend/*/rnn.py: go_backwards processes t = T-1 .. 0 and returns the
-  sequence in processing order; initial state zeros unless given.
+  sequence in processing order; initial state zeros unless given; at a masked step the
+  states keep their values and the output is the previous output (zeros before the
+  first), keras/src/backend/tensorflow/rnn.py (masking_fn, compute_masked_output).
 
-Protocol: one JSON object on stdin, one on stdout.
+Protocol: one JSON object on stdin, one on stdout (or a list of them, answered in order).
   in:  {"rank", "filters", "kernel_size", "strides", "dilation_rate", "padding",
         "data_format", "activation", "recurrent_activation" (sigmoid | hard_sigmoid_keras2 |
         hard_sigmoid_keras3 | tanh), "go_backwards", "kernel", "recurrent_kernel",
-        "bias" (or null), "x" (nested, in data_format), "initial_state" ([h, c] or null)}
+        "bias" (or null), "x" (nested, in data_format), "initial_state" ([h, c] or null),
+        "mask" ((B, T) booleans in input time order, or null)}
   out: {"sequence": (B, T, ...) in data_format, "h": ..., "c": ...}
 Nothing here comes from keras-inspect.
 """
@@ -97,8 +100,11 @@ def run(req):
         h = np.zeros(state_shape, dtype=F32)
         c = np.zeros(state_shape, dtype=F32)
     order = range(T - 1, -1, -1) if req["go_backwards"] else range(T)
+    mask = np.asarray(req["mask"], dtype=bool) if req.get("mask") is not None else np.ones((B, T), dtype=bool)
     outputs = []
+    previous = np.zeros(state_shape, dtype=F32)
     for t in order:
+        h_prev, c_prev = h, c
         xt = x[:, t]
         xg, hg = [], []
         for g in range(4):
@@ -112,7 +118,11 @@ def run(req):
         c = (fg * c + i * a((xg[2] + hg[2]).astype(F32))).astype(F32)
         o = ra((xg[3] + hg[3]).astype(F32))
         h = (o * a(c)).astype(F32)
-        outputs.append(h)
+        keep = mask[:, t].reshape((B,) + (1,) * (rank + 1))
+        h = np.where(keep, h, h_prev)
+        c = np.where(keep, c, c_prev)
+        previous = np.where(keep, h, previous)
+        outputs.append(previous)
     seq = np.stack(outputs, axis=1)
     if first:
         seq = np.moveaxis(seq, -1, 2)
@@ -121,4 +131,6 @@ def run(req):
 
 
 if __name__ == "__main__":
-    json.dump(run(json.load(sys.stdin)), sys.stdout)
+    request = json.load(sys.stdin)
+    # One request, or a list of them answered in order.
+    json.dump([run(r) for r in request] if isinstance(request, list) else run(request), sys.stdout)
