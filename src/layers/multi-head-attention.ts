@@ -158,12 +158,18 @@ function broadcastMask(mask: { shape: number[]; data: ArrayLike<number> }, shape
     throw new InspectError(`layer '${path}' (MultiHeadAttention): the ${what} has shape (${mask.shape.join(", ")}), which does not broadcast to the attention scores (${shape.join(", ")})`);
   }
   const mstrides = stridesOf(mshape).map((s, i) => (mshape[i] === 1 ? 0 : s));
-  const strides = stridesOf(shape);
   const out = new Uint8Array(product(shape));
+  // An odometer over the scores' indices, moving the mask's offset along (a broadcast axis moves it by 0).
+  const index = new Array<number>(shape.length).fill(0);
+  let m = 0;
   for (let flat = 0; flat < out.length; flat++) {
-    let m = 0;
-    for (let ax = 0; ax < shape.length; ax++) m += Math.floor(flat / strides[ax]) % shape[ax] * mstrides[ax];
     out[flat] = mask.data[m] !== 0 ? 1 : 0;
+    for (let ax = shape.length - 1; ax >= 0; ax--) {
+      m += mstrides[ax];
+      if (++index[ax] < shape[ax]) break;
+      m -= mstrides[ax] * shape[ax];
+      index[ax] = 0;
+    }
   }
   return out;
 }
@@ -255,14 +261,15 @@ function mhaForward(layer: Layer, inputs: Value[], ctx: EvalContext): Value[] {
   // Scores (B, N…, H, A of the query…, A of the key…), as Keras lays them out.
   const scoreShape = [B, ...sizes(qDims, N), H, ...sizes(qDims, A), ...sizes(kDims, A)];
   const keep = attentionMask(c, query, key, scoreShape, A.length, rank, path);
-  const scores = new Float64Array(B * C * H * Tq * Tk);
+  // Every row of weights is kept only when the call returns them; otherwise one row is reused.
+  const scores = new Float64Array(c.returnScores ? B * C * H * Tq * Tk : Tk);
   const context = new Float64Array(B * Pq * H * valueDim);
   for (let b = 0; b < B; b++) {
     for (let ci = 0; ci < C; ci++) {
       for (let h = 0; h < H; h++) {
         for (let i = 0; i < Tq; i++) {
           const rowAt = (((b * C + ci) * H + h) * Tq + i) * Tk;
-          const row = scores.subarray(rowAt, rowAt + Tk);
+          const row = c.returnScores ? scores.subarray(rowAt, rowAt + Tk) : scores;
           const qo = ((b * Pq + posQ[ci * Tq + i]) * H + h) * keyDim;
           for (let j = 0; j < Tk; j++) {
             const ko = ((b * Pk + posK[ci * Tk + j]) * H + h) * keyDim;
