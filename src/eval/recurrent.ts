@@ -169,7 +169,9 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, gi
     const given = init[s] && maps ? maps.state(init[s]) : init[s];
     if (!given) continue;
     if (given.length !== u && given.length !== samples * u) {
-      const has = w.featureMap ? `its state is ${[...w.featureMap.outputSpatial, w.featureMap.filters].join(" × ")} = ${u} values per sample (positions × filters)` : `the layer has ${u} units`;
+      const m = w.featureMap;
+      const map = m && (m.dataFormat === "channels_first" ? [m.filters, ...m.outputSpatial] : [...m.outputSpatial, m.filters]);
+      const has = m ? `its state is a ${map!.join(" × ")} map (${m.dataFormat}) = ${u} values per sample` : `the layer has ${u} units`;
       throw new UsageError(`initial ${kind.stateNames[s]} for layer '${opts.path}' has ${given.length} values; ${has}`);
     }
     for (let b = 0; b < samples; b++) {

@@ -119,6 +119,7 @@ describe.skipIf(path === undefined)(`ConvLSTM2D end to end on ${FIXTURE}`, () =>
       [["step", path!, "--input-file", inputFile, "--filter", "4"], /--filter 4 is out of range/],
       [["step", path!, "--input-file", inputFile, "--unit", "3", "--filter", "1"], /--unit and --position\/--filter both choose units/],
       [["step", path!, "--input", "1,2,3"], /do not fit an input of shape \(3, 4, 10, 10\) per sample/],
+      [["step", path!, "--input-file", inputFile, "--h0", "0.1,0.2"], /initial h for layer 'conv_lst_m2d_2' has 2 values; its state is a 4 × 10 × 10 map \(channels_first\) = 400 values per sample/],
       [["step", "samples/seed-lstm.h5", "--input", "1,10", "--position", "0"], /--position and --filter apply to ConvLSTM layers; 'lstm_1' is LSTM/],
     ];
     for (const [args, message] of cases) {
