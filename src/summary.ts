@@ -3,6 +3,7 @@
  * parameter count), the totals, and optionally every tensor with its statistics.
  * Pure data, ready for a table or JSON.
  */
+import { argumentRefs } from "./eval/graph.js";
 import { formatShape, inferShapes } from "./eval/shapes.js";
 import { allWeights, type Layer, type Model, tensorSize } from "./model.js";
 import { type TensorStats, tensorStats } from "./stats.js";
@@ -63,7 +64,11 @@ function layerSummary(layer: Layer, shapes: Map<string, unknown>, parentTrainabl
     params,
     trainableParams,
     inferred: layer.inferred === true,
-    connectedTo: layer.inbound.flatMap((node) => node.map((r) => `${r.layer}[${r.node}][${r.tensor}]`)),
+    // Every tensor of a call, as Keras' Node.iterate_inbound lists them: tf.keras records mha(q, v)'s v only among
+    // the kwargs of the entries' 4th element (argumentRefs lists those after the entries; Keras 3's inbound has them all).
+    connectedTo: layer.inbound.flatMap((node, k) =>
+      [...node, ...argumentRefs({ layer, node: k, inputs: node }).slice(node.length)].map((r) => `${r.layer}[${r.node}][${r.tensor}]`),
+    ),
     children: layer.children.map((c) => layerSummary(c, shapes, trainable, false)),
   };
 }

@@ -253,6 +253,13 @@ describe.skipIf(!numpyAvailable())("MultiHeadAttention in files written here (HD
     const ref = flat((await runAttentionReference({ layer: "mha", num_heads: 2, key_dim: 3, value_dim: 2, attention_axes: null, weights: byRole, query: x, value: x })).output);
     expect(maxDiff(doc.outputs[0].values, ref)).toBeLessThanOrEqual(ATOL);
 
+    // summary connects the MHA to x twice, as Keras' does (query, and value from the kwargs).
+    const summary = runCli(["summary", file]);
+    expect(summary.status, summary.stderr).toBe(0);
+    const row = summary.stdout.split("\n").findIndex((l) => l.startsWith("multi_head_attention ("));
+    expect(summary.stdout.split("\n")[row]).toContain("x[0][0]");
+    expect(summary.stdout.split("\n")[row + 1].trim()).toBe("x[0][0]");
+
     // step on the LSTM: its inputs are the attention's outputs, its last h the model's second output.
     const s = runCli(["step", file, "--layer", "lstm", "--input-file", xFile, "--json"]);
     expect(s.status, s.stderr).toBe(0);
