@@ -6,6 +6,7 @@
  */
 import { type Floats, type PackedMatrix, packPanels, Workspace } from "../kernel/gemm.js";
 import type { CellActivations, CellWeights, FastStep, RecurrentKind, StepProducts, Value } from "../layers/kind.js";
+import { convLstmGates, windows } from "../layers/conv-lstm.js";
 import type { Layer, Model } from "../model.js";
 import type { EvalDType } from "./trace.js";
 
@@ -221,5 +222,110 @@ export class KernelEngine implements Engine, StepProducts {
       for (let d = 0; d < features; d++) this.xs[k * features + d] = data[row + d];
     }
     this.ws.gemm(this.xPtr, this.count, this.W, this.xwPtr);
+  }
+}
+
+/**
+ * ConvLSTM's fast path, for the cell whose readable step is layers/conv-lstm.ts: each step's
+ * two convolutions as products in the SIMD kernel over the windows laid out as rows (one
+ * per output position: every tap and channel in the order `convolve` sums them, 0 where a
+ * tap reads padding), then the cell's own elementwise half (convLstmGates).
+ *
+ * Bit for bit the reference: the kernel sums each output in order of d, rounding as
+ * `convolve` does, and a padding tap adds round(0·w) = ±0, which leaves any sum unchanged
+ * (a sum that starts at +0 is never −0). Used only where that holds: every weight finite
+ * (0·∞ would be NaN where the reference skips the tap) and, in float32, a float32 value.
+ */
+export class ConvKernelEngine implements Engine {
+  readonly prev: Floats[];
+  readonly out: Floats;
+  private readonly ws: Workspace;
+  private readonly W: PackedMatrix;
+  private readonly U: PackedMatrix;
+  private readonly xRows: Floats;
+  private readonly hRows: Floats;
+  private readonly xw: Floats;
+  private readonly rec: Floats;
+  private readonly xRowsPtr: number;
+  private readonly hRowsPtr: number;
+  private readonly xwPtr: number;
+  private readonly recPtr: number;
+  private readonly x: Floats;
+  private readonly ones: number[];
+  private base = 0;
+
+  /** Whether the kernel reproduces the reference for these weights (see the class comment). */
+  static usable(w: CellWeights, dtype: EvalDType): boolean {
+    const ok = (a: Float64Array) => {
+      for (let k = 0; k < a.length; k++) {
+        if (!Number.isFinite(a[k]) || (dtype === "float32" && Math.fround(a[k]) !== a[k])) return false;
+      }
+      return true;
+    };
+    return w.featureMap !== undefined && ok(w.kernel) && ok(w.recurrentKernel);
+  }
+
+  constructor(
+    kind: RecurrentKind,
+    private readonly w: CellWeights,
+    private readonly act: CellActivations,
+    private readonly input: Value,
+    private readonly timeIndex: Int32Array,
+    private readonly round: (x: number) => number,
+    dtype: EvalDType,
+  ) {
+    const m = w.featureMap!;
+    const f = m.filters;
+    const taps = m.kernelSize.reduce((a, b) => a * b, 1);
+    const positions = m.outputSpatial.reduce((a, b) => a * b, 1);
+    const ws = (this.ws = new Workspace(dtype));
+    this.W = ws.matrix(taps * m.channels, 4 * f);
+    this.U = ws.matrix(taps * f, 4 * f);
+    this.xRowsPtr = ws.reserve(positions * taps * m.channels);
+    this.hRowsPtr = ws.reserve(positions * taps * f);
+    this.xwPtr = ws.reserve(positions * this.W.outWidth);
+    this.recPtr = ws.reserve(positions * this.U.outWidth);
+    ws.commit();
+    ws.load(this.W, packPanels(w.kernel, taps * m.channels, 4 * f, 0, 4 * f, dtype));
+    ws.load(this.U, packPanels(w.recurrentKernel, taps * f, 4 * f, 0, 4 * f, dtype));
+    this.xRows = ws.view(this.xRowsPtr, positions * taps * m.channels);
+    this.hRows = ws.view(this.hRowsPtr, positions * taps * f);
+    this.xw = ws.view(this.xwPtr, positions * this.W.outWidth);
+    this.rec = ws.view(this.recPtr, positions * this.U.outWidth);
+    const floats = (n: number): Floats => (dtype === "float32" ? new Float32Array(n) : new Float64Array(n));
+    this.x = floats(w.inputDim);
+    this.prev = kind.stateNames.map(() => floats(w.units));
+    this.out = floats(kind.intermediates.length * w.units);
+    this.ones = m.kernelSize.map(() => 1);
+  }
+
+  beginSample(b: number): void {
+    this.base = b * this.input.shape[1];
+  }
+
+  step(t: number): void {
+    const { w, x, xw, rec, ws, out, round } = this;
+    const m = w.featureMap!;
+    const f = m.filters;
+    const u = w.units;
+    const row = (this.base + this.timeIndex[t]) * w.inputDim;
+    for (let d = 0; d < w.inputDim; d++) x[d] = this.input.data[row + d];
+    windows(x, m.inputSpatial, m.channels, m.kernelSize, m.outputSpatial, m.strides, m.dilation, m.padBefore, this.xRows);
+    windows(this.prev[0], m.outputSpatial, f, m.kernelSize, m.outputSpatial, this.ones, this.ones, m.recurrentPadBefore, this.hRows);
+    const positions = u / f;
+    ws.gemm(this.xRowsPtr, positions, this.W, this.xwPtr);
+    ws.gemm(this.hRowsPtr, positions, this.U, this.recPtr);
+    // (position, gate·filters + filter) rows → gate blocks of units, as the reference lays them out.
+    const bias = w.bias;
+    for (let g = 0; g < 4; g++) {
+      for (let p = 0; p < positions; p++) {
+        for (let j = 0; j < f; j++) {
+          const v = xw[p * this.W.outWidth + g * f + j];
+          out[g * u + p * f + j] = bias ? round(v + bias[g * f + j]) : v;
+          out[(4 + g) * u + p * f + j] = rec[p * this.U.outWidth + g * f + j];
+        }
+      }
+    }
+    convLstmGates(out, this.prev[1], this.act, u, round);
   }
 }

@@ -12,7 +12,7 @@ import { declaredInputShape } from "../layers/core.js";
 import type { EvalOptions, RecurrentKind, Value } from "../layers/kind.js";
 import { recurrentOptions } from "../layers/recurrent.js";
 import type { Layer, Model } from "../model.js";
-import { type Engine, KernelEngine, kernelPanels, prepareCell, ReferenceEngine } from "./engines.js";
+import { ConvKernelEngine, type Engine, KernelEngine, kernelPanels, prepareCell, ReferenceEngine } from "./engines.js";
 import { type LayerTrace, StepTrace } from "./trace.js";
 
 export function rounder(dtype: EvalOptions["dtype"]): (x: number) => number {
@@ -186,7 +186,9 @@ export function runDirection(kind: RecurrentKind, layer: Layer, model: Model, gi
   const panels = opts.engine === "reference" || !cell ? null : kernelPanels(kind, cell, opts.dtype);
   const engine: Engine = panels
     ? new KernelEngine(kind, w, panels, act, input, timeIndex, opts.dtype)
-    : new ReferenceEngine(kind, w, act, input, timeIndex, round);
+    : maps && opts.engine !== "reference" && ConvKernelEngine.usable(w, opts.dtype)
+      ? new ConvKernelEngine(kind, w, act, input, timeIndex, round, opts.dtype)
+      : new ReferenceEngine(kind, w, act, input, timeIndex, round);
   const { sequence, finalStates } = runSequences(engine, input, timeIndex, initialState, trace, {
     units: u,
     stateIdx: kind.stateNames.map((s) => kind.intermediates.indexOf(s)),

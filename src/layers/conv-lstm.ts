@@ -18,10 +18,14 @@
  * unit = position·filters + filter with positions in row-major order. The sequence rules
  * (go_backwards, masking, states) are then the LSTM's, in eval/recurrent.ts; `featureMaps`
  * converts to and from the layer's data_format at the edges.
+ *
+ * `step` is the readable reference. What runs by default is eval/engines.ts
+ * ConvKernelEngine: the same convolutions as products in the SIMD kernel over `windows`,
+ * then the same convLstmGates, equal to `step` bit for bit (test/layers/conv-lstm-kernel.test.ts).
  */
 import { activationName } from "../activations.js";
 import { InspectError, UsageError } from "../errors.js";
-import type { FeatureMapShape, GateWeights } from "../eval/trace.js";
+import type { FeatureMapShape, Floats, GateWeights } from "../eval/trace.js";
 import type { Layer, Model } from "../model.js";
 import { convLstmWeights } from "../slice/conv-lstm.js";
 import { convGeometry } from "./conv1d.js";
@@ -318,24 +322,79 @@ export const convLstm: RecurrentKind = {
       const rec = out.subarray((4 + g) * u, (5 + g) * u);
       convolve(hPrev, m.outputSpatial, f, w.recurrentKernel, m.kernelSize, 4 * f, g * f, f, m.outputSpatial, ones, ones, m.recurrentPadBefore, rec, round);
     }
-    for (let g = 0; g < 4; g++) {
-      for (let j = 0; j < u; j++) out[(ARG + g) * u + j] = round(out[g * u + j] + out[(4 + g) * u + j]);
-    }
-    const arg = (g: number, j: number) => out[(ARG + g) * u + j];
-    for (let j = 0; j < u; j++) {
-      const i = round(act.recurrentActivation(arg(0, j)));
-      const fg = round(act.recurrentActivation(arg(1, j)));
-      const cTilde = round(act.activation(arg(2, j)));
-      const c = round(round(fg * cPrev[j]) + round(i * cTilde));
-      const o = round(act.recurrentActivation(arg(3, j)));
-      const actC = round(act.activation(c));
-      out[I * u + j] = i;
-      out[F * u + j] = fg;
-      out[C_TILDE * u + j] = cTilde;
-      out[C * u + j] = c;
-      out[ACT_C * u + j] = actC;
-      out[O * u + j] = o;
-      out[H * u + j] = round(o * actC);
-    }
+    convLstmGates(out, cPrev, act, u, round);
   },
 };
+
+/**
+ * The LSTM's elementwise half of a step, at every (position, filter): from x_g and rec_g
+ * (already in `out`) the arguments, the gates, c and h. The reference step and the kernel
+ * engine (eval/engines.ts) both end with it.
+ */
+export function convLstmGates(out: Floats, cPrev: Floats, act: CellActivations, u: number, round: (x: number) => number): void {
+  for (let g = 0; g < 4; g++) {
+    for (let j = 0; j < u; j++) out[(ARG + g) * u + j] = round(out[g * u + j] + out[(4 + g) * u + j]);
+  }
+  const arg = (g: number, j: number) => out[(ARG + g) * u + j];
+  for (let j = 0; j < u; j++) {
+    const i = round(act.recurrentActivation(arg(0, j)));
+    const fg = round(act.recurrentActivation(arg(1, j)));
+    const cTilde = round(act.activation(arg(2, j)));
+    const c = round(round(fg * cPrev[j]) + round(i * cTilde));
+    const o = round(act.recurrentActivation(arg(3, j)));
+    const actC = round(act.activation(c));
+    out[I * u + j] = i;
+    out[F * u + j] = fg;
+    out[C_TILDE * u + j] = cTilde;
+    out[C * u + j] = c;
+    out[ACT_C * u + j] = actC;
+    out[O * u + j] = o;
+    out[H * u + j] = round(o * actC);
+  }
+}
+
+/**
+ * The windows `convolve` reads, one row per output position: row p holds, for every
+ * kernel tap (row-major) and channel, the value the tap reads at p, 0 where it reads
+ * padding. Then out[p, j] = Σ_d rows[p, d] · K[d, j] sums in convolve's order.
+ */
+export function windows(
+  v: ArrayLike<number>,
+  inSpatial: number[],
+  channels: number,
+  kernelSize: number[],
+  outSpatial: number[],
+  strides: number[],
+  dilation: number[],
+  padBefore: number[],
+  rows: Floats,
+): void {
+  const rank = inSpatial.length;
+  const positions = product(outSpatial);
+  const taps = product(kernelSize);
+  const p = new Array<number>(rank);
+  const k = new Array<number>(rank);
+  let o = 0;
+  for (let pos = 0; pos < positions; pos++) {
+    for (let a = rank - 1, r = pos; a >= 0; a--) {
+      p[a] = r % outSpatial[a];
+      r = Math.floor(r / outSpatial[a]);
+    }
+    for (let tap = 0; tap < taps; tap++) {
+      for (let a = rank - 1, r = tap; a >= 0; a--) {
+        k[a] = r % kernelSize[a];
+        r = Math.floor(r / kernelSize[a]);
+      }
+      let inPos = 0;
+      let inside = true;
+      for (let a = 0; a < rank; a++) {
+        const x = p[a] * strides[a] + k[a] * dilation[a] - padBefore[a];
+        if (x < 0 || x >= inSpatial[a]) inside = false;
+        inPos = inPos * inSpatial[a] + x;
+      }
+      if (inside) for (let c = 0; c < channels; c++) rows[o + c] = v[inPos * channels + c];
+      else rows.fill(0, o, o + channels);
+      o += channels;
+    }
+  }
+}

@@ -132,7 +132,7 @@ export interface RecurrentKind extends LayerKind {
   ): void;
   /**
    * The same step with the matrix products done by the SIMD kernel: what runs. `step` is its
-   * reference. Absent for ConvLSTM, whose convolutions run in `step` itself.
+   * reference. Absent for ConvLSTM, whose fast path is its own engine (eval/engines.ts ConvKernelEngine).
    */
   readonly fast?: FastCell;
   /** ConvLSTM: the cell for this input's spatial shape (the other kinds' cells do not depend on it). */
