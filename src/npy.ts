@@ -44,11 +44,16 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-/** Parses .npy bytes into a float64 array with its shape. `label` names the source in messages. */
-export function readNpy(bytes: Uint8Array, label: string): NdArray {
-  const fail = (why: string): never => {
-    throw new UsageError(`${label}: not a readable .npy file: ${why}`);
-  };
+/** A .npy file's header: dtype descr (`<f4`, `|O`, ...), shape, order, and where the values start. */
+export interface NpyHeader {
+  descr: string;
+  shape: number[];
+  fortran: boolean;
+  offset: number;
+}
+
+/** Parses a .npy header; `fail` says why it cannot be read (and throws). */
+export function readNpyHeader(bytes: Uint8Array, fail: (why: string) => never): NpyHeader {
   if (!isNpy(bytes)) fail("missing the \\x93NUMPY magic");
   if (bytes.length < 10) fail("truncated header");
   const major = bytes[6];
@@ -76,13 +81,22 @@ export function readNpy(bytes: Uint8Array, label: string): NdArray {
     .map((s) => s.trim())
     .filter((s) => s !== "")
     .map((s) => (/^\d+$/.test(s) ? Number(s) : fail(`bad dimension '${s}'`)));
+  return { descr, shape, fortran, offset: start + headerLen };
+}
+
+/** Parses .npy bytes into a float64 array with its shape. `label` names the source in messages. */
+export function readNpy(bytes: Uint8Array, label: string): NdArray {
+  const fail = (why: string): never => {
+    throw new UsageError(`${label}: not a readable .npy file: ${why}`);
+  };
+  const { descr, shape, fortran, offset } = readNpyHeader(bytes, fail);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const m = /^([<>|=])([fiub])(\d+)$/.exec(descr);
   const reader = m ? READERS[`${m[2]}${m[3]}`] : undefined;
   if (!m || !reader) return fail(`dtype '${descr}' is not supported (use float32, float64 or an integer type)`);
   const littleEndian = m[1] !== ">";
   const count = shape.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(count) || count > MAX_ELEMENTS) fail(`shape (${shape.join(", ")}) is too large`);
-  const offset = start + headerLen;
   if (offset + count * reader.size > bytes.length) {
     fail(`body is truncated: shape (${shape.join(", ")}) needs ${count * reader.size} bytes, the file has ${bytes.length - offset}`);
   }

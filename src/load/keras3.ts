@@ -20,6 +20,7 @@ import { joinH5, readTensor, stringAttr } from "./common.js";
 import { isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, type Json } from "./config.js";
 import { type ByteSource, MemorySource, type OpenSource, PagedReader, WindowSource } from "./byte-source.js";
 import { H5File } from "./hdf5.js";
+import { npzWeightStore } from "./keras3-npz.js";
 import { classFromName, inferLayer, snakeNamesOf } from "./infer.js";
 import { entryBytes, readZipEntries, type ZipEntry, type ZipRead } from "./zip.js";
 
@@ -29,7 +30,9 @@ export const MAX_ARCHIVE_ENTRY_BYTES = 1024 * 1024 * 1024;
 export const MAX_ARCHIVE_TOTAL_BYTES = 1024 * 1024 * 1024;
 
 const WEIGHTS_ENTRY = "model.weights.h5";
-const WANTED = new Set(["metadata.json", "config.json", WEIGHTS_ENTRY]);
+/** Keras 3's weights_format="npz" (keras3-npz.ts). */
+const NPZ_ENTRY = "model.weights.npz";
+const WANTED = new Set(["metadata.json", "config.json", WEIGHTS_ENTRY, NPZ_ENTRY]);
 const LAYER_CONTAINERS = ["layers", "_layer_checkpoint_dependencies"];
 const RECURRENT_WITH_CELL = new Set(["LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN"]);
 
@@ -41,7 +44,7 @@ export interface ArchiveLimits {
 /** Finds only the entries we need, checking names, sizes and CRCs (see zip.ts) before trusting them. */
 function unzipArchive(bytes: PagedReader, label: string, limits: ArchiveLimits): ZipRead {
   return readZipEntries(bytes, label, WANTED, {
-    maxEntryBytes: (name) => (name === WEIGHTS_ENTRY ? limits.maxEntryBytes : Math.min(limits.maxEntryBytes, MAX_CONFIG_BYTES)),
+    maxEntryBytes: (name) => (name === WEIGHTS_ENTRY || name === NPZ_ENTRY ? limits.maxEntryBytes : Math.min(limits.maxEntryBytes, MAX_CONFIG_BYTES)),
     maxTotalBytes: limits.maxTotalBytes,
     inPlace: new Set([WEIGHTS_ENTRY]),
   });
@@ -328,39 +331,53 @@ export async function readKerasArchive(
   limits: ArchiveLimits = { maxEntryBytes: MAX_ARCHIVE_ENTRY_BYTES, maxTotalBytes: MAX_ARCHIVE_TOTAL_BYTES },
 ): Promise<Model> {
   let config: ReturnType<typeof readArchiveConfig>;
-  let weights: { source: ByteSource; reopen: OpenSource };
+  let weights: { source: ByteSource; reopen: OpenSource } | undefined;
+  let npz: WeightStore | undefined;
   try {
     const bytes = new PagedReader(archive);
     const { entries, names } = unzipArchive(bytes, label, limits);
     if (!entries["config.json"]) {
+      if (names.length > 0 && names.every((n) => n.endsWith(".npy"))) {
+        // A bare .npz of Keras variables: model.weights.npz taken out of its archive.
+        if (archive.size > limits.maxEntryBytes) throw new FileError(label, `is ${archive.size} bytes, over the ${limits.maxEntryBytes}-byte limit for an .npz read into memory`);
+        const model = readKeras3Weights(npzWeightStore(bytes.bytes(0, archive.size), label, "", limits.maxTotalBytes));
+        model.name = label.replace(/^.*[\\/]/, "").replace(/\.weights\.npz$|\.npz$/, "");
+        model.notes[1] = "an .npz file does not record layer order; layers are listed by name";
+        archive.close();
+        return model;
+      }
       throw new FileError(label, `zip archive without config.json; not a Keras .keras file (entries: ${names.slice(0, 8).join(", ") || "none"})`);
     }
-    if (!entries[WEIGHTS_ENTRY]) {
-      if (names.includes("model.weights.npz")) {
-        throw new FileError(label, "weights are stored as model.weights.npz (saved with weights_format='npz'), which is not supported; re-save with the default .h5 weights");
-      }
-      throw new FileError(label, `.keras archive has no ${WEIGHTS_ENTRY} entry`);
-    }
+    if (!entries[WEIGHTS_ENTRY] && !entries[NPZ_ENTRY]) throw new FileError(label, `.keras archive has no ${WEIGHTS_ENTRY} entry`);
     const metadata = entries["metadata.json"];
     config = readArchiveConfig(label, entryBytes(bytes, entries["config.json"]), metadata && entryBytes(bytes, metadata));
-    weights = weightsSource(archive, reopenArchive, entries[WEIGHTS_ENTRY]);
+    if (entries[WEIGHTS_ENTRY]) weights = weightsSource(archive, reopenArchive, entries[WEIGHTS_ENTRY]);
+    else npz = npzWeightStore(entryBytes(bytes, entries[NPZ_ENTRY]), `${label}!${NPZ_ENTRY}`, `${NPZ_ENTRY}:`, limits.maxTotalBytes);
   } catch (err) {
     archive.close();
     throw err;
   }
-  // From here the weights source owns the archive (a window of it), or the archive is done with.
-  if (weights.source instanceof MemorySource) archive.close();
   const { kerasVersion, kerasMajor, notes, parsed } = config;
-  const h5 = await H5File.open(weights.source, `${label}!${WEIGHTS_ENTRY}`, weights.reopen);
-  try {
-    const container = layerContainer(h5);
-    if (!container) {
-      if (hasDatasets(h5, "/")) throw new FileError(h5.label, "has no layers/ group; not a Keras 3 weights file");
-    } else {
-      mapContainer({ h5, displayPrefix: `${WEIGHTS_ENTRY}:`, notes }, container, parsed.layers, "", 0);
+  if (npz) {
+    archive.close();
+    const container = layerContainer(npz);
+    if (!container) throw new FileError(npz.label, "holds no layers/ variables; not Keras weights");
+    mapContainer({ h5: npz, displayPrefix: "", notes }, container, parsed.layers, "", 0);
+    notes.push(`weights read from ${NPZ_ENTRY} (saved with weights_format="npz"): the variables Keras pickled there were read without running the pickle`);
+  } else {
+    // From here the weights source owns the archive (a window of it), or the archive is done with.
+    if (weights!.source instanceof MemorySource) archive.close();
+    const h5 = await H5File.open(weights!.source, `${label}!${WEIGHTS_ENTRY}`, weights!.reopen);
+    try {
+      const container = layerContainer(h5);
+      if (!container) {
+        if (hasDatasets(h5, "/")) throw new FileError(h5.label, "has no layers/ group; not a Keras 3 weights file");
+      } else {
+        mapContainer({ h5, displayPrefix: `${WEIGHTS_ENTRY}:`, notes }, container, parsed.layers, "", 0);
+      }
+    } finally {
+      h5.close();
     }
-  } finally {
-    h5.close();
   }
   return {
     format: "keras3-archive",

@@ -315,11 +315,12 @@ describe("weights-only HDF5: classes inferred from names and shapes", () => {
     expect(err.message).toMatch(/^missing\.h5: weight 'bias' should be at '\/dense_1\/dense_1\/bias:0', but there is no dataset there$/);
   });
 
-  it("a float16 dataset is a clear FileError (h5wasm cannot decode half floats)", async () => {
+  it("a float16 dataset is decoded from its bits (h5wasm cannot decode half floats, keras-inspect does)", async () => {
     // h5wasm cannot write float16, so write float32 with version-1 (unchecksummed) object
     // headers and rewrite its datatype message (HDF5 spec IV.A.2.d, class 1) into IEEE half:
     // size 2, precision 16, exponent at bit 10 (5 bits), mantissa 10 bits, bias 15, sign bit 15.
     const spec = weightsOnly({ dense_1: { "dense_1/kernel:0": [1, 2] } });
+    spec.datasets!["/dense_1/dense_1/kernel:0"] = { shape: [1, 2], data: [1, 2] };
     const bytes = await writeH5({ ...spec, libver: "earliest" });
     const f32 = [0x11, 0x20, 0x1f, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x17, 0x08, 0x00, 0x17, 0x7f, 0x00, 0x00, 0x00];
     const f16 = [0x11, 0x20, 0x0f, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x0a, 0x05, 0x00, 0x0a, 0x0f, 0x00, 0x00, 0x00];
@@ -327,10 +328,12 @@ describe("weights-only HDF5: classes inferred from names and shapes", () => {
     for (let i = 0; i + f32.length <= bytes.length; i++) if (f32.every((v, j) => bytes[i + j] === v)) at.push(i);
     expect(at).toHaveLength(1);
     bytes.set(f16, at[0]);
-    const err = await failure(loadModelFromBytes(bytes, "half.h5"));
-    expect(err.message).toBe(
-      "half.h5: dataset '/dense_1/dense_1/kernel:0' is float16, which the HDF5 reader (h5wasm) cannot decode; re-save the model in float32",
-    );
+    // The storage still holds float32 1 and 2 (little-endian 00 00 80 3f, 00 00 00 40); read as
+    // halves, its first four bytes are 0x0000 = 0 and 0x3f80 = 1.875 (1 + 896/1024).
+    const m = await loadModelFromBytes(bytes, "half.h5");
+    const kernel = m.layers[0].weights[0];
+    expect(kernel.dtype).toBe("float16");
+    expect(Array.from(kernel.data)).toEqual([0, 1.875]);
   });
 
   it("NaN weights load as they are (checks report them, not the loader)", async () => {
