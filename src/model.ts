@@ -133,6 +133,17 @@ export interface Model {
    * the other side's non-recurrent layers out and `predict` refuses the whole model.
    */
   layersRead?: "recurrent";
+  /**
+   * A weights-only file read with `--config`: the file its structure came from. A
+   * weights-only model without it has layers inferred from the tensors alone, and
+   * evaluating it needs assumptions (eval/assumptions.ts).
+   */
+  configFrom?: string;
+}
+
+/** A weights-only file (no model config of its own). */
+export function isWeightsOnly(model: Model): boolean {
+  return model.format === "keras-h5-weights" || model.format === "keras3-weights";
 }
 
 /** Depth-first walk over a layer tree with the slash-separated path of each layer. */

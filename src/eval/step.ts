@@ -15,6 +15,7 @@ import { runBidirectional, runRecurrentLayer } from "./recurrent.js";
 import { declaredGraphInputShapes } from "./shapes.js";
 import type { LayerTrace } from "./trace.js";
 import { precisionJson, precisionOf } from "../dtype-policy.js";
+import { stepAssumptions } from "./assumptions.js";
 
 export interface StepRequest extends Omit<PredictOptions, "initialStates" | "stopAfter"> {
   /** Path of the layer (`lstm_1`, `bidirectional_1`, `bidirectional_1/forward_lstm_1`); default: the first recurrent layer. */
@@ -104,6 +105,8 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
             : [...states, ...states]
         : states;
   const opts = { dtype: req.dtype, hardSigmoid: req.hardSigmoid };
+  // A weights-only file without --config: refused where layers before this one would run, else what is assumed.
+  const assumptions = stepAssumptions(model, resolved.layer, resolved.path, resolved.callPath, req.rawInput === true);
 
   let trace: LayerTrace;
   if (req.rawInput) {
@@ -145,6 +148,7 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
   // The policies that shaped the values: the layer's own for --raw-input, else every layer's on the way.
   const precision = precisionOf(req.rawInput ? [callLayer] : model.layers, req.dtype);
   if (precision) trace = { ...trace, notes: [...trace.notes, precision.note], precision: precisionJson(precision) };
+  if (assumptions.length > 0) trace = { ...trace, assumptions };
   if (resolved.direction) {
     const d = trace.directions.find((t) => t.direction === resolved.direction)!;
     return { resolved, trace: { ...trace, layer: resolved.path, className: d.className, directions: [d] } };

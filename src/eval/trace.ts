@@ -195,4 +195,6 @@ export interface LayerTrace {
   notes: string[];
   /** Where the dtype policy or the stored weights are not float32: what Keras computes in and what was used (dtype-policy.ts). */
   precision?: PrecisionJson;
+  /** A weights-only file evaluated without --config: each setting assumed because the file does not record it (eval/assumptions.ts). */
+  assumptions?: string[];
 }

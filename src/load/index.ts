@@ -8,16 +8,17 @@
  */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { FileError } from "../errors.js";
-import { type Model, walkLayers } from "../model.js";
+import { FileError, UsageError } from "../errors.js";
+import { FORMAT_DESCRIPTIONS, type Model, walkLayers } from "../model.js";
 import { type ByteSource, fileOpener, MemorySource, type OpenSource, PagedReader } from "./byte-source.js";
 import { loadStringList } from "./common.js";
 import { H5File } from "./hdf5.js";
-import { readFullModel, readWeightsOnly } from "./keras-h5.js";
-import { isKeras3WeightsStore, readKeras3Weights, readKerasArchive } from "./keras3.js";
+import { readFullModel, readWeightsOnly, readWeightsWithConfig } from "./keras-h5.js";
+import { isKeras3WeightsStore, readKeras3Weights, readKeras3WeightsWithConfig, readKerasArchive } from "./keras3.js";
 import { loadShardedWeights } from "./keras3-sharded.js";
 import { loadOnnx } from "./onnx.js";
 import { type ContainerKind, leadingBytesHex, sniff } from "./sniff.js";
+import { readStructure, type StructureSource } from "./structure.js";
 import { loadTfjs } from "./tfjs.js";
 
 export { MAX_ARCHIVE_ENTRY_BYTES, MAX_ARCHIVE_TOTAL_BYTES } from "./keras3.js";
@@ -38,13 +39,19 @@ export interface LoadOptions {
    * it in its layer's `missingWeights`, for `check` to report as a failed structure check.
    */
   missingTensors?: "refuse" | "keep";
+  /**
+   * `--config FILE`: the model's structure, for a weights-only file (load/structure.ts).
+   * A file that records its own config is refused with it rather than silently overridden.
+   */
+  config?: string;
 }
 
 /** Reads a model file from disk (or the TensorFlow.js model in a folder). */
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
-  if (await isTfjsFolder(path)) return loadTfjs(path);
+  const structure = options.config === undefined ? undefined : await readStructure(options.config);
+  if (await isTfjsFolder(path)) return withoutConfig(await loadTfjs(path), structure);
   const open = fileOpener(path);
-  return refuseMissing(await loadModelFrom(open(), path, open, path), options);
+  return refuseMissing(await loadModelFrom(open(), path, open, path, structure), options);
 }
 
 /**
@@ -53,6 +60,14 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
  */
 export async function loadModelFromBytes(bytes: Uint8Array, label: string, options: LoadOptions = {}): Promise<Model> {
   return refuseMissing(await loadModelFrom(new MemorySource(bytes), label, () => new MemorySource(bytes)), options);
+}
+
+/** A model that records its own structure, given --config anyway: refused, naming both. */
+function withoutConfig(model: Model, structure: StructureSource | undefined): Model {
+  if (structure) {
+    throw new UsageError(`--config applies to weights-only files; ${model.source} records its own model config (${FORMAT_DESCRIPTIONS[model.format]}), so ${structure.label} is not needed`);
+  }
+  return model;
 }
 
 /** A model missing a listed tensor is refused unless the caller asked to see it (check). */
@@ -69,7 +84,7 @@ function refuseMissing(model: Model, options: LoadOptions): Model {
  * Loads the model in `source`, which it owns from now on; `reopen` opens it again for later
  * reads. `path` is where it lies on disk, if it does: exports name files beside them.
  */
-async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSource, path?: string): Promise<Model> {
+async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSource, path?: string, structure?: StructureSource): Promise<Model> {
   let kind: ContainerKind;
   try {
     if (source.size === 0) throw new FileError(label, "is empty (0 bytes)");
@@ -87,7 +102,7 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
     // The index names its shard files, which lie beside it: read from its path.
     source.close();
     if (path === undefined) throw new FileError(label, "is a Keras sharded-weights index: read it from its file, where its shards lie beside it");
-    return loadShardedWeights(path);
+    return loadShardedWeights(path, structure);
   }
   if (kind === "tfjs-json" || kind === "onnx") {
     // Both exports are read whole by their adapters (a model.json is at most a config's size,
@@ -96,28 +111,29 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
     if (path === undefined) throw new FileError(label, `is ${kind === "onnx" ? "an ONNX model" : "a TensorFlow.js model.json"}: read it from its file, where the files it names lie beside it`);
   }
   try {
-    if (kind === "zip") return await readKerasArchive(source, label, reopen);
-    if (kind === "tfjs-json") return await loadTfjs(path!);
-    if (kind === "onnx") return await loadOnnx(path!);
-    return await loadHdf5(source, label, reopen);
+    if (kind === "zip") return withoutConfig(await readKerasArchive(source, label, reopen), structure);
+    if (kind === "tfjs-json") return withoutConfig(await loadTfjs(path!), structure);
+    if (kind === "onnx") return withoutConfig(await loadOnnx(path!), structure);
+    return await loadHdf5(source, label, reopen, structure);
   } catch (err) {
-    if (err instanceof FileError) throw err;
+    if (err instanceof FileError || err instanceof UsageError) throw err;
     // Anything else is a bug or a malformed file we did not anticipate; still one line naming the file.
     const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
     throw new FileError(label, `could not read it as a Keras model: ${msg}`, { cause: err });
   }
 }
 
-async function loadHdf5(source: ByteSource, label: string, reopen: OpenSource): Promise<Model> {
+async function loadHdf5(source: ByteSource, label: string, reopen: OpenSource, structure?: StructureSource): Promise<Model> {
   const h5 = await H5File.open(source, label, reopen);
   try {
     const rootAttrs = new Set(h5.attrNames("/"));
-    if (rootAttrs.has("model_config")) return readFullModel(h5);
-    if (loadStringList(h5, "/", "layer_names") !== undefined) return readWeightsOnly(h5, "/");
+    if (rootAttrs.has("model_config")) return withoutConfig(readFullModel(h5), structure);
+    const weightsOnly = (root: string) => (structure ? readWeightsWithConfig(h5, root, structure) : readWeightsOnly(h5, root));
+    if (loadStringList(h5, "/", "layer_names") !== undefined) return weightsOnly("/");
     if (h5.isGroup("/model_weights") && loadStringList(h5, "/model_weights", "layer_names") !== undefined) {
-      return readWeightsOnly(h5, "/model_weights");
+      return weightsOnly("/model_weights");
     }
-    if (isKeras3WeightsStore(h5)) return readKeras3Weights(h5);
+    if (isKeras3WeightsStore(h5)) return structure ? readKeras3WeightsWithConfig(h5, structure) : readKeras3Weights(h5);
     throw new FileError(label, "HDF5 file but not a Keras model: no model_config, layer_names or layers/ group found");
   } finally {
     h5.close();

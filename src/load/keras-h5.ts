@@ -15,6 +15,8 @@ import { joinH5, loadStringList, readTensor, stringAttr, tensorNames } from "./c
 import { kerasMajorOf, parseConfigJson, parseModelConfig, type ConfigContext } from "./config.js";
 import type { H5File } from "./hdf5.js";
 import { inferLayer } from "./infer.js";
+import type { StructureSource } from "./structure.js";
+import { storedWeightNames } from "../layers/weight-names.js";
 
 /** One entry of a layer group's `weight_names`, with the dataset path it resolves to. */
 interface WeightEntry {
@@ -200,6 +202,87 @@ export function readFullModel(h5: H5File): Model {
     inputs: parsed.inputs,
     outputs: parsed.outputs,
     notes,
+  };
+}
+
+/** Does a layer of a config store tensors? Wrappers and nested models do when their inner layers do. */
+function storesTensors(layer: Layer): boolean {
+  if (layer.children.length > 0) return layer.children.some(storesTensors);
+  return (storedWeightNames(layer.className, layer.config)?.length ?? 0) > 0;
+}
+
+/**
+ * A weights-only file (`save_weights()`) read with the model's structure from `--config`
+ * (load/structure.ts). Tensors go to the config's layers by name when every layer of the
+ * file that holds tensors names a layer of the config (a config from the same model);
+ * otherwise in order, as Keras' load_weights does (the file's layers that hold tensors,
+ * one to one with the config's layers that store some), each pair checked to be of the
+ * same class. Anything else is refused: a guess would answer with another model's numbers.
+ */
+export function readWeightsWithConfig(h5: H5File, weightsRoot: string, structure: StructureSource): Model {
+  const label = h5.label;
+  const layerNames = loadStringList(h5, weightsRoot, "layer_names") ?? [];
+  const version = kerasVersionOf(h5, weightsRoot) ?? structure.kerasVersion;
+  const notes: string[] = [];
+  let kerasMajor = kerasMajorOf(version);
+  if (kerasMajor === undefined) {
+    kerasMajor = hasKeras1Names(h5, weightsRoot, layerNames) ? 1 : 2;
+    notes.push(`neither the file nor the config records keras_version; treated as written by Keras ${kerasMajor}`);
+  }
+  const ctx: ConfigContext = { label: structure.label, kerasMajor, notes };
+  const parsed = parseModelConfig(structure.json, ctx, "the --config model");
+  const groups = layerNames.map((name) => {
+    const groupPath = joinH5(weightsRoot, name);
+    if (!h5.isGroup(groupPath)) throw new FileError(label, `layer_names lists '${name}' but there is no group of that name`);
+    return { name, entries: weightEntries(h5, groupPath) };
+  });
+  const holding = groups.filter((g) => g.entries.length > 0);
+  const byName = new Map(parsed.layers.map((l) => [l.name, l]));
+  const config = structure.label;
+  if (holding.every((g) => byName.has(g.name))) {
+    for (const g of holding) assignWeights(h5, byName.get(g.name)!, g.entries, notes, g.name);
+    const without = parsed.layers.filter((l) => storesTensors(l) && !holding.some((g) => g.name === l.name));
+    if (without.length > 0) {
+      throw new FileError(label, `holds no weights for layer '${without[0].name}' (${without[0].className}) of the model in ${config}; not this model's weights`);
+    }
+    notes.push(`the model's structure (layer settings, order, connections) comes from ${config}; the weights from this file, matched by layer name`);
+  } else {
+    const storing = parsed.layers.filter(storesTensors);
+    const list = (names: string[]) => (names.length > 6 ? `${names.slice(0, 6).join(", ")}, …` : names.join(", "));
+    if (storing.length !== holding.length) {
+      throw new FileError(
+        label,
+        `holds weights for ${holding.length} layer(s) (${list(holding.map((g) => g.name))}) but the model in ${config} has ${storing.length} layer(s) with weights (${list(storing.map((l) => l.name))}); not this model's weights`,
+      );
+    }
+    holding.forEach((g, i) => {
+      const layer = storing[i];
+      if (layer.children.length > 0) {
+        throw new FileError(label, `layer names differ from ${config} ('${g.name}' vs '${layer.name}'), and ${layer.className} layers are matched by name only`);
+      }
+      const { weights } = readLeafTensors(h5, g.name, g.entries);
+      const found = inferLayer(g.name, weights).className;
+      if (found !== layer.className) {
+        throw new FileError(label, `its layer #${i + 1} with weights, '${g.name}', holds ${found} tensors, but layer #${i + 1} with weights of the model in ${config}, '${layer.name}', is ${layer.className}; not this model's weights`);
+      }
+      assignWeights(h5, layer, g.entries, notes, layer.name);
+    });
+    notes.push(
+      `the model's structure comes from ${config}; its layer names differ from this file's, so the weights were matched in order, as Keras' load_weights does: ${list(holding.map((g, i) => `${g.name} → ${storing[i].name}`))}`,
+    );
+  }
+  return {
+    ...baseModel(label),
+    format: "keras-h5-weights",
+    kerasVersion: version,
+    kerasMajor,
+    modelClass: parsed.modelClass,
+    name: parsed.name ?? parsed.modelClass.toLowerCase(),
+    layers: parsed.layers,
+    inputs: parsed.inputs,
+    outputs: parsed.outputs,
+    notes,
+    configFrom: config,
   };
 }
 

@@ -26,7 +26,8 @@ import { fileOpener } from "./byte-source.js";
 import { isObject, MAX_CONFIG_BYTES, parseConfigJson, type Json } from "./config.js";
 import { fileInFolder } from "./folder-files.js";
 import { type DatasetInfo, H5File, type NumericData } from "./hdf5.js";
-import { readKeras3Weights, type WeightStore } from "./keras3.js";
+import { readKeras3Weights, readKeras3WeightsWithConfig, type WeightStore } from "./keras3.js";
+import type { StructureSource } from "./structure.js";
 
 /** More shards than this is not a model a person saved (Keras' default shard is 5 GB). */
 export const MAX_SHARDS = 4096;
@@ -120,8 +121,8 @@ async function readIndex(path: string): Promise<Json> {
   return parseConfigJson(text, path, "the weights index");
 }
 
-/** Reads a Keras 3 sharded weights set from its `*.weights.json` index at `path`. */
-export async function loadShardedWeights(path: string): Promise<Model> {
+/** Reads a Keras 3 sharded weights set from its `*.weights.json` index at `path`; with `structure`, as the model it gives (--config). */
+export async function loadShardedWeights(path: string, structure?: StructureSource): Promise<Model> {
   const label = path;
   const { files, groups } = shardsOfIndex(await readIndex(path), label);
   const folder = dirname(path);
@@ -140,8 +141,8 @@ export async function loadShardedWeights(path: string): Promise<Model> {
       }
     }
     const store = new ShardedStore(label, shards);
-    const model = readKeras3Weights(store);
-    model.name = path.replace(/^.*[\\/]/, "").replace(/\.weights\.json$|\.json$/, "");
+    const model = structure ? readKeras3WeightsWithConfig(store, structure) : readKeras3Weights(store);
+    if (!structure) model.name = path.replace(/^.*[\\/]/, "").replace(/\.weights\.json$|\.json$/, "");
     model.notes.push(`weights read from ${files.length} shard file(s) listed in the index: ${files.join(", ")}`);
     return model;
   } finally {

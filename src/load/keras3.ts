@@ -14,7 +14,7 @@
  * memory when it had to be inflated; nothing is written to disk.
  */
 import { FileError } from "../errors.js";
-import type { Layer, Model, Tensor } from "../model.js";
+import { type Layer, type Model, type Tensor, walkLayers } from "../model.js";
 import { storedWeightNames } from "../layers/weight-names.js";
 import { joinH5, readTensor, stringAttr } from "./common.js";
 import { isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, type Json } from "./config.js";
@@ -23,6 +23,7 @@ import { H5File } from "./hdf5.js";
 import { npzWeightStore } from "./keras3-npz.js";
 import { classFromName, inferLayer, snakeNamesOf } from "./infer.js";
 import { entryBytes, readZipEntries, type ZipEntry, type ZipRead } from "./zip.js";
+import type { StructureSource } from "./structure.js";
 
 /** Largest single entry we inflate from a `.keras` zip (declared uncompressed size); a stored model.weights.h5 is read in place, of any size. */
 export const MAX_ARCHIVE_ENTRY_BYTES = 1024 * 1024 * 1024;
@@ -76,6 +77,8 @@ interface StoreContext {
   /** Prefix of Tensor.path (`model.weights.h5:` inside an archive, empty for a bare file). */
   displayPrefix: string;
   notes: string[];
+  /** A group that matches no layer of the config is an error (`--config`: the weights must be the model's), not a note. */
+  strict?: boolean;
 }
 
 function subgroups(h5: WeightStore, path: string): string[] {
@@ -274,6 +277,7 @@ function mapContainer(s: StoreContext, container: string, layers: Layer[], paren
   }
   for (const g of groups) {
     if (!claimed.has(g) && hasDatasets(s.h5, joinH5(container, g))) {
+      if (s.strict) throw new FileError(s.h5.label, `weights group '${joinH5(container, g)}' matches no layer of the --config model; not this model's weights`);
       s.notes.push(`weights group '${joinH5(container, g)}' matches no layer of the config; ignored`);
     }
   }
@@ -496,6 +500,45 @@ function subgroupsInOrder(h5: WeightStore, container: string): string[] {
     if (x.base !== y.base) return x.base < y.base ? -1 : 1;
     return x.n - y.n;
   });
+}
+
+/**
+ * A bare Keras 3 `.weights.h5` read with the model's structure from `--config`
+ * (load/structure.ts): groups mapped to the config's layers as in a `.keras` archive
+ * (mapContainer), strictly: a group with tensors that matches no layer, or a layer that
+ * stores tensors and gets none, is refused.
+ */
+export function readKeras3WeightsWithConfig(h5: WeightStore, structure: StructureSource): Model {
+  const container = layerContainer(h5);
+  if (!container) throw new FileError(h5.label, "has no layers/ group; not a Keras 3 weights file");
+  const notes: string[] = [];
+  let kerasMajor = kerasMajorOf(structure.kerasVersion);
+  if (kerasMajor === undefined) {
+    kerasMajor = container.endsWith("_layer_checkpoint_dependencies") ? 2 : 3;
+    notes.push(`${structure.label} does not record keras_version; treated as Keras ${kerasMajor} from the weights file's layout`);
+  }
+  const parsed = parseModelConfig(structure.json, { label: structure.label, kerasMajor, notes }, "the --config model");
+  mapContainer({ h5, displayPrefix: "", notes, strict: true }, container, parsed.layers, "", 0);
+  for (const { layer, path } of walkLayers(parsed.layers)) {
+    const names = layer.children.length === 0 ? storedWeightNames(layer.className, layer.config) : undefined;
+    if (names && names.length > 0 && layer.weights.length === 0) {
+      throw new FileError(h5.label, `holds no weights for layer '${path}' (${layer.className}) of the model in ${structure.label}; not this model's weights`);
+    }
+  }
+  notes.push(`the model's structure (layer settings, order, connections) comes from ${structure.label}; the weights from this file`);
+  return {
+    format: "keras3-weights",
+    source: h5.label,
+    kerasVersion: structure.kerasVersion,
+    kerasMajor,
+    modelClass: parsed.modelClass,
+    name: parsed.name ?? parsed.modelClass.toLowerCase(),
+    layers: parsed.layers,
+    inputs: parsed.inputs,
+    outputs: parsed.outputs,
+    notes,
+    configFrom: structure.label,
+  };
 }
 
 /** Reads a bare Keras 3 `.weights.h5` (no config): layers inferred from group names and shapes. */

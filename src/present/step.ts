@@ -167,6 +167,7 @@ export function stepJson(trace: LayerTrace, view: Pick<StepView, "units" | "step
     mergeMode: trace.mergeMode,
     notes: trace.notes,
     ...(trace.precision ? { precision: trace.precision } : {}),
+    ...(trace.assumptions ? { assumptions: trace.assumptions } : {}),
     directions: trace.directions.map((t) => {
       const units = unitList(t, view);
       const steps = stepList(t, view);

@@ -6,7 +6,6 @@ import { InspectError, UsageError } from "../../errors.js";
 import { parseInlineValues } from "../../inputs.js";
 import { resetAfter } from "../../layers/gru.js";
 import { recurrentKindOf } from "../../layers/registry.js";
-import { loadModel } from "../../load/index.js";
 import { type Model, walkLayers } from "../../model.js";
 import { makeChalk, terminalColourLevel } from "../../present/colour.js";
 import { buildExplanation, type ExplainContext, explanationJson, formatExplanation } from "../../present/explain.js";
@@ -16,10 +15,11 @@ import { thousands } from "../../present/text.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { featureMapSelection, type FeatureMapCliOptions } from "../feature-map-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
+import { addConfigOption, type ModelCliOptions, openModel, reportAssumptions } from "../model-options.js";
 import { parseNonNegativeInt, parseSteps, selectSteps, type StepSlice } from "../options.js";
 import { heatmapWidth, writeJson, writeLines } from "../output.js";
 
-interface ExplainOptions extends InputOptions, EvalCliOptions, FeatureMapCliOptions {
+interface ExplainOptions extends InputOptions, EvalCliOptions, FeatureMapCliOptions, ModelCliOptions {
   layer?: string;
   steps?: StepSlice;
   /** Deprecated: the step from 1; --steps counts from 0. */
@@ -130,6 +130,7 @@ export function registerExplain(program: Command): void {
     .description("show one step of a recurrent layer as equations with your numbers substituted, and as a cell diagram")
     .argument("<file>", "a Keras model file");
   addInputOptions(cmd);
+  addConfigOption(cmd);
   addEvalOptions(cmd)
     .option("-l, --layer <name>", "the layer (path for a Bidirectional direction, e.g. bidirectional_1/backward_lstm_1); default: the first recurrent layer")
     .option("--steps <index>", "the processing step to explain: an index counted from 0 as in Python (2, -1); default: the last", parseSteps)
@@ -146,7 +147,7 @@ export function registerExplain(program: Command): void {
     .option("--json", "print one JSON document: equations, symbols, shapes and values")
     .option("--html <file>", "also write a self-contained HTML page (diagram, charts, tables)")
     .action(async (file: string, opts: ExplainOptions) => {
-      const model = await loadModel(file);
+      const model = await openModel(file, opts);
       requireExplainable(model, opts.layer);
       const { resolved, trace } = evaluateStep(model, {
         layer: opts.layer,
@@ -157,6 +158,7 @@ export function registerExplain(program: Command): void {
         dtype: opts.dtype,
         hardSigmoid: opts.hardSigmoid,
       });
+      reportAssumptions(trace.assumptions ?? []);
       const t = explainedDirection(trace);
       inRange("--unit", opts.unit, 0, t.units - 1, `'${resolved.path}' has ${t.units} unit(s), so --unit is`);
       inRange("--sample", opts.sample, 1, t.samples, `the input has ${t.samples} sample(s), so --sample is`);
@@ -169,7 +171,7 @@ export function registerExplain(program: Command): void {
         ex.notes.push(`${trace.layer} is Bidirectional: this is its forward direction; name ${trace.directions[1].layer} with --layer for the other`);
       }
       if (opts.html !== undefined) writeHtml(opts.html, htmlReport(trace, { explanation: ex, digits: opts.digits }));
-      if (opts.json) await writeJson(explanationJson(ex));
+      if (opts.json) await writeJson(trace.assumptions ? { ...explanationJson(ex), assumptions: trace.assumptions } : explanationJson(ex));
       else await writeLines([formatExplanation(ex, { ascii: opts.ascii === true, chalk: makeChalk(terminalColourLevel()) })]);
     });
 }

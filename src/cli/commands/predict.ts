@@ -3,15 +3,16 @@ import { modelPrecision, precisionJson } from "../../dtype-policy.js";
 import { availableParallelism } from "node:os";
 import { autoThreads, type BatchCoupling, batchCoupling, DEFAULT_BATCH_SIZE, KERAS_PREDICT_BATCH_SIZE, predictBatches, predictInParallel } from "../../eval/predict.js";
 import { modelInputs } from "../../eval/step.js";
-import { loadModel } from "../../load/index.js";
+import { requireStructureForModel } from "../../eval/assumptions.js";
 import { fileSink, jsonSink, type PredictionSink, textSink } from "../../present/predict.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { parseNonNegativeInt, parsePositiveInt } from "../options.js";
+import { addConfigOption, type ModelCliOptions, openModel } from "../model-options.js";
 import { addFullOption, stdoutWrite } from "../output.js";
 import { safe } from "../../present/text.js";
 
-interface PredictOptions extends InputOptions, EvalCliOptions {
+interface PredictOptions extends InputOptions, EvalCliOptions, ModelCliOptions {
   digits: number;
   json?: boolean;
   full?: boolean;
@@ -36,6 +37,7 @@ export function registerPredict(program: Command): void {
     .description("run the whole model on the inputs, as Keras' model.predict does")
     .argument("<file>", "a Keras model file");
   addInputOptions(cmd);
+  addConfigOption(cmd);
   addFullOption(addEvalOptions(cmd), "every output value")
     .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
     .option("--json", "print one JSON document (see README: JSON output)")
@@ -47,7 +49,8 @@ export function registerPredict(program: Command): void {
     .option("--threads <n>", "worker threads evaluating batches side by side: a number (1: none) or auto (one per core when the work is large)", parseThreads, "auto")
     .option("-o, --output <file>", "write the outputs to FILE instead: .npy, .csv or .json by its extension (one file per output when the model has several)")
     .action(async (file: string, opts: PredictOptions) => {
-      const model = await loadModel(file);
+      const model = await openModel(file, opts);
+      requireStructureForModel(model, "predict");
       const arrays = collectInputs(model, opts);
       const inputs = modelInputs(model, arrays, arrays.map(() => "--input"));
       const samples = inputs[0]?.shape[0] ?? 0;

@@ -2,16 +2,16 @@ import type { Command } from "commander";
 import { evaluateStep } from "../../eval/step.js";
 import { UsageError } from "../../errors.js";
 import { parseInlineValues } from "../../inputs.js";
-import { loadModel } from "../../load/index.js";
 import { stepJson, stepTableLines } from "../../present/step.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addFeatureMapOptions, featureMapSelection, type FeatureMapCliOptions } from "../feature-map-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
+import { addConfigOption, type ModelCliOptions, openModel, reportAssumptions } from "../model-options.js";
 import { parseNonNegativeInt, selectSteps, type StepSlice } from "../options.js";
 import { addFullOption, addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
 import { addStepsOption, stepHeatmap, stepHtml, writeHtml } from "./explain.js";
 
-interface StepOptions extends InputOptions, EvalCliOptions, OutputCliOptions, FeatureMapCliOptions {
+interface StepOptions extends InputOptions, EvalCliOptions, OutputCliOptions, FeatureMapCliOptions, ModelCliOptions {
   layer?: string;
   h0?: string;
   c0?: string;
@@ -45,6 +45,7 @@ export function registerStep(program: Command): void {
     .description("evaluate a recurrent layer step by step and print every intermediate (LSTM: x_i x_f x_c x_o i f c o h)")
     .argument("<file>", "a Keras model file");
   addInputOptions(cmd);
+  addConfigOption(cmd);
   addEvalOptions(cmd)
     .option("-l, --layer <name>", "the layer (path for nested layers, e.g. bidirectional_1/forward_lstm_1); default: the first recurrent layer")
     .option("--raw-input", "feed the input straight into the layer instead of the layers before it")
@@ -59,7 +60,7 @@ export function registerStep(program: Command): void {
     .option("--html <file>", "also write a self-contained HTML page (cell diagram, charts of every gate per unit, tables)");
   addFullOption(cmd, "every unit of each step table and every value of x and the output");
   addWidthOption(cmd).action(async (file: string, opts: StepOptions) => {
-    const model = await loadModel(file);
+    const model = await openModel(file, opts);
     const inputs = collectInputs(model, opts);
     // NaN propagates to every value it reaches; evaluate as asked, but say so.
     const nan = inputs.reduce((n, a) => n + a.data.filter(Number.isNaN).length, 0);
@@ -73,6 +74,7 @@ export function registerStep(program: Command): void {
       dtype: opts.dtype,
       hardSigmoid: opts.hardSigmoid,
     });
+    reportAssumptions(trace.assumptions ?? []);
     const first = trace.directions[0];
     const maps = featureMapSelection(first, opts, { unit: opts.unit, full: opts.full });
     const units = maps?.units ?? parseUnits(opts.unit, first.units);

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { loadModel } from "../../load/index.js";
 import { summaryLines } from "../../present/summary.js";
 import { summarize } from "../../summary.js";
+import { addConfigOption, type ModelCliOptions, openModel } from "../model-options.js";
 import { addWidthOption, outputWidth, writeJson, writeLines } from "../output.js";
 
 export function registerSummary(program: Command): void {
@@ -11,8 +11,9 @@ export function registerSummary(program: Command): void {
     .argument("<file>", "a Keras model or weights file (.h5, .hdf5, .keras, .weights.h5)")
     .option("--weights", "also list every tensor: shape, dtype, min, max, mean, std, NaN and Inf counts")
     .option("--json", "print one JSON document (see README: JSON output)");
-  addWidthOption(cmd).action(async (file: string, opts: { weights?: boolean; json?: boolean; width?: number }) => {
-    const model = await loadModel(file);
+  addConfigOption(cmd);
+  addWidthOption(cmd).action(async (file: string, opts: { weights?: boolean; json?: boolean; width?: number } & ModelCliOptions) => {
+    const model = await openModel(file, opts);
     const summary = summarize(model, { tensors: opts.weights === true });
     if (opts.json) await writeJson(summary);
     else await writeLines(summaryLines(summary, outputWidth(opts)));

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import { loadModel } from "../../load/index.js";
 import { weightsJson, weightsLines } from "../../present/weights.js";
 import { layerReports, selectGate } from "../../slice/index.js";
+import { addConfigOption, type ModelCliOptions, openModel } from "../model-options.js";
 import { parseNonNegativeInt } from "../options.js";
 import { addFullOption, addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
 
-interface WeightsOptions extends OutputCliOptions {
+interface WeightsOptions extends OutputCliOptions, ModelCliOptions {
   layer?: string;
   gate?: string;
   digits: number;
@@ -23,8 +23,9 @@ export function registerWeights(program: Command): void {
     .option("--digits <n>", "decimals to print", parseNonNegativeInt("--digits"), 6)
     .option("--json", "print one JSON document with every value (see README: JSON output)");
   addFullOption(cmd, "every value of every tensor");
+  addConfigOption(cmd);
   addWidthOption(cmd).action(async (file: string, opts: WeightsOptions) => {
-    const model = await loadModel(file);
+    const model = await openModel(file, opts);
     let reports = layerReports(model, opts.layer);
     if (opts.gate !== undefined) reports = selectGate(reports, opts.gate, opts.layer !== undefined);
     if (opts.json) await writeJson(weightsJson(model, reports));
