@@ -93,21 +93,33 @@ export function defaultJobs(): number {
 }
 
 /**
- * Every file's outcome, in the order given. With more than one file and jobs > 1, the files
- * are checked on min(jobs, files) worker threads; a file whose worker died is checked again
- * here, so that every file has an outcome.
+ * Every file's outcome, in the order given. With more than one file and jobs > 1, this
+ * thread and jobs − 1 worker threads take the files one at a time from a shared counter,
+ * so that this thread works while the workers start (a worker has to load the program and
+ * its WebAssembly first) and no worker waits for this thread to hand it a file. A file
+ * whose worker died is checked again here, so that every file has an outcome.
  */
 export async function checkFiles(files: string[], req: CheckRequest, jobs: number): Promise<FileOutcome[]> {
   const outcomes: (FileOutcome | undefined)[] = new Array(files.length).fill(undefined);
-  if (files.length > 1 && jobs > 1) await checkInWorkers(files, req, Math.min(jobs, files.length), outcomes);
   const ctx: CheckContext = {};
+  const threads = Math.min(jobs, files.length) - 1;
+  if (threads > 0) {
+    const next = new Int32Array(new SharedArrayBuffer(4));
+    const workers = await startWorkers(threads, { request: req, files, next }, outcomes);
+    for (let k = Atomics.add(next, 0, 1); k < files.length; k = Atomics.add(next, 0, 1)) {
+      outcomes[k] = (await checkFile(files[k], req, ctx)).outcome;
+    }
+    await workers;
+  }
   for (let k = 0; k < files.length; k++) outcomes[k] ??= (await checkFile(files[k], req, ctx)).outcome;
   return outcomes as FileOutcome[];
 }
 
-interface WorkerTask {
-  index: number;
-  file: string;
+/** What a worker is given: the request, every file, and the counter of the next file to take. */
+export interface WorkerData {
+  request: CheckRequest;
+  files: string[];
+  next: Int32Array;
 }
 
 export interface WorkerAnswer {
@@ -115,31 +127,18 @@ export interface WorkerAnswer {
   outcome: FileOutcome;
 }
 
-async function checkInWorkers(files: string[], req: CheckRequest, threads: number, outcomes: (FileOutcome | undefined)[]): Promise<void> {
+/** Starts the workers; the promise settles when every one has exited, its answers in `outcomes`. */
+async function startWorkers(threads: number, data: WorkerData, outcomes: (FileOutcome | undefined)[]): Promise<Promise<void>> {
   const { Worker } = await import("node:worker_threads");
-  let next = 0;
   const run = () =>
     new Promise<void>((resolve) => {
-      const worker = new Worker(new URL("./check-worker.js", import.meta.url), { workerData: { request: req } });
-      let current: number | null = null;
-      const feed = () => {
-        if (next >= files.length) {
-          current = null;
-          void worker.terminate();
-          return;
-        }
-        current = next++;
-        const task: WorkerTask = { index: current, file: files[current] };
-        worker.postMessage(task);
-      };
+      const worker = new Worker(new URL("./check-worker.js", import.meta.url), { workerData: data });
       worker.on("message", (answer: WorkerAnswer) => {
         outcomes[answer.index] = answer.outcome;
-        feed();
       });
       // A worker that dies leaves its file to be checked again in this thread (checkFiles).
       worker.on("error", () => undefined);
       worker.on("exit", () => resolve());
-      feed();
     });
-  await Promise.all(Array.from({ length: threads }, run));
+  return Promise.all(Array.from({ length: threads }, run)).then(() => undefined);
 }
