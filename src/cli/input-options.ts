@@ -56,8 +56,11 @@ export function inputHint(model: Model): string {
   return `pass --input ${example} (input shape ${shapeText(shape)} per sample) or --input-file FILE`;
 }
 
-/** The user's inputs in the model's input order. */
-export function collectInputs(model: Model, opts: InputOptions, required = true): NdArray[] {
+/**
+ * The user's inputs in the model's input order; with `target` "layer" (`--raw-input`),
+ * the one array fed straight into the layer, whatever inputs the model has.
+ */
+export function collectInputs(model: Model, opts: InputOptions, required = true, target: "model" | "layer" = "model"): NdArray[] {
   const args = [
     ...(opts.input ?? []).map((a) => ({ ...splitName(a), read: (v: string, name?: string) => parseInputText(v, name === undefined ? "--input" : `--input ${name}=…`) })),
     ...(opts.inputFile ?? []).map((a) => ({ ...splitName(a), read: (v: string) => readInputFileArrays(v) })),
@@ -73,6 +76,12 @@ export function collectInputs(model: Model, opts: InputOptions, required = true)
     if (arrays.length !== 1) throw new UsageError(`${a.name}=${a.value}: holds ${arrays.length} arrays; NAME=… takes one`);
     return [{ name: a.name, values: arrays[0].values }];
   });
+  if (target === "layer") {
+    if (given.length !== 1 || given[0].name !== undefined) {
+      throw new UsageError(`--raw-input feeds one layer directly: give it one array (--input VALUES or --input-file FILE), without a model input name; ${given.length} given`);
+    }
+    return [given[0].values];
+  }
   const names = inputNames(model);
   if (given.every((g) => g.name === undefined)) {
     if (given.length !== names.length) {

@@ -151,7 +151,7 @@ export function registerExplain(program: Command): void {
       requireExplainable(model, opts.layer);
       const { resolved, trace } = evaluateStep(model, {
         layer: opts.layer,
-        inputs: collectInputs(model, opts),
+        inputs: collectInputs(model, opts, true, opts.rawInput ? "layer" : "model"),
         rawInput: opts.rawInput,
         h0: opts.h0 === undefined ? undefined : parseInlineValues(opts.h0, "--h0").data,
         c0: opts.c0 === undefined ? undefined : parseInlineValues(opts.c0, "--c0").data,

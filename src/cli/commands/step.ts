@@ -61,7 +61,7 @@ export function registerStep(program: Command): void {
   addFullOption(cmd, "every unit of each step table and every value of x and the output");
   addWidthOption(cmd).action(async (file: string, opts: StepOptions) => {
     const model = await openModel(file, opts);
-    const inputs = collectInputs(model, opts);
+    const inputs = collectInputs(model, opts, true, opts.rawInput ? "layer" : "model");
     // NaN propagates to every value it reaches; evaluate as asked, but say so.
     const nan = inputs.reduce((n, a) => n + a.data.filter(Number.isNaN).length, 0);
     if (nan > 0) process.stderr.write(`keras-inspect: warning: the input contains ${nan} NaN value(s)\n`);
