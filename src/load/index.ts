@@ -111,7 +111,11 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
     if (path === undefined) throw new FileError(label, `is ${kind === "onnx" ? "an ONNX model" : "a TensorFlow.js model.json"}: read it from its file, where the files it names lie beside it`);
   }
   try {
-    if (kind === "zip") return withoutConfig(await readKerasArchive(source, label, reopen), structure);
+    if (kind === "zip") {
+      // A bare model.weights.npz is a zip too, and records no config: --config applies to it.
+      const model = await readKerasArchive(source, label, reopen, undefined, structure);
+      return model.format === "keras3-weights" ? model : withoutConfig(model, structure);
+    }
     if (kind === "tfjs-json") return withoutConfig(await loadTfjs(path!), structure);
     if (kind === "onnx") return withoutConfig(await loadOnnx(path!), structure);
     return await loadHdf5(source, label, reopen, structure);

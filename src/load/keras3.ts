@@ -333,6 +333,8 @@ export async function readKerasArchive(
   label: string,
   reopenArchive: OpenSource,
   limits: ArchiveLimits = { maxEntryBytes: MAX_ARCHIVE_ENTRY_BYTES, maxTotalBytes: MAX_ARCHIVE_TOTAL_BYTES },
+  /** `--config`: the structure for a bare .npz, which records none (an archive with its own config refuses it in index.ts). */
+  structure?: StructureSource,
 ): Promise<Model> {
   let config: ReturnType<typeof readArchiveConfig>;
   let weights: { source: ByteSource; reopen: OpenSource } | undefined;
@@ -344,9 +346,10 @@ export async function readKerasArchive(
       if (names.length > 0 && names.every((n) => n.endsWith(".npy"))) {
         // A bare .npz of Keras variables: model.weights.npz taken out of its archive.
         if (archive.size > limits.maxEntryBytes) throw new FileError(label, `is ${archive.size} bytes, over the ${limits.maxEntryBytes}-byte limit for an .npz read into memory`);
-        const model = readKeras3Weights(npzWeightStore(bytes.bytes(0, archive.size), label, "", limits.maxTotalBytes));
-        model.name = label.replace(/^.*[\\/]/, "").replace(/\.weights\.npz$|\.npz$/, "");
-        model.notes[1] = "an .npz file does not record layer order; layers are listed by name";
+        const store = npzWeightStore(bytes.bytes(0, archive.size), label, "", limits.maxTotalBytes);
+        const model = structure ? readKeras3WeightsWithConfig(store, structure) : readKeras3Weights(store);
+        model.name = structure ? model.name : label.replace(/^.*[\\/]/, "").replace(/\.weights\.npz$|\.npz$/, "");
+        model.notes = model.notes.map((n) => (n.startsWith("a .weights.h5 file does not record layer order") ? "an .npz file does not record layer order; layers are listed by name" : n));
         archive.close();
         return model;
       }

@@ -98,6 +98,17 @@ describe("Keras 3 .npz weights", () => {
     }
   });
 
+  it("the bare model.weights.npz takes its structure from --config, and predicts as float32.keras", async () => {
+    const expected = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")) as { x: number[][][] };
+    const x = { shape: [2, 4, 3], data: Float64Array.from(expected.x.flat(2)) };
+    const run = (model: Model) => Array.from(predict(model, modelInputs(model, [x], ["x"]), { dtype: "float32" }).outputs[0].value.data);
+    const npz = await loadModel(join(DIR, "model.weights.npz"), { config: join(DIR, "float32.keras") });
+    expect(npz.notes.at(-1)).toContain("comes from");
+    expect(run(npz)).toEqual(run(await loadModel(join(DIR, "float32.keras"))));
+    // An archive records its own config: --config is refused there, as for any such file.
+    await expect(loadModel(join(DIR, "npz.keras"), { config: join(DIR, "float32.keras") })).rejects.toThrow(/--config applies to weights-only files/);
+  });
+
   it("the CLI reads npz.keras, and refuses a truncated one in one line with exit code 2", () => {
     const ok = runCli(["summary", join(DIR, "npz.keras")]);
     expect(ok.status, ok.stderr).toBe(0);
