@@ -80,7 +80,9 @@ export function checkRunJson(outcomes: FileOutcome[]) {
 export function formatCheckError(o: FileOutcome & { error: object }, options: { color?: boolean; width?: number } = {}): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const width = options.width ?? Infinity;
-  return [...wrapLine(safe(o.file), width), ...wrapLine(`${c.red.bold("ERROR")}: could not check it (exit ${o.error.exitCode}): ${safe(o.error.message)}`, width)].join("\n");
+  // The file is named on the line above: "trunc.h5: the file is damaged" reads "the file is damaged" under it.
+  const message = o.error.message.startsWith(`${o.file}: `) ? o.error.message.slice(o.file.length + 2) : o.error.message;
+  return [...wrapLine(safe(o.file), width), ...wrapLine(`${c.red.bold("ERROR")}: could not check it (exit ${o.error.exitCode}): ${safe(message)}`, width)].join("\n");
 }
 
 /** The last line of a run over several files. */

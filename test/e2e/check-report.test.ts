@@ -208,6 +208,20 @@ describe("check on several files", () => {
     expect(parallel.stdout.trimEnd().split("\n").pop()).toBe("FAIL: 3 file(s): 2 passed, 1 failed, 0 could not be checked (exit 1)");
     expect(runCli(["check", path("good.h5"), path("changed_f.h5")]).status).toBe(0);
   });
+
+  it("text: each file in turn, a file that could not be checked as an ERROR line under its name", () => {
+    const r = runCli(["check", path("good.h5"), path("nope.h5")]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain(`\n${path("nope.h5")}\nERROR: could not check it (exit 2): no such file\n`);
+    expect(r.stderr).toBe(`keras-inspect: ${path("nope.h5")}: no such file\n`);
+  });
+
+  it("standard input cannot feed several models", () => {
+    const r = runCli(["check", path("good.h5"), path("nan.h5"), "--input-file", "-"], { input: "1,2,3" });
+    expect(r.status).toBe(2);
+    expect(isCleanError(r), r.stderr).toBe(true);
+    expect(r.stderr).toMatch(/--input-file - \(standard input\) can be read for one model only/);
+  });
 });
 
 describe("check --expect NAME=FILE (outputs named as predict names them)", () => {
