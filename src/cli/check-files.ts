@@ -132,7 +132,14 @@ async function startWorkers(threads: number, data: WorkerData, outcomes: (FileOu
   const { Worker } = await import("node:worker_threads");
   const run = () =>
     new Promise<void>((resolve) => {
-      const worker = new Worker(new URL("./check-worker.js", import.meta.url), { workerData: data });
+      let worker: InstanceType<typeof Worker>;
+      try {
+        worker = new Worker(new URL("./check-worker.js", import.meta.url), { workerData: data });
+      } catch {
+        // No worker (its file missing, threads unavailable): the main thread takes every file.
+        resolve();
+        return;
+      }
       worker.on("message", (answer: WorkerAnswer) => {
         outcomes[answer.index] = answer.outcome;
       });
