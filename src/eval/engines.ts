@@ -256,7 +256,7 @@ export class ConvKernelEngine implements Engine {
 
   /** Whether the kernel reproduces the reference for these weights (see the class comment). */
   static usable(w: CellWeights, dtype: EvalDType): boolean {
-    const ok = (a: Float64Array) => {
+    const ok = (a: ArrayLike<number>) => {
       for (let k = 0; k < a.length; k++) {
         if (!Number.isFinite(a[k]) || (dtype === "float32" && Math.fround(a[k]) !== a[k])) return false;
       }

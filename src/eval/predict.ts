@@ -168,7 +168,9 @@ const PARALLEL_WORK = 1e8;
  */
 export function autoThreads(model: Model, inputs: Value[], batchSize: number, cores: number): number {
   const samples = inputs[0]?.shape[0] ?? 0;
-  const steps = Math.max(1, ...inputs.map((v) => (v.shape.length === 3 ? v.shape[1] : 1)));
+  // Steps of a sequence; for a sequence of feature maps (ConvLSTM), steps × positions, since
+  // each of its weights is used once per position.
+  const steps = Math.max(1, ...inputs.map((v) => (v.shape.length >= 3 ? v.shape.slice(1, -1).reduce((a, b) => a * b, 1) : 1)));
   let params = 0;
   for (const { layer } of walkLayers(model.layers)) for (const t of layer.weights) params += t.data.length;
   const batches = Math.ceil(samples / batchSize);

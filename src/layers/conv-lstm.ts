@@ -122,7 +122,7 @@ export function convolve(
   v: ArrayLike<number>,
   inSpatial: number[],
   channels: number,
-  kernel: Float64Array,
+  kernel: ArrayLike<number>,
   kernelSize: number[],
   cols: number,
   col0: number,

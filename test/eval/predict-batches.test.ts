@@ -45,4 +45,11 @@ describe("autoThreads", () => {
     expect(autoThreads(model, [input(600, 905)], 16, 16)).toBe(4);
     expect(autoThreads(model, [input(600, 905)], 200, 16)).toBe(3);
   });
+
+  it("counts a feature-map sequence's positions as work: a ConvLSTM uses each weight at every position", () => {
+    const conv = { layers: [{ name: "c", className: "ConvLSTM2D", config: {}, weights: [{ data: new Float32Array(40_000) }], children: [], inbound: [] }] } as never;
+    const maps = (samples: number) => ({ shape: [samples, 10, 64, 64, 1], data: new Float64Array(0) });
+    expect(autoThreads(conv, [maps(64)], 16, 2)).toBe(2);
+    expect(autoThreads(conv, [maps(16)], 16, 2)).toBe(1); // one batch
+  });
 });
