@@ -15,7 +15,8 @@ export type FormatName =
   | "keras3-archive" // Keras 3 / tf.keras 2.12+ `.keras` zip
   | "keras3-weights" // Keras 3 `.weights.h5`
   | "tfjs-layers" // TensorFlow.js layers-model: model.json (a Keras config) + weight shards
-  | "onnx"; // ONNX graph: its LSTM / GRU / RNN nodes, as Keras layers
+  | "onnx" // ONNX graph: its LSTM / GRU / RNN nodes, as Keras layers
+  | "tflite"; // TFLite flatbuffer: its UNIDIRECTIONAL_SEQUENCE_LSTM ops, as Keras LSTM layers
 
 /** Each format in words, as summary and check name the file they read. */
 export const FORMAT_DESCRIPTIONS: Record<FormatName, string> = {
@@ -25,6 +26,7 @@ export const FORMAT_DESCRIPTIONS: Record<FormatName, string> = {
   "keras3-weights": "Keras 3 .weights.h5 (or sharded weights), no model config",
   "tfjs-layers": "TensorFlow.js layers-model",
   onnx: "ONNX graph, its recurrent nodes read as layers",
+  tflite: "TFLite model, its fused LSTM ops read as layers",
 };
 
 export type DType = "float16" | "bfloat16" | "float32" | "float64" | "int32" | "int64" | "other";

@@ -1,6 +1,6 @@
 /**
  * Loading a Keras model file, or an export of one (a TensorFlow.js model.json or its
- * folder, an ONNX model): open it, tell the container from its magic bytes (never
+ * folder, an ONNX model, a TFLite model): open it, tell the container from its magic bytes (never
  * the extension), hand it to the matching adapter. The file is read where it lies, a few
  * pages at a time (byte-source.ts): a file of any size loads in the time its structure
  * takes to read, and tensor values are read when they are first needed (hdf5.ts). Every
@@ -20,6 +20,7 @@ import { loadOnnx } from "./onnx.js";
 import { type ContainerKind, leadingBytesHex, sniff } from "./sniff.js";
 import { readStructure, type StructureSource } from "./structure.js";
 import { loadTfjs } from "./tfjs.js";
+import { readTfliteSource } from "./tflite.js";
 
 export { MAX_ARCHIVE_ENTRY_BYTES, MAX_ARCHIVE_TOTAL_BYTES } from "./keras3.js";
 
@@ -98,6 +99,8 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
     source.close();
     throw err;
   }
+  // A TFLite flatbuffer names no file beside it: read whole from the bytes (size-limited).
+  if (kind === "tflite") return withoutConfig(readTfliteSource(source, label), structure);
   if (kind === "keras-shards") {
     // The index names its shard files, which lie beside it: read from its path.
     source.close();

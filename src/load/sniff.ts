@@ -3,11 +3,13 @@
  * a real public `bilstm_model.keras` is HDF5, and tf.keras 2.8 wrote HDF5 to
  * `.keras` names (docs/keras-formats.md A1.7). Reads a few bytes through the page
  * cache, however large the file. Exports: a TensorFlow.js `model.json` (JSON naming a
- * modelTopology) and an ONNX model (a protobuf ModelProto, ir_version first).
+ * modelTopology), an ONNX model (a protobuf ModelProto, ir_version first) and a TFLite
+ * flatbuffer (the file identifier `TFL3` at bytes 4..8).
  */
 import type { PagedReader } from "./byte-source.js";
+import { hasTfliteIdentifier } from "./tflite-schema.js";
 
-export type ContainerKind = "hdf5" | "zip" | "tfjs-json" | "onnx" | "keras-shards";
+export type ContainerKind = "hdf5" | "zip" | "tfjs-json" | "onnx" | "tflite" | "keras-shards";
 
 export interface Sniffed {
   kind: ContainerKind;
@@ -92,10 +94,16 @@ function isOnnx(bytes: PagedReader): boolean {
   return bytes.size >= 3 && bytes.u8(0) === 0x08 && bytes.u8(1) >= 1 && bytes.u8(1) <= 0x7f && ONNX_SECOND_TAGS.has(bytes.u8(2));
 }
 
+/** A flatbuffer with TFLite's file identifier `TFL3` after its root offset (schema.fbs: file_identifier). */
+function isTflite(bytes: PagedReader): boolean {
+  return bytes.size >= 8 && hasTfliteIdentifier(bytes.bytes(0, 8));
+}
+
 export function sniff(bytes: PagedReader): Sniffed | undefined {
   if (isZip(bytes)) return { kind: "zip", offset: 0 };
   const offset = findHdf5Signature(bytes);
   if (offset !== undefined) return { kind: "hdf5", offset };
+  if (isTflite(bytes)) return { kind: "tflite", offset: 0 };
   if (isOnnx(bytes)) return { kind: "onnx", offset: 0 };
   if (isTfjsModelJson(bytes)) return { kind: "tfjs-json", offset: 0 };
   if (isShardIndex(bytes)) return { kind: "keras-shards", offset: 0 };

@@ -94,6 +94,7 @@ export async function readStructure(path: string): Promise<StructureSource> {
     }
   }
   if (kind === "onnx") throw new FileError(label, "is an ONNX model, which records no Keras config; --config needs a Keras model JSON or model file");
+  if (kind === "tflite") throw new FileError(label, "is a TFLite model, which records no Keras config; --config needs a Keras model JSON or model file");
   let size: number;
   try {
     size = statSync(path).size;
