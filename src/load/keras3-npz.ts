@@ -19,7 +19,7 @@ import { unzipSync } from "fflate";
 import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
 import { readNpyHeader } from "../npy.js";
-import { halfToNumber } from "./half.js";
+import { bfloat16ToNumber, halfToNumber } from "./half.js";
 import type { DatasetInfo, NumericData } from "./hdf5.js";
 import type { WeightStore } from "./keras3.js";
 import { arraysIn, type PickledArray, PickleError, readPickle } from "./pickle.js";
@@ -34,6 +34,7 @@ interface Stored {
 
 const CODES: Record<string, { dtype: DType; size: number }> = {
   f2: { dtype: "float16", size: 2 },
+  bf16: { dtype: "bfloat16", size: 2 },
   f4: { dtype: "float32", size: 4 },
   f8: { dtype: "float64", size: 8 },
   i1: { dtype: "int32", size: 1 },
@@ -47,7 +48,7 @@ const CODES: Record<string, { dtype: DType; size: number }> = {
   b1: { dtype: "int32", size: 1 },
 };
 
-/** A numeric array's values as a Tensor holds them: float32 and float16 (widened exactly) as Float32Array, the rest as Float64Array. */
+/** A numeric array's values as a Tensor holds them: float32, float16 and bfloat16 (widened exactly) as Float32Array, the rest as Float64Array. */
 function decode(a: PickledArray, fail: (why: string) => never): { shape: number[]; dtype: DType; data: NumericData } {
   const code = CODES[a.code];
   if (!code) fail(`holds values of numpy type '${a.code.slice(0, 20)}', not a float or integer type`);
@@ -56,12 +57,13 @@ function decode(a: PickledArray, fail: (why: string) => never): { shape: number[
   if (a.data.length !== count * code.size) fail(`has ${a.data.length} bytes for shape (${a.shape.join(", ")}) of ${a.code}`);
   const view = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
   const le = a.littleEndian;
-  const float32 = code.dtype === "float32" || code.dtype === "float16";
+  const float32 = code.dtype === "float32" || code.dtype === "float16" || code.dtype === "bfloat16";
   const data: NumericData = float32 ? new Float32Array(count) : new Float64Array(count);
   for (let k = 0; k < count; k++) {
     const o = k * code.size;
     switch (a.code) {
       case "f2": data[k] = halfToNumber(view.getUint16(o, le)); break;
+      case "bf16": data[k] = bfloat16ToNumber(view.getUint16(o, le)); break;
       case "f4": data[k] = view.getFloat32(o, le); break;
       case "f8": data[k] = view.getFloat64(o, le); break;
       case "i1": data[k] = view.getInt8(o); break;

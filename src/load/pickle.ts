@@ -178,7 +178,7 @@ export function readPickle(bytes: Uint8Array): PickleValue {
 }
 
 export interface PickledArray {
-  /** numpy's type code: f2, f4, f8, i4, ... */
+  /** numpy's type code: f2, f4, f8, i4, ...; bf16 for ml_dtypes.bfloat16. */
   code: string;
   littleEndian: boolean;
   shape: number[];
@@ -197,10 +197,14 @@ export function asArray(v: unknown): PickledArray | undefined {
   if (!Array.isArray(state) || state.length < 5) return undefined;
   const [, shape, dtype, fortran, data] = state;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return undefined;
-  if (!isCall(dtype) || globalName(dtype.fn) !== "numpy.dtype" || typeof dtype.args[0] !== "string") return undefined;
+  if (!isCall(dtype) || globalName(dtype.fn) !== "numpy.dtype") return undefined;
+  // A numpy type code ("f4"), or a type class: ml_dtypes' bfloat16 (Keras' bfloat16 variables) is "bf16" here.
+  const kind = dtype.args[0];
+  const code = typeof kind === "string" ? kind : globalName(kind) === "ml_dtypes.bfloat16" ? "bf16" : undefined;
+  if (code === undefined) return undefined;
   if (!(data instanceof Uint8Array)) return undefined; // object arrays hold a list
   const order = Array.isArray(dtype.state) ? dtype.state[1] : "|";
-  return { code: dtype.args[0], littleEndian: order !== ">", shape: shape as number[], fortran: fortran === true, data };
+  return { code, littleEndian: order !== ">", shape: shape as number[], fortran: fortran === true, data };
 }
 
 /**

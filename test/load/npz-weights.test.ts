@@ -58,6 +58,16 @@ describe("Keras 3 .npz weights", () => {
     expect(lstm.weights.map((t) => t.path)).toEqual(["model.weights.npz:layers/lstm/cell.npy[0]", "model.weights.npz:layers/lstm/cell.npy[1]", "model.weights.npz:layers/lstm/cell.npy[2]"]);
   });
 
+  it("npz_bfloat16.keras: ml_dtypes' bfloat16 in the pickle, widened exactly", async () => {
+    const want = byClassAndRole(await loadModel(join(DIR, "float32.keras")));
+    const got = byClassAndRole(await loadModel(join(DIR, "npz_bfloat16.keras")));
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [role, t] of got) {
+      expect(t.dtype).toBe("bfloat16");
+      expect(Array.from(t.data), role).toEqual(Array.from(want.get(role)!.data));
+    }
+  });
+
   it("npz.keras predicts as float32.keras does", async () => {
     const expected = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")) as { x: number[][][] };
     const x = { shape: [2, 4, 3], data: Float64Array.from(expected.x.flat(2)) };
