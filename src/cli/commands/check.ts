@@ -6,7 +6,7 @@ import { readGolden } from "../../check/golden.js";
 import { DEFAULT_ATOL, DEFAULT_RTOL, formatTolerance } from "../../check/tolerance.js";
 import { type FileOutcome, runExitCode } from "../../check/types.js";
 import { DEFAULT_DIFF_ATOL } from "../../diff/index.js";
-import { InspectError, systemReason, UsageError } from "../../errors.js";
+import { systemReason, UsageError } from "../../errors.js";
 import { readInputFile } from "../../inputs.js";
 import { checkRunJson, formatCheckError, formatCheckReport, formatRunTotals, outcomeAnnotations } from "../../present/check.js";
 import { junitRunXml } from "../../present/junit.js";
@@ -147,10 +147,12 @@ export function registerCheck(program: Command): void {
       thrown = e;
     }
     await report(outcomes, opts);
-    if (files.length === 1 && thrown !== undefined) throw thrown;
-    if (files.length > 1 && thrown !== undefined && thrown instanceof InspectError) throw thrown;
-    // Several files: each error is one line on stderr, and the run exits with the worst code.
-    for (const o of outcomes) if (o.error && files.length > 1) process.stderr.write(`keras-inspect: ${safe(o.error.message.startsWith(o.file) ? o.error.message : `${o.file}: ${o.error.message}`)}\n`);
+    // One file, or an error that stopped every file: one line on stderr, as for every command.
+    if (thrown !== undefined) throw thrown;
+    // Several files: each one that could not be checked is one line on stderr; the run exits with the worst code.
+    for (const o of outcomes) {
+      if (o.error) process.stderr.write(`keras-inspect: ${safe(o.error.message.startsWith(`${o.file}: `) ? o.error.message : `${o.file}: ${o.error.message}`)}\n`);
+    }
     process.exitCode = runExitCode(outcomes);
   });
 }
