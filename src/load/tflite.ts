@@ -91,6 +91,8 @@ interface Read {
   shape: number[];
   /** How the values were obtained, when not read as stored float32 (for the notes). */
   how?: string;
+  /** The scale(s) of a quantized tensor, for the notes. */
+  scales?: string;
 }
 
 /** The stored values of tensor `index` of `graph`, as float; a DEQUANTIZE op feeding it is followed to its constant. */
@@ -168,9 +170,10 @@ function tensorValues(graph: TfliteSubgraph, index: number, ctx: Context, what: 
   }
   const zeros = [...new Set(q.zeroPoint.length > 0 ? q.zeroPoint : [0])];
   const scheme = perChannel
-    ? `${typeName} per channel (${channels} scales along dimension ${axis}, zero point${zeros.length > 1 ? "s" : ""} ${zeros.slice(0, 3).join(", ")}${zeros.length > 3 ? ", …" : ""})`
-    : `${typeName} per tensor (scale ${q.scale[0]}, zero point ${zeros[0]})`;
-  return { values, shape, how: `${scheme}, dequantized as scale · (q − zero_point)${viaDequantize ? " behind a DEQUANTIZE op" : ""}` };
+    ? `${typeName} per channel (along dimension ${axis}, zero point${zeros.length > 1 ? "s" : ""} ${zeros.slice(0, 3).join(", ")}${zeros.length > 3 ? ", …" : ""})`
+    : `${typeName} per tensor (zero point ${zeros[0]})`;
+  const scales = perChannel ? `${channels} scales ${Math.min(...q.scale)} to ${Math.max(...q.scale)}` : `scale ${q.scale[0]}`;
+  return { values, shape, how: `${scheme}${viaDequantize ? " behind a DEQUANTIZE op" : ""}, dequantized as float(scale · (q − zero_point))`, scales };
 }
 
 function tensorAt(graph: TfliteSubgraph, index: number, ctx: Context, what: string): TfliteTensor {
@@ -208,7 +211,7 @@ function layerOfLstm(graph: TfliteSubgraph, op: TfliteOperator, name: string, wh
   const how = new Map<string, string[]>();
   const read = (k: number, role: string, gate: string): Read => {
     const r = tensorValues(graph, input(k), ctx, `the ${role} of gate ${gate} of ${where}`);
-    if (r.how) how.set(r.how, [...(how.get(r.how) ?? []), `${role}_${gate}`]);
+    if (r.how) how.set(r.how, [...(how.get(r.how) ?? []), `${role}_${gate}${r.scales ? ` (${r.scales})` : ""}`]);
     return r;
   };
   const kernels = KERNELS.map((k, g) => read(k, "kernel", GATES[g]));
@@ -247,7 +250,7 @@ function layerOfLstm(graph: TfliteSubgraph, op: TfliteOperator, name: string, wh
     "TFLite UNIDIRECTIONAL_SEQUENCE_LSTM: its per-gate input_to_*_weights and recurrent_to_*_weights [units, cols] transposed into Keras' kernel and recurrent_kernel columns in gate order i, f, c, o; the four gate biases joined in that order as Keras' bias",
     `fused_activation_function ${activationName} read as activation '${activation}'; TFLite's gates always use the sigmoid`,
   ];
-  for (const [scheme, roles] of how) notes.push(`${roles.join(", ")}: ${scheme}`);
+  for (const [scheme, roles] of how) notes.push(`${scheme}: ${roles.join(", ")}`);
   // The converter writes cell_clip 10 for every Keras LSTM (its default), so it is said, not refused.
   if (options.cellClip > 0) notes.push(`cell_clip ${options.cellClip}: the TFLite runtime clips the cell state to ±${options.cellClip}, which Keras' LSTM does not; keras-inspect evaluates without the clip, so a cell state beyond it would differ from the runtime's`);
   if (options.projClip !== 0) notes.push(`proj_clip ${options.projClip} is set but the op has no projection, so it has no effect`);
