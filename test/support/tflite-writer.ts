@@ -122,12 +122,12 @@ function write(out: Out, obj: FbObject): number {
   const refs: { slot: number; value: FbObject }[] = [];
   for (const { f, id } of present) {
     const p = at + offsets.get(id)!;
-    if (f.kind === "u8") out.view.setUint8(p, f.value);
+    if (f.kind === "ref") refs.push({ slot: p, value: f.value });
+    else if (f.kind === "u8") out.view.setUint8(p, f.value);
     else if (f.kind === "i8") out.view.setInt8(p, f.value);
     else if (f.kind === "i32") out.view.setInt32(p, f.value, true);
     else if (f.kind === "u32") out.view.setUint32(p, f.value, true);
-    else if (f.kind === "f32") out.view.setFloat32(p, f.value, true);
-    else refs.push({ slot: p, value: f.value });
+    else out.view.setFloat32(p, f.value, true);
   }
   for (const { slot, value } of refs) {
     const target = write(out, value);
