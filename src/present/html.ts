@@ -1,18 +1,24 @@
 /**
  * `--html FILE` for `explain` and `step`: one self-contained page (inline CSS and
- * inline SVG; no scripts, no fonts, no links) with the explanation (definitions,
+ * inline SVG, one inline script; no fonts, no links, no requests) with the explanation (definitions,
  * substituted equations, the cell diagram as SVG), a line chart per unit of every
  * gate and state over time, and the step tables.
  *
  * Every number is written twice: as text with the chosen decimals, and in full in a
- * `data-value` attribute, so a browser test can check the page against the trace.
+ * `data-value` attribute, so a browser test can check the page against the trace (a chart
+ * of more than 60 steps leaves its values to the embedded trace: they were half the page).
  * Every string from the model file is escaped.
+ *
+ * With an explanation, the page is interactive (html-interactive.ts): it embeds the
+ * explained direction's trace and one inline script lets the reader choose the step and
+ * the unit; without the script the page reads as before, at the explained step and unit.
  */
 import type { LayerTrace, StepTrace } from "../eval/trace.js";
 import { rgbHex, valueRgb } from "./colour.js";
 import { renderDiagramSvg, diagramLegend } from "./diagram.js";
 import { colourScale, type Explanation } from "./explain.js";
 import { heatmapQuantities } from "./heatmap.js";
+import { INTERACTIVE_SCRIPT, interactiveData, scriptJson } from "./html-interactive.js";
 import { displayName } from "./notation.js";
 import { fixed, safe, significant } from "./text.js";
 
@@ -23,6 +29,11 @@ export interface HtmlOptions {
   units?: number[];
   /** Processing steps to chart and tabulate, from 0 (default: all). */
   steps?: number[];
+  /**
+   * The explanation of another step and unit of the explained direction: the interactive page
+   * takes its lines from a step that was not masked when the explained one was.
+   */
+  explainAt?: (step: number, unit: number) => Explanation;
 }
 
 /** Charts per page at most (units × samples × directions); the tables still hold every unit. */
@@ -77,7 +88,7 @@ function lineChart(t: StepTrace, sample: number, unit: number, steps: number[], 
     const colour = SERIES_COLOURS[k % SERIES_COLOURS.length];
     const pts = vals.map((v, s) => `${xs(s).toFixed(2)},${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}`).join(" ");
     parts.push(
-      `<polyline class="series" data-name="${names[k]}" data-values="${vals.map(num).join(" ")}" stroke="${colour}" points="${pts}"/>`,
+      `<polyline class="series" data-name="${names[k]}" data-label="${displayName(names[k])}"${markers ? ` data-values="${vals.map(num).join(" ")}"` : ""} stroke="${colour}" points="${pts}"/>`,
     );
     if (markers) {
       vals.forEach((v, s) => {
@@ -90,10 +101,13 @@ function lineChart(t: StepTrace, sample: number, unit: number, steps: number[], 
   const legend = names
     .map((n, k) => `<span class="key"><span class="swatch" style="background:${SERIES_COLOURS[k % SERIES_COLOURS.length]}"></span>${displayName(n)}</span>`)
     .join(" ");
+  // The chosen step's marker, placed by the page's script (hidden without it).
+  parts.push(`<line class="marker" x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" style="display:none"/>`);
   return (
-    `<figure class="chart" data-unit="${unit}" data-sample="${sample + 1}" data-direction="${t.direction}">` +
+    `<figure class="chart" data-unit="${unit}" data-sample="${sample + 1}" data-direction="${t.direction}" data-steps="${steps.join(",")}" data-left="${L}" data-right="${W - R}">` +
     `<figcaption>unit ${unit}${t.samples > 1 ? `, sample ${sample + 1}` : ""}${t.direction === "backward" ? ", backward" : ""} ${legend}</figcaption>` +
-    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="gates of unit ${unit} over time">${parts.join("")}</svg></figure>`
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="gates of unit ${unit} over time">${parts.join("")}</svg>` +
+    `<div class="readout" aria-live="polite"></div></figure>`
   );
 }
 
@@ -147,15 +161,26 @@ function explanationSections(ex: Explanation): string {
     })
     .join("");
   const state = Object.entries(ex.before)
-    .map(([s, v]) => `<li>${s}₍ₜ₋₁₎ = [${v.map((x) => fixed(x, ex.digits)).join(", ")}]</li>`)
+    .map(([s, v]) => `<li data-state="${s}">${s}₍ₜ₋₁₎ = [${v.map((x) => fixed(x, ex.digits)).join(", ")}]</li>`)
     .join("");
   return (
     `<section id="definitions"><h2>Mathematical definitions</h2>` +
     `<table class="definitions"><tbody>${defs}</tbody></table><p>where</p><ul class="activations">${acts}<li>· is the matrix product (row vector times matrix), ⊙ the element-wise product</li></ul>` +
     `<h3>Shapes in this model</h3><table class="symbols"><thead><tr><th>symbol</th><th>Keras weights</th><th>shape</th><th>meaning</th></tr></thead><tbody>${symbols}</tbody></table></section>` +
     `<section id="numbers"><h2>The numbers: step ${ex.step + 1} of ${ex.steps} (t=${ex.t}), unit ${ex.unit}${ex.samples > 1 ? `, sample ${ex.sample + 1}` : ""}</h2>` +
-    `<ul class="inputs"><li>xₜ = [${ex.input.map((x) => significant(x, 6)).join(", ")}]</li>${state}</ul><ol class="equations">${numbers}</ol></section>` +
+    `<ul class="inputs"><li class="x-now">xₜ = [${ex.input.map((x) => significant(x, 6)).join(", ")}]</li>${state}</ul><ol class="equations">${numbers}</ol></section>` +
     `<section id="diagram"><h2>Graphical illustration</h2>${renderDiagramSvg(ex)}<p class="legend">${diagramLegend(ex).map(escapeHtml).join("<br>")}</p></section>`
+  );
+}
+
+/** The step and unit pickers; the page's script makes them work (without it they stay put). */
+function controls(ex: Explanation, units: number[], steps: number[]): string {
+  return (
+    `<div id="controls" class="controls" role="group" aria-label="choose the step and the unit">` +
+    `<label>step <input id="pick-step" type="range" min="0" max="${steps.length - 1}" value="${steps.indexOf(ex.step)}"></label> <output id="pick-step-out">${ex.step + 1} of ${ex.steps} (t=${ex.t})</output>` +
+    `<label>unit <input id="pick-unit" type="range" min="0" max="${units.length - 1}" value="${units.indexOf(ex.unit)}"></label> <output id="pick-unit-out">${ex.unit}</output>` +
+    `<button id="play" type="button" data-interval="600">▶ play</button>` +
+    `<span class="hint">← → step, ↑ ↓ unit, space play</span></div>`
   );
 }
 
@@ -169,6 +194,10 @@ tr.chosen{background:#fff6d5}ol.equations li{margin:4px 0}.work{color:#333}
 .charts{display:flex;flex-wrap:wrap;gap:12px}figure.chart{margin:0;border:1px solid #e3e3e3;border-radius:6px;padding:6px}
 figcaption{font-size:13px}.key{margin-left:8px;white-space:nowrap}.swatch{display:inline-block;width:10px;height:10px;margin-right:3px;border-radius:2px}
 .series{fill:none;stroke-width:1.8}.grid{stroke:#eee}.zero{stroke:#bbb}.tick,.axis{font:11px sans-serif;fill:#666}
+.controls{position:sticky;top:0;z-index:2;background:#fff;border-bottom:1px solid #ddd;padding:8px 0;display:flex;flex-wrap:wrap;gap:6px 16px;align-items:center}
+.controls input[type=range]{width:min(320px,60vw);vertical-align:middle}.controls output{font-family:ui-monospace,monospace;min-width:9ch;display:inline-block}
+.controls button{font:inherit;padding:2px 12px}.hint{color:#555;font-size:13px}
+figure.chart.chosen{border-color:#b58900;box-shadow:0 0 0 2px #f3d36b}.marker{stroke:#333;stroke-width:1;stroke-dasharray:3 3}.readout{font:12px ui-monospace,monospace;min-height:1.4em;color:#333}
 .note{color:#6a4c00;background:#fff8e1;padding:4px 8px;border-radius:4px}svg.diagram{max-width:100%;height:auto}
 `;
 
@@ -187,6 +216,17 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
     `<p class="meta">${ex ? `${escapeHtml(ex.file)}${ex.kerasVersion ? `, written by Keras ${escapeHtml(ex.kerasVersion)}` : ""}; ` : ""}${first.units} unit(s), ${first.inputDim} feature(s), ${first.steps} step(s)${opts.steps ? ` (${opts.steps.length} shown)` : ""}, ${first.dtype}; ${acts}</p>`,
   );
   for (const n of notes) parts.push(`<p class="note">note: ${escapeHtml(n)}</p>`);
+  const live = ex ? trace.directions.find((d) => d.direction === ex.direction) : undefined;
+  let data = "";
+  if (ex && live) {
+    const units = [...(opts.units ?? Array.from({ length: live.units }, (_, j) => j))];
+    const steps = [...(opts.steps ?? Array.from({ length: live.steps }, (_, k) => k))];
+    if (!units.includes(ex.unit)) units.unshift(ex.unit);
+    if (!steps.includes(ex.step)) steps.push(ex.step);
+    steps.sort((a, b) => a - b);
+    data = scriptJson(interactiveData(live, ex, opts.explainAt ?? (() => ex), { units, steps }));
+    parts.push(controls(ex, units, steps));
+  }
   if (ex) parts.push(explanationSections(ex));
 
   // Charts: every gate and state of each unit over time.
@@ -208,6 +248,10 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
 
   // Tables.
   parts.push(`<section id="tables"><h2>Step tables</h2>`);
+  if (ex && live) {
+    const units = opts.units ?? Array.from({ length: live.units }, (_, j) => j);
+    parts.push(`<h3>The chosen step</h3>${stepTable(live, ex.sample, ex.step, units, opts.digits, { unit: ex.unit }).replace('<table class="step"', '<table class="current"')}<h3>Every step</h3>`);
+  }
   for (const t of trace.directions) {
     const units = opts.units ?? Array.from({ length: t.units }, (_, j) => j);
     if (trace.directions.length > 1) parts.push(`<h3>${escapeHtml(t.layer)} (${t.direction})</h3>`);
@@ -232,6 +276,6 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>keras-inspect: ${escapeHtml(title)}</title><style>${CSS}</style></head>
-<body>${parts.join("\n")}</body></html>
+<body>${parts.join("\n")}${data ? `\n<script type="application/json" id="trace-data">${data}</script>\n<script>${INTERACTIVE_SCRIPT}</script>` : ""}</body></html>
 `;
 }

@@ -36,11 +36,13 @@ function writePage(args: string[], name: string): { path: string; html: string }
 
 function selfContained(html: string): void {
   expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
-  for (const banned of ["<script", "<link", "<iframe", "<img", "@import", "url(", "http:", "https:", "src="]) expect(html, banned).not.toContain(banned);
+  for (const banned of ["<link", "<iframe", "<img", "@import", "url(", "http:", "https:", "src=", "fetch(", "XMLHttpRequest", "import("]) expect(html, banned).not.toContain(banned);
+  // Two scripts, both inline: the trace as JSON, and the code that reads it.
+  expect(html.match(/<script[^>]*>/g)).toEqual(['<script type="application/json" id="trace-data">', "<script>"]);
 }
 
 describe("--html pages are self-contained", () => {
-  it("explain and step pages load nothing and run nothing", () => {
+  it("explain and step pages load nothing and run only their own inline script", () => {
     selfContained(writePage(["explain", "samples/seed-lstm.h5", "--input", "1,10"], "static-explain.html").html);
     selfContained(writePage(["step", "samples/gru.h5", "--input", "1,2;3,4"], "static-step.html").html);
   });
@@ -167,6 +169,121 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
     const page = await open(path);
     expect(await page.locator("img").count()).toBe(0);
     expect(await page.textContent("h1")).toContain("<img src=x onerror=alert(1)>");
+    await page.close();
+  });
+
+  /** Explain's own lines at (step, unit), from 0: what the page must show there. */
+  function explainJson(file: string, input: string, step: number, unit: number): { equations: { name: string; substituted: string }[]; values: Record<string, number> } {
+    const r = runCli(["explain", file, "--input", input, "--steps", String(step), "--unit", String(unit), "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  }
+
+  /** Drives the page to (step, unit) the way a reader does: the keys, or the sliders. */
+  async function choose(page: Page, step: number, unit: number, how: "keys" | "slider"): Promise<void> {
+    if (how === "slider") {
+      await page.locator("#pick-step").fill(String(step));
+      await page.locator("#pick-unit").fill(String(unit));
+      return;
+    }
+    await page.locator("body").click({ position: { x: 1, y: 1 } });
+    await page.keyboard.press("Home");
+    for (let k = 0; k < step; k++) await page.keyboard.press("ArrowRight");
+    for (let j = 0; j < 64; j++) await page.keyboard.press("ArrowDown");
+    for (let j = 0; j < unit; j++) await page.keyboard.press("ArrowUp");
+  }
+
+  async function shown(page: Page) {
+    return page.evaluate(() => ({
+      equations: [...document.querySelectorAll("#numbers li.equation")].map((li) => ({ name: li.getAttribute("data-name")!, text: li.textContent! })),
+      wires: Object.fromEntries([...document.querySelectorAll("svg.diagram tspan.value")].map((e) => [e.getAttribute("data-name"), { text: e.textContent, value: Number(e.getAttribute("data-value")) }])),
+      current: [...document.querySelectorAll("table.current tr.chosen td[data-name]")].map((td) => ({ name: td.getAttribute("data-name")!, text: td.textContent!, value: Number(td.getAttribute("data-value")) })),
+      heading: document.querySelector("#numbers h2")!.textContent!,
+      marker: [...document.querySelectorAll("figure.chart.chosen line.marker")].map((m) => m.getAttribute("x1")),
+    }));
+  }
+
+  // The page computes nothing: at every (step, unit) it chooses, its equations must read as
+  // explain's own at that step and unit, character for character (the same digits), and its
+  // diagram and table hold the very trace values (float32, compared exactly).
+  const GRU_RA: import("../reference/rnn-spec.js").RnnSpec = {
+    kind: "gru", units: 3, inputDim: 2, activation: "tanh", recurrentActivation: "sigmoid", useBias: true, resetAfter: true,
+    kernel: Float32Array.from({ length: 18 }, (_, i) => Math.sin(i + 1) * 0.7),
+    recurrentKernel: Float32Array.from({ length: 27 }, (_, i) => Math.cos(i + 2) * 0.6),
+    bias: Float32Array.from({ length: 18 }, (_, i) => Math.sin(3 * i) * 0.3),
+  };
+  const SRNN: import("../reference/rnn-spec.js").RnnSpec = {
+    kind: "simple_rnn", units: 3, inputDim: 2, activation: "tanh", useBias: true,
+    kernel: Float32Array.from({ length: 6 }, (_, i) => Math.sin(i + 1) * 0.8),
+    recurrentKernel: Float32Array.from({ length: 9 }, (_, i) => Math.cos(i + 2) * 0.5),
+    bias: Float32Array.from({ length: 3 }, (_, i) => 0.1 * i - 0.1),
+  };
+  const CASES: { label: string; file: () => Promise<string>; input: string; picks: [number, number, "keys" | "slider"][] }[] = [
+    { label: "LSTM", file: async () => "samples/stacked-lstm-dense.h5", input: STACKED_INPUT, picks: [[0, 0, "keys"], [2, 5, "keys"], [4, 7, "slider"], [1, 3, "slider"]] },
+    { label: "GRU reset_after=False", file: async () => "samples/gru.h5", input: "1,2;3,4;-5,6;0.5,-1", picks: [[0, 1, "keys"], [3, 3, "slider"], [2, 0, "keys"]] },
+    { label: "GRU reset_after=True", file: () => modelFile(GRU_RA, "gru-ra.h5"), input: "1,2;3,-4;0.5,0.25", picks: [[0, 2, "keys"], [2, 1, "slider"], [1, 0, "keys"]] },
+    { label: "SimpleRNN", file: () => modelFile(SRNN, "srnn.h5"), input: "1,2;3,-4;0.5,0.25", picks: [[0, 0, "slider"], [1, 2, "keys"], [2, 1, "keys"]] },
+  ];
+  async function modelFile(spec: import("../reference/rnn-spec.js").RnnSpec, name: string): Promise<string> {
+    const { writeRnnModel } = await import("../support/rnn-model-file.js");
+    const { writeFileSync } = await import("node:fs");
+    const file = join(tmp, name);
+    writeFileSync(file, (await writeRnnModel(spec)).bytes);
+    return file;
+  }
+
+  for (const c of CASES) {
+    it(`interactive explain page, ${c.label}: at each chosen step and unit the equations, diagram and table are explain's there`, async () => {
+      const file = await c.file();
+      const name = `interactive-${c.label.replace(/\W+/g, "-").toLowerCase()}.html`;
+      const { path, html } = writePage(["explain", file, "--input", c.input], name);
+      selfContained(html);
+      const page = await open(path);
+      for (const [step, unit, how] of c.picks) {
+        await choose(page, step, unit, how);
+        const want = explainJson(file, c.input, step, unit);
+        const got = await shown(page);
+        const where = `${c.label} step ${step} unit ${unit} (${how})`;
+        expect(got.heading, where).toContain(`step ${step + 1} of`);
+        expect(got.heading, where).toContain(`unit ${unit}`);
+        expect(got.equations, where).toEqual(want.equations.map((e) => ({ name: e.name, text: e.substituted })));
+        for (const [n, w] of Object.entries(got.wires)) {
+          expect(want.values[n!], `${where}: ${n}`).toBeDefined();
+          expect(w.value, `${where}: ${n}`).toBe(want.values[n!]);
+          expect(w.text, `${where}: ${n}`).toBe(fixed6(want.values[n!]));
+        }
+        expect(got.current.length, where).toBeGreaterThan(0);
+        for (const cell of got.current) {
+          expect(cell.value, `${where}: ${cell.name}`).toBe(want.values[cell.name]);
+          expect(cell.text).toBe(fixed6(cell.value));
+        }
+        expect(got.marker.length, where).toBe(1);
+      }
+      await page.close();
+    });
+  }
+
+  it("interactive page: play walks the steps to the last and stops; the chart reads out the value under the pointer", async () => {
+    const { path } = writePage(["step", "samples/stacked-lstm-dense.h5", "--input", STACKED_INPUT], "interactive-play.html");
+    const page = await open(path);
+    await page.evaluate(() => document.getElementById("play")!.setAttribute("data-interval", "20"));
+    await page.keyboard.press("Home");
+    expect(await page.textContent("#pick-step-out")).toContain("1 of 5");
+    await page.click("#play");
+    await page.waitForFunction(() => document.getElementById("play")!.textContent!.includes("play"), undefined, { timeout: 5000 });
+    expect(await page.textContent("#pick-step-out")).toContain("5 of 5");
+    // Pointer over the chosen unit's chart, at its left edge: the first step's values.
+    const json = runCli(["step", "samples/stacked-lstm-dense.h5", "--input", STACKED_INPUT, "--json"]);
+    const first: Record<string, number[]> = JSON.parse(json.stdout).directions[0].samples[0][0];
+    const fig = page.locator("figure.chart.chosen");
+    const svg = fig.locator("svg");
+    await svg.scrollIntoViewIfNeeded();
+    const box = (await svg.boundingBox())!;
+    await svg.hover({ position: { x: (52 / 440) * box.width + 1, y: box.height / 2 } });
+    const text = await fig.locator(".readout").textContent();
+    expect(text).toContain("step 1:");
+    expect(text).toContain(`h ${fixed6(Math.fround(first.h[0]))}`);
+    await page.screenshot({ path: join(ARTIFACTS, "interactive-1280.png"), fullPage: false });
     await page.close();
   });
 });

@@ -101,8 +101,10 @@ export function stepHeatmap(trace: LayerTrace, opts: { units?: number[]; steps?:
 export function stepHtml(model: Model, resolved: ResolvedLayer, trace: LayerTrace, file: string, view: { units?: number[]; steps?: number[]; digits: number }): string {
   const t = trace.directions[0];
   const step = view.steps ? view.steps[view.steps.length - 1] : t.steps - 1;
-  const ex = buildExplanation(t, { sample: 0, step, unit: view.units?.[0] ?? 0 }, explainContext(model, resolved, file), view.digits);
-  return htmlReport(trace, { explanation: ex, digits: view.digits, units: view.units, steps: view.steps });
+  const ctx = explainContext(model, resolved, file);
+  const ex = buildExplanation(t, { sample: 0, step, unit: view.units?.[0] ?? 0 }, ctx, view.digits);
+  const explainAt = (k: number, unit: number) => buildExplanation(t, { sample: 0, step: k, unit }, ctx, view.digits);
+  return htmlReport(trace, { explanation: ex, digits: view.digits, units: view.units, steps: view.steps, explainAt });
 }
 
 /**
@@ -170,7 +172,11 @@ export function registerExplain(program: Command): void {
       if (trace.directions.length > 1) {
         ex.notes.push(`${trace.layer} is Bidirectional: this is its forward direction; name ${trace.directions[1].layer} with --layer for the other`);
       }
-      if (opts.html !== undefined) writeHtml(opts.html, htmlReport(trace, { explanation: ex, digits: opts.digits }));
+      if (opts.html !== undefined) {
+        const ctx = explainContext(model, resolved, file);
+        const explainAt = (step: number, unit: number) => buildExplanation(t, { sample: choice.sample, step, unit }, ctx, opts.digits);
+        writeHtml(opts.html, htmlReport(trace, { explanation: ex, digits: opts.digits, explainAt }));
+      }
       if (opts.json) await writeJson(trace.assumptions ? { ...explanationJson(ex), assumptions: trace.assumptions } : explanationJson(ex));
       else await writeLines([formatExplanation(ex, { ascii: opts.ascii === true, chalk: makeChalk(terminalColourLevel()) })]);
     });

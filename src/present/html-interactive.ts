@@ -1,0 +1,346 @@
+/**
+ * The interactive part of the `--html` page: the reader picks the step and the unit (sliders,
+ * the arrow keys, a play button) and the substituted equations, the diagram's values, the
+ * chosen step's table and the charts' step marker follow.
+ *
+ * The page computes nothing: it embeds the trace (every intermediate, the inputs, the
+ * initial state, the gate weights) as little-endian typed arrays in base64, and a small
+ * inline script only looks numbers up and writes them as explain.ts does (`fixed` for
+ * recorded values, `significant` for inputs and weights; the same sums with the same
+ * abbreviation). Which lines a cell has, and their symbolic equations, come from
+ * buildExplanation on the server (`plan` below); the script fills in the numbers.
+ * test/e2e/html.test.ts checks the page at several (step, unit) against `explain --json`.
+ */
+import type { Floats, StepTrace } from "../eval/trace.js";
+import type { Explanation } from "./explain.js";
+import { colourScale, MAX_EXPANDED_TERMS } from "./explain.js";
+
+/** How the script writes one line's work (see LINE_WORK in the script). */
+export interface LinePlan {
+  name: string;
+  symbol: string;
+  equation: string;
+  /** in: xₜ·W + b; rec: h₍ₜ₋₁₎·U + rb; gate: act(x + rec); value: the result only (ConvLSTM's convolutions). */
+  how: "in" | "rec" | "gate" | "lstm_c" | "lstm_h" | "gru_hh_after" | "gru_rec_h" | "gru_hh_before" | "gru_h" | "srnn_h" | "value";
+  /** gate: the columns it reads (x_i, rec_i, arg_i) and the weight suffix (_i). */
+  suffix?: string;
+  act?: string;
+  inline?: boolean;
+}
+
+export interface InteractiveData {
+  kind: StepTrace["kind"];
+  direction: StepTrace["direction"];
+  sample: number;
+  samples: number;
+  steps: number;
+  units: number;
+  inputDim: number;
+  digits: number;
+  names: readonly string[];
+  columns: readonly string[];
+  stateNames: readonly string[];
+  timeIndex: number[];
+  mask: number[];
+  /** "f4" or "f8", for values, inputs and initial state. */
+  dtype: "f4" | "f8";
+  values: string;
+  inputs: string;
+  initial: string;
+  /** Gate weights as float64, (rows, cols) row-major. */
+  weights: Record<string, { rows: number; cols: number; data: string }>;
+  plan: LinePlan[];
+  /** Masked steps: which lines remain before the carried-over states. */
+  maskedKeep: string[];
+  /** Diagram value names → where they come from: a column name, `state:h`, or `arg:arg_c`. */
+  scalars: Record<string, string>;
+  /** Colour scale per line name (colourScale). */
+  scales: Record<string, number>;
+  actName: string;
+  maxTerms: number;
+  /** Units the unit slider offers (the page's units). */
+  unitList: number[];
+  stepList: number[];
+  step: number;
+  unit: number;
+}
+
+function b64(a: Floats | Float64Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
+}
+
+const GATE_SUFFIX: Record<string, string> = { i: "_i", f: "_f", c_tilde: "_c", o: "_o", z: "_z", r: "_r" };
+
+/** The lines of the cell and how each is written; from an explanation of a step that was not masked. */
+function planFor(t: StepTrace, ex: Explanation): LinePlan[] {
+  const act = (role: string) => ex.activations.find((a) => a.role === role)?.symbol ?? "";
+  const conv = t.kind === "conv_lstm";
+  return ex.numbers.map((n): LinePlan => {
+    const base = { name: n.name, symbol: n.symbol, equation: n.equation };
+    if (/^x(_[a-z])?$/.test(n.name)) return { ...base, how: conv ? "value" : "in", suffix: n.name.slice(1) };
+    if (n.name === "rec_h" && t.kind === "gru" && !ex.resetAfter) return { ...base, how: "gru_rec_h" };
+    if (/^rec(_[a-z])?$/.test(n.name)) return { ...base, how: conv ? "value" : "rec", suffix: n.name.slice(3) };
+    if (GATE_SUFFIX[n.name]) {
+      const suffix = GATE_SUFFIX[n.name];
+      const role = n.name === "c_tilde" ? "activation" : "recurrent_activation";
+      return { ...base, how: "gate", suffix, act: act(role), inline: n.equation.includes("·U") };
+    }
+    if (t.kind === "gru" && n.name === "hh") return { ...base, how: ex.resetAfter ? "gru_hh_after" : "gru_hh_before", act: act("activation"), inline: n.equation.includes("(r·h") };
+    if (t.kind === "gru" && n.name === "h") return { ...base, how: "gru_h" };
+    if (n.name === "c") return { ...base, how: "lstm_c" };
+    if (n.name === "h" && (t.kind === "lstm" || conv)) return { ...base, how: "lstm_h", act: act("activation") };
+    if (n.name === "h") return { ...base, how: "srnn_h", act: act("activation"), inline: n.equation.includes("·U") };
+    return { ...base, how: "value" };
+  });
+}
+
+/** Where each of the diagram's values (Explanation.scalars) comes from. */
+function scalarSources(t: StepTrace, ex: Explanation): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(ex.scalars)) {
+    if (t.names.includes(key)) out[key] = key;
+    else if (key.endsWith("_prev") && t.stateNames.includes(key.slice(0, -5))) out[key] = `state:${key.slice(0, -5)}`;
+    else if (key.startsWith("arg_")) {
+      const g = key.slice(4);
+      const col = GATE_SUFFIX[g] ? `arg${GATE_SUFFIX[g]}` : g === "hh" ? "arg_h" : t.kind === "simple_rnn" && g === "h" ? "arg" : undefined;
+      if (col && t.names.includes(col)) out[key] = col;
+    }
+  }
+  return out;
+}
+
+/**
+ * The data the script reads. `explainAt` builds the explanation of another (sample, step, unit)
+ * of the same direction: the plan is taken from a step that was not masked, so that the
+ * page can write every step's lines.
+ */
+export function interactiveData(
+  t: StepTrace,
+  ex: Explanation,
+  explainAt: (step: number, unit: number) => Explanation,
+  view: { units: number[]; steps: number[] },
+): InteractiveData {
+  let planEx = ex;
+  if (ex.masked) {
+    const open = view.steps.find((k) => t.mask[ex.sample * t.steps + k] === 0);
+    if (open !== undefined) planEx = explainAt(open, ex.unit);
+  }
+  const plan = planFor(t, planEx);
+  // A masked step keeps the lines before the state update: the projections and gates (LSTM,
+  // GRU), the input part alone (SimpleRNN); explain.ts writes the states as carried over.
+  const maskedKeep = t.kind === "simple_rnn" ? plan.filter((p) => p.how === "in").map((p) => p.name) : plan.filter((p) => p.name !== "c" && p.name !== "h").map((p) => p.name);
+  const f8 = t.dtype !== "float32";
+  const weights: InteractiveData["weights"] = {};
+  for (const [name, m] of Object.entries(t.gateWeights)) weights[name] = { rows: m.rows, cols: m.cols, data: b64(m.data) };
+  const scales: Record<string, number> = {};
+  for (const n of [...t.names, ...Object.keys(ex.scalars)]) scales[n] = colourScale(n);
+  return {
+    kind: t.kind,
+    direction: t.direction,
+    sample: ex.sample,
+    samples: t.samples,
+    steps: t.steps,
+    units: t.units,
+    inputDim: t.inputDim,
+    digits: ex.digits,
+    names: t.names,
+    columns: t.columns,
+    stateNames: t.stateNames,
+    timeIndex: Array.from(t.timeIndex),
+    mask: Array.from(t.mask),
+    dtype: f8 ? "f8" : "f4",
+    values: b64(t.values),
+    inputs: b64(t.inputs),
+    initial: b64(t.initialState),
+    weights,
+    plan,
+    maskedKeep,
+    scalars: scalarSources(t, ex),
+    scales,
+    actName: ex.activations.find((a) => a.role === "activation")?.symbol ?? "",
+    maxTerms: MAX_EXPANDED_TERMS,
+    unitList: view.units,
+    stepList: view.steps,
+    step: ex.step,
+    unit: ex.unit,
+  };
+}
+
+/** JSON inside a <script> element: nothing in it can close the element or open a comment. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/**
+ * The page's script. Plain ES2020, no libraries; `D` is InteractiveData. Formatting mirrors
+ * text.ts (fixed, significant) and explain.ts (par, sumOf, the lines' work); colours mirror
+ * colour.ts (valueRgb).
+ */
+export const INTERACTIVE_SCRIPT = String.raw`
+(() => {
+"use strict";
+const D = JSON.parse(document.getElementById("trace-data").textContent);
+const bytes = (s) => { const b = atob(s); const u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return u.buffer; };
+const floats = (s) => (D.dtype === "f8" ? new Float64Array(bytes(s)) : new Float32Array(bytes(s)));
+const values = floats(D.values), inputs = floats(D.inputs), initial = floats(D.initial);
+const W = {};
+for (const [k, m] of Object.entries(D.weights)) W[k] = { rows: m.rows, cols: m.cols, data: new Float64Array(bytes(m.data)) };
+const nameIndex = new Map(D.names.map((n, i) => [n, i]));
+const S = D.sample, U = D.units;
+const col = (name, k, j) => values[((S * D.steps + k) * D.names.length + nameIndex.get(name)) * U + j];
+const stateBefore = (state, k, j) => k === 0 ? initial[(S * D.stateNames.length + D.stateNames.indexOf(state)) * U + j] : col(state, k - 1, j);
+const input = (k, d) => inputs[(S * D.steps + k) * D.inputDim + d];
+const weight = (name, row, j) => W[name].data[row * W[name].cols + j];
+const fixed = (v, digits) => { if (Number.isNaN(v)) return "NaN"; if (!Number.isFinite(v)) return v > 0 ? "Inf" : "-Inf"; const s = v.toFixed(digits); return /^-0\.?0*$/.test(s) ? s.slice(1) : s; };
+const significant = (v, digits = 6) => { if (Number.isNaN(v)) return "NaN"; if (!Number.isFinite(v)) return v > 0 ? "Inf" : "-Inf"; if (v === 0) return "0"; const a = Math.abs(v); if (a >= 1e-4 && a < 1e6) return String(Number(v.toPrecision(digits))); return v.toExponential(digits - 1); };
+const V = (v) => fixed(v, D.digits), N = (v) => significant(v, 6);
+const par = (s) => (s.startsWith("-") ? "(" + s + ")" : s);
+const sumOf = (terms, tail = []) => { const shown = terms.length <= D.maxTerms ? terms : [...terms.slice(0, 3), "… " + (terms.length - 4) + " more terms …", ...terms.slice(terms.length - 1)]; const all = [...shown, ...tail]; return all.length === 0 ? "0" : all.join(" + "); };
+const GREY = [150, 150, 150], POS = [230, 85, 13], NEG = [49, 130, 220];
+const colour = (v, scale) => { if (Number.isNaN(v)) return "#969696"; const t = Math.min(1, Math.abs(v) / (scale > 0 ? scale : 1)); const c = v < 0 ? NEG : POS; const q = Math.sqrt(t); return "#" + GREY.map((g, i) => Math.round(g + (c[i] - g) * q).toString(16).padStart(2, "0")).join(""); };
+const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const range = (n) => Array.from({ length: n }, (_, i) => i);
+
+function work(p, k, j) {
+  const g = (n) => col(n, k, j);
+  const hp = (i) => stateBefore("h", k, i);
+  switch (p.how) {
+    case "in": {
+      const b = W["bias" + p.suffix] ? [par(N(weight("bias" + p.suffix, 0, j)))] : [];
+      return [sumOf(range(D.inputDim).map((d) => par(N(input(k, d))) + "·" + par(N(weight("kernel" + p.suffix, d, j)))), b)];
+    }
+    case "rec": {
+      const rb = W["recurrent_bias" + p.suffix] ? [par(N(weight("recurrent_bias" + p.suffix, 0, j)))] : [];
+      return [sumOf(range(U).map((i) => par(V(hp(i))) + "·" + par(N(weight("recurrent_kernel" + p.suffix, i, j)))), rb)];
+    }
+    case "gate": {
+      const x = g("x" + p.suffix), r = g("rec" + p.suffix), arg = g("arg" + p.suffix);
+      return [p.inline ? p.act + "(" + V(x) + " + " + par(V(hp(0))) + "·" + par(N(weight("recurrent_kernel" + p.suffix, 0, j))) + ")" : p.act + "(" + V(x) + " + " + par(V(r)) + ")", p.act + "(" + V(arg) + ")"];
+    }
+    case "lstm_c": return [V(g("f")) + "·" + par(V(stateBefore("c", k, j))) + " + " + V(g("i")) + "·" + par(V(g("c_tilde")))];
+    case "lstm_h": return [V(g("o")) + "·" + p.act + "(" + V(g("c")) + ")", V(g("o")) + "·" + V(g("act_c"))];
+    case "gru_hh_after": return [p.act + "(" + V(g("x_h")) + " + " + V(g("r")) + "·" + par(V(g("rec_h"))) + ")", p.act + "(" + V(g("arg_h")) + ")"];
+    case "gru_rec_h": return [sumOf(range(U).map((i) => "(" + V(col("r", k, i)) + "·" + par(V(hp(i))) + ")·" + par(N(weight("recurrent_kernel_h", i, j)))))];
+    case "gru_hh_before": return [p.inline ? p.act + "(" + V(g("x_h")) + " + (" + V(col("r", k, 0)) + "·" + par(V(hp(0))) + ")·" + par(N(weight("recurrent_kernel_h", 0, j))) + ")" : p.act + "(" + V(g("x_h")) + " + " + par(V(g("rec_h"))) + ")", p.act + "(" + V(g("arg_h")) + ")"];
+    case "gru_h": return [V(g("z")) + "·" + par(V(hp(j))) + " + (1 − " + V(g("z")) + ")·" + par(V(g("hh")))];
+    case "srnn_h": return [p.inline ? p.act + "(" + V(g("x")) + " + " + par(V(hp(0))) + "·" + par(N(weight("recurrent_kernel", 0, j))) + ")" : p.act + "(" + V(g("x")) + " + " + par(V(g("rec"))) + ")", p.act + "(" + V(g("arg")) + ")"];
+    default: return [];
+  }
+}
+
+function lines(k, j) {
+  if (!D.mask[S * D.steps + k]) return D.plan.map((p) => ({ name: p.name, symbol: p.symbol, equation: p.equation, work: work(p, k, j), value: col(p.name, k, j) }));
+  const out = D.plan.filter((p) => D.maskedKeep.includes(p.name)).map((p) => ({ name: p.name, symbol: p.symbol, equation: p.equation, work: work(p, k, j), value: col(p.name, k, j) }));
+  for (const s of D.stateNames.includes("c") ? ["c", "h"] : ["h"]) {
+    out.push({ name: s, symbol: s + "ₜ", equation: s + "₍ₜ₋₁₎", work: [V(stateBefore(s, k, j)) + " (masked step: the state is carried over)"], value: col(s, k, j) });
+  }
+  return out;
+}
+
+const $ = (sel) => document.querySelector(sel);
+const stepIn = $("#pick-step"), unitIn = $("#pick-unit"), play = $("#play");
+let k = D.step, ui = Math.max(0, D.unitList.indexOf(D.unit)), timer = null;
+
+function scalar(src, j) {
+  if (src.startsWith("state:")) return stateBefore(src.slice(6), k, j);
+  return col(src, k, j);
+}
+
+function render() {
+  const j = D.unitList[ui];
+  stepIn.value = String(D.stepList.indexOf(k));
+  unitIn.value = String(ui);
+  $("#pick-step-out").textContent = (k + 1) + " of " + D.steps + " (t=" + D.timeIndex[k] + ")";
+  $("#pick-unit-out").textContent = String(j);
+  const head = $("#numbers h2");
+  if (head) head.textContent = "The numbers: step " + (k + 1) + " of " + D.steps + " (t=" + D.timeIndex[k] + "), unit " + j + (D.samples > 1 ? ", sample " + (S + 1) : "");
+  const xs = $("#numbers .x-now");
+  if (xs) xs.textContent = "xₜ = [" + range(D.inputDim).map((d) => significant(input(k, d), 6)).join(", ") + "]";
+  for (const s of D.stateNames) {
+    const li = $('#numbers [data-state="' + s + '"]');
+    if (li) li.textContent = s + "₍ₜ₋₁₎ = [" + range(U).map((i) => V(stateBefore(s, k, i))).join(", ") + "]";
+  }
+  const ol = $("#numbers ol.equations");
+  if (ol) {
+    ol.innerHTML = lines(k, j).map((l) => '<li class="equation" data-name="' + l.name + '" data-value="' + String(l.value) + '"><span class="eq">' + esc(l.symbol + " = " + l.equation) + '</span><span class="work"> = ' + l.work.map(esc).join(" = ") + ' = <b class="result" style="color:' + colour(l.value, D.scales[l.name] ?? 1) + '">' + V(l.value) + "</b></span></li>").join("");
+  }
+  for (const el of document.querySelectorAll("svg.diagram tspan.value")) {
+    const src = D.scalars[el.getAttribute("data-name")];
+    if (src === undefined) continue;
+    const v = scalar(src, j);
+    el.textContent = V(v);
+    el.setAttribute("data-value", String(v));
+    el.setAttribute("fill", colour(v, D.scales[el.getAttribute("data-name")] ?? 1));
+  }
+  const cur = $("table.current");
+  if (cur) {
+    cur.querySelector("caption").textContent = "step " + (k + 1) + " of " + D.steps + " (t=" + D.timeIndex[k] + ")" + (D.mask[S * D.steps + k] ? " (masked: states carried over)" : "");
+    cur.querySelector("tbody").innerHTML = D.unitList.map((u) => '<tr data-unit="' + u + '"' + (u === j ? ' class="chosen"' : "") + "><td>" + u + "</td>" + D.columns.map((c) => { const v = col(c, k, u); return '<td data-name="' + c + '" data-value="' + String(v) + '" style="color:' + colour(v, D.scales[c] ?? 1) + '">' + V(v) + "</td>"; }).join("") + "</tr>").join("");
+  }
+  for (const tr of document.querySelectorAll("table.step tr.chosen")) tr.classList.remove("chosen");
+  const row = document.querySelector('table.step[data-direction="' + D.direction + '"][data-sample="' + (S + 1) + '"][data-step="' + (k + 1) + '"] tr[data-unit="' + j + '"]');
+  if (row) row.classList.add("chosen");
+  for (const fig of document.querySelectorAll("figure.chart")) {
+    const mine = fig.getAttribute("data-direction") === D.direction && Number(fig.getAttribute("data-sample")) === S + 1;
+    fig.classList.toggle("chosen", mine && Number(fig.getAttribute("data-unit")) === j);
+    const m = fig.querySelector("line.marker");
+    if (!m) continue;
+    const steps = fig.getAttribute("data-steps").split(",").map(Number);
+    const s = mine ? steps.indexOf(k) : -1;
+    m.style.display = s < 0 ? "none" : "";
+    if (s >= 0) { const x = xAt(fig, s, steps.length); m.setAttribute("x1", x); m.setAttribute("x2", x); }
+  }
+}
+
+function xAt(fig, s, n) {
+  const l = Number(fig.getAttribute("data-left")), r = Number(fig.getAttribute("data-right"));
+  return n === 1 ? (l + r) / 2 : l + (s * (r - l)) / (n - 1);
+}
+
+function go(dk, du) {
+  const si = Math.min(D.stepList.length - 1, Math.max(0, D.stepList.indexOf(k) + dk));
+  k = D.stepList[si];
+  ui = Math.min(D.unitList.length - 1, Math.max(0, ui + du));
+  render();
+}
+
+function toggle() {
+  if (timer !== null) { clearInterval(timer); timer = null; play.textContent = "▶ play"; return; }
+  if (D.stepList.indexOf(k) === D.stepList.length - 1) k = D.stepList[0];
+  play.textContent = "❚❚ pause";
+  render();
+  timer = setInterval(() => { if (D.stepList.indexOf(k) === D.stepList.length - 1) toggle(); else go(1, 0); }, Number(play.getAttribute("data-interval")) || 600);
+}
+
+stepIn.addEventListener("input", () => { k = D.stepList[Number(stepIn.value)]; render(); });
+unitIn.addEventListener("input", () => { ui = Number(unitIn.value); render(); });
+play.addEventListener("click", toggle);
+document.addEventListener("keydown", (e) => {
+  if (e.altKey || e.ctrlKey || e.metaKey) return;
+  const move = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1], Home: [-1e9, 0], End: [1e9, 0] }[e.key];
+  if (move) { e.preventDefault(); go(move[0], move[1]); }
+  else if (e.key === " " && e.target === document.body) { e.preventDefault(); toggle(); }
+});
+
+// Charts: the value of every series under the pointer, at the nearest step.
+for (const fig of document.querySelectorAll("figure.chart")) {
+  const svg = fig.querySelector("svg"), out = fig.querySelector(".readout");
+  if (!svg || !out) continue;
+  const steps = fig.getAttribute("data-steps").split(",").map(Number);
+  const unit = Number(fig.getAttribute("data-unit"));
+  const mine = fig.getAttribute("data-direction") === D.direction && Number(fig.getAttribute("data-sample")) === S + 1;
+  if (!mine) continue;
+  svg.addEventListener("pointermove", (e) => {
+    const box = svg.getBoundingClientRect();
+    const x = ((e.clientX - box.left) * svg.viewBox.baseVal.width) / box.width;
+    const l = Number(fig.getAttribute("data-left")), r = Number(fig.getAttribute("data-right"));
+    const s = steps.length === 1 ? 0 : Math.min(steps.length - 1, Math.max(0, Math.round(((x - l) * (steps.length - 1)) / (r - l))));
+    const kk = steps[s];
+    out.textContent = "step " + (kk + 1) + ": " + [...fig.querySelectorAll("polyline.series")].map((p) => p.getAttribute("data-label") + " " + V(col(p.getAttribute("data-name"), kk, unit))).join(", ");
+    out.setAttribute("data-step", String(kk + 1));
+  });
+  svg.addEventListener("click", () => { const st = out.getAttribute("data-step"); if (st) { k = Number(st) - 1; const u = D.unitList.indexOf(unit); if (u >= 0) ui = u; render(); } });
+}
+render();
+})();
+`;
