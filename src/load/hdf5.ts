@@ -37,7 +37,7 @@ import type { Dataset as H5Dataset, File as H5FileHandle, Group as H5Group } fro
 import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
 import { type ByteSource, type OpenSource, PagedReader } from "./byte-source.js";
-import { bfloat16ToNumber, halfToNumber } from "./half.js";
+import { widen16 } from "./half.js";
 import { globalHeapLoopIn, globalHeapLoopProblem } from "./hdf5-guard.js";
 import { checkHdf5Metadata } from "./hdf5-metadata.js";
 import { findHdf5Signature } from "./sniff.js";
@@ -609,9 +609,7 @@ export class H5File {
           m.get_dataset_data(this.file.file_id, path, counts, offsets, strides, BigInt(buffer));
           // Read the heap after the call: it may have grown (and moved) during it.
           if (info.dtype === "float16" || info.dtype === "bfloat16") {
-            const widen = info.dtype === "float16" ? halfToNumber : bfloat16ToNumber;
-            const bits = new Uint16Array(m.HEAPU8.buffer, buffer, n * rowValues);
-            for (let k = 0, at = row * rowValues; k < bits.length; k++) data[at + k] = widen(bits[k]);
+            widen16(info.dtype, new Uint16Array(m.HEAPU8.buffer, buffer, n * rowValues), data, row * rowValues);
           } else {
             copyValues(m.HEAPU8.buffer, buffer, n * rowValues, meta.type, meta.size, meta.signed, data, row * rowValues);
           }

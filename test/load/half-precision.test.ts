@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileError } from "../../src/errors.js";
-import { bfloat16ToNumber, halfToNumber } from "../../src/load/half.js";
+import { bfloat16ToNumber, halfToNumber, widen16 } from "../../src/load/half.js";
 import { loadModel } from "../../src/load/index.js";
 import { allWeights, type Model } from "../../src/model.js";
 import { REPO_ROOT } from "../support/cli.js";
@@ -48,6 +48,21 @@ describe("16-bit floats decoded from their bits", () => {
     // Object.is: NaN equals NaN, and -0 differs from 0.
     for (let bits = 0; bits < 0x10000; bits++) if (!Object.is(halfToNumber(bits), want[bits])) wrong.push(bits);
     expect(wrong).toEqual([]);
+  });
+});
+
+describe("the fast widening the HDF5 reader uses", () => {
+  it("gives halfToNumber's and bfloat16ToNumber's values, into float32 and float64 arrays, for all patterns", () => {
+    const bits = Uint16Array.from({ length: 0x10000 }, (_, k) => k);
+    for (const kind of ["float16", "bfloat16"] as const) {
+      const scalar = kind === "float16" ? halfToNumber : bfloat16ToNumber;
+      for (const out of [new Float32Array(0x10001), new Float64Array(0x10001)]) {
+        widen16(kind, bits, out, 1);
+        const wrong: number[] = [];
+        for (let k = 0; k < 0x10000; k++) if (!Object.is(out[k + 1], scalar(k))) wrong.push(k);
+        expect(wrong, `${kind} into ${out.constructor.name}`).toEqual([]);
+      }
+    }
   });
 });
 
