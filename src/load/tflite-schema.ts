@@ -19,7 +19,9 @@
  * element count against the bytes left after it, so nothing is allocated for a claim the
  * file cannot back. The schema is read at its fixed depth (Model → SubGraph → Tensor →
  * QuantizationParameters), never by following references generically, so a cyclic or deeply
- * nested file cannot make the reader recurse or loop: it reads each table it needs once.
+ * nested file cannot make the reader recurse or loop: it reads each table it needs once. Tables
+ * shared by many references (a DAG that would multiply the work) are bounded by a budget of
+ * decoded elements proportional to the file's size.
  */
 
 export class FlatbufferError extends Error {}
@@ -96,6 +98,7 @@ export class Table {
     if (length * width > this.fb.size - start) {
       throw new FlatbufferError(`a vector at byte ${v} claims ${length} elements of ${width} bytes, past the end of the file`);
     }
+    this.fb.spend(length);
     return { start, length };
   }
 
@@ -136,10 +139,24 @@ export class Table {
 export class Flatbuffer {
   private readonly view: DataView;
   readonly size: number;
+  /** Vector elements decoded so far, against `budget`. */
+  private work = 0;
+  private readonly budget: number;
 
   constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.size = bytes.byteLength;
+    // Tables may be shared (every vector entry pointing at one big subgraph), so a small file
+    // could make a reader decode the same elements over and over; a real file decodes each once.
+    this.budget = 4 * bytes.byteLength + 100_000;
+  }
+
+  /** Counts `elements` decoded; refuses a file whose shared tables would have far more decoded than it holds. */
+  spend(elements: number): void {
+    this.work += elements;
+    if (this.work > this.budget) {
+      throw new FlatbufferError(`its tables refer to the same data over and over (over ${this.budget} elements to decode from ${this.size} bytes)`);
+    }
   }
 
   private check(at: number, width: number): void {

@@ -84,7 +84,12 @@ interface Context {
   label: string;
   bytes: Uint8Array;
   model: TfliteModel;
+  /** Bytes of weight values read so far: ops sharing one big buffer must not multiply the memory a file claims. */
+  materialized: number;
 }
+
+/** Weight bytes read at most, relative to the file: every op's own weights fit 1×; sharing gets some room. */
+const MATERIALIZED_FACTOR = 4;
 
 interface Read {
   values: Float32Array | Float64Array;
@@ -124,6 +129,10 @@ function tensorValues(graph: TfliteSubgraph, index: number, ctx: Context, what: 
   }
   if (count * size !== buffer.length) {
     throw new FileError(ctx.label, `${what} (tensor ${name}) claims shape [${shape.join(", ")}] of ${typeName} but its buffer holds ${buffer.length} bytes`);
+  }
+  ctx.materialized += buffer.length;
+  if (ctx.materialized > MATERIALIZED_FACTOR * ctx.bytes.length + (1 << 20)) {
+    throw new FileError(ctx.label, `its LSTM ops read the same weight buffers over and over (over ${ctx.materialized} bytes of weights from a ${ctx.bytes.length}-byte file)`);
   }
   const view = new DataView(ctx.bytes.buffer, ctx.bytes.byteOffset + buffer.start, buffer.length);
   if (tensor.type === TensorType.FLOAT32 || tensor.type === TensorType.FLOAT16 || tensor.type === TensorType.FLOAT64) {
@@ -305,7 +314,7 @@ export function readTflite(bytes: Uint8Array, label: string): Model {
     if (err instanceof FlatbufferError) throw new FileError(label, `is not a readable TFLite model: ${err.message}`, { cause: err });
     throw err;
   }
-  const ctx: Context = { label, bytes, model };
+  const ctx: Context = { label, bytes, model, materialized: 0 };
   const refused = new Map<number, string>([
     [Op.BIDIRECTIONAL_SEQUENCE_LSTM, "BIDIRECTIONAL_SEQUENCE_LSTM"],
     [Op.UNIDIRECTIONAL_SEQUENCE_RNN, "UNIDIRECTIONAL_SEQUENCE_RNN"],

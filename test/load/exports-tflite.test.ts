@@ -23,7 +23,7 @@ import type { Layer, Model } from "../../src/model.js";
 import { halfToNumber } from "../../src/load/half.js";
 import { REPO_ROOT } from "./fixture-paths.js";
 import { exportPath, noteMissingExports } from "./export-fixtures.js";
-import { lstmTflite, type Storage } from "../support/tflite-writer.js";
+import { flatbuffer, i32s, i8, ref, str, table, tables, u32, lstmTflite, type Storage } from "../support/tflite-writer.js";
 
 const MNIST = "tflite_mnist_lstm_unpaired";
 const HAR = "tflite_lstm_har_MISMATCH_pair";
@@ -222,6 +222,20 @@ describe("damaged TFLite files", () => {
     expect(patched).toBe(true);
     const err = await loadModelFromBytes(bytes, "huge.tflite").catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/claims shape \[2, 1000000000\] of float32 but its buffer holds 8 bytes/);
+  });
+
+  it("refuses tables shared over and over (a small file claiming millions of tensors) before decoding them all", async () => {
+    // One tensor table referenced 3000 times by one subgraph, referenced 3000 times by the model:
+    // 9 million tensors to decode from a file of about 36 KB.
+    const tensor = table([ref(i32s([1, 2])), i8(0), u32(0), ref(str("t"))]);
+    const subgraph = table([ref(tables(Array(3000).fill(tensor))), ref(i32s([])), ref(i32s([])), ref(tables([])), ref(str("g"))]);
+    const model = table([u32(3), ref(tables([])), ref(tables(Array(3000).fill(subgraph))), undefined, ref(tables([]))]);
+    const bytes = flatbuffer(model);
+    expect(bytes.length).toBeLessThan(40_000);
+    const started = Date.now();
+    const err = await loadModelFromBytes(bytes, "shared.tflite").catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/refer to the same data over and over/);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 

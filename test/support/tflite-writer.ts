@@ -56,6 +56,8 @@ export function i64s(values: number[]): FbObject {
 export const ubytes = (data: Uint8Array): FbObject => ({ t: "bytes", count: data.length, data, align: 16 });
 
 class Out {
+  /** Where each object was written: written once, every later reference points at it (shared tables, as a hostile file may have). */
+  written = new Map<FbObject, number>();
   bytes = new Uint8Array(1024);
   view = new DataView(this.bytes.buffer);
   size = 0;
@@ -73,8 +75,16 @@ class Out {
   }
 }
 
-/** Writes `obj` at the end of `out` and returns its position (a table's, past its vtable). */
+/** Writes `obj` at the end of `out` (once) and returns its position (a table's, past its vtable). */
 function write(out: Out, obj: FbObject): number {
+  const done = out.written.get(obj);
+  if (done !== undefined) return done;
+  const at = writeNew(out, obj);
+  out.written.set(obj, at);
+  return at;
+}
+
+function writeNew(out: Out, obj: FbObject): number {
   if (obj.t === "string") {
     const b = new TextEncoder().encode(obj.s);
     const at = out.reserve(4 + b.length + 1, 4);
