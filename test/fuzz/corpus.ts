@@ -1,5 +1,6 @@
 /**
- * The fuzz corpus: real Keras files (test/fixtures/real, samples/, or --corpus DIRs),
+ * The fuzz corpus: real Keras files (test/fixtures/real, samples/, or --corpus DIRs) and
+ * real TFLite exports (test/fixtures/exports/tflite_mnist_lstm_unpaired),
  * each read once and mapped (HDF5 structures, zip entries, JSON configs), with the
  * command-line inputs that make `step` run on the pristine file.
  */
@@ -33,7 +34,7 @@ export interface BaseFile {
   name: string;
   path: string;
   bytes: Uint8Array;
-  kind: "hdf5" | "zip";
+  kind: "hdf5" | "zip" | "tflite";
   ext: string;
   /** HDF5 files: the file; .keras: its model.weights.h5. */
   h5?: HdfBase;
@@ -52,10 +53,10 @@ export interface BaseFile {
   firstRecurrent?: string;
 }
 
-const MODEL_EXT = /\.(h5|hdf5|keras)$/i;
+const MODEL_EXT = /\.(h5|hdf5|keras|tflite)$/i;
 
 export function defaultCorpusDirs(repoRoot: string): string[] {
-  return [join(repoRoot, "test/fixtures/real"), join(repoRoot, "samples")];
+  return [join(repoRoot, "test/fixtures/real"), join(repoRoot, "samples"), join(repoRoot, "test/fixtures/exports/tflite_mnist_lstm_unpaired")];
 }
 
 export function listCorpus(dirs: string[]): string[] {
@@ -199,12 +200,13 @@ function findInputArgs(model: Model): string[] {
 export async function loadBase(path: string): Promise<BaseFile> {
   const bytes = new Uint8Array(readFileSync(path));
   const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;
+  const isTflite = new TextDecoder("latin1").decode(bytes.subarray(4, 8)) === "TFL3";
   const base: BaseFile = {
     name: basename(path),
     path,
     bytes,
-    kind: isZip ? "zip" : "hdf5",
-    ext: isZip ? ".keras" : path.toLowerCase().endsWith(".keras") ? ".keras" : ".h5",
+    kind: isZip ? "zip" : isTflite ? "tflite" : "hdf5",
+    ext: isZip ? ".keras" : isTflite ? ".tflite" : path.toLowerCase().endsWith(".keras") ? ".keras" : ".h5",
     readDatasets: new Set(),
     layerNames: [],
     loads: false,
@@ -216,7 +218,7 @@ export async function loadBase(path: string): Promise<BaseFile> {
     for (const e of base.zip?.entries ?? []) base.entries.set(e.text, entryContent(bytes, e));
     const weights = base.entries.get("model.weights.h5");
     if (weights) base.h5 = hdfBase(weights);
-  } else {
+  } else if (!isTflite) {
     base.h5 = hdfBase(bytes);
   }
   try {

@@ -102,7 +102,7 @@ function chooseProbes(bases: BaseFile[], commands: Set<string>): string[][] {
   const byKind = new Map<string, BaseFile>();
   for (const b of [...bases].sort((x, y) => x.bytes.length - y.bytes.length)) {
     if (!b.loads) continue;
-    const kind = b.kind === "zip" ? "zip" : b.h5!.map.superblockVersion >= 2 ? "hdf5-v2" : "hdf5-v0";
+    const kind = b.kind !== "hdf5" ? b.kind : b.h5!.map.superblockVersion >= 2 ? "hdf5-v2" : "hdf5-v0";
     if (!byKind.has(kind)) byKind.set(kind, b);
   }
   for (const b of byKind.values()) {
@@ -216,8 +216,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const zipShare = !hasZip ? 0 : eligible.every((b) => b.kind === "zip") ? 1 : 0.35;
   const drawWeight = (b: BaseFile) => 1 / Math.sqrt(Math.max(4096, b.bytes.length));
   const drawBase = (rng: Rng): BaseFile => {
-    const kind = rng.chance(zipShare) ? "zip" : "hdf5";
-    const pool = eligible.filter((b) => b.kind === kind);
+    const zip = rng.chance(zipShare);
+    // HDF5 files and TFLite exports share the draws that are not a .keras archive's.
+    const pool = eligible.filter((b) => (b.kind === "zip") === zip);
     return rng.weighted(pool.map((b) => [b, drawWeight(b)] as const));
   };
 

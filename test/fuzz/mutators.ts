@@ -1131,6 +1131,105 @@ function quiet(fn: (b: BaseFile, rng: Rng, ctx: MutateContext) => Promise<Result
   };
 }
 
+// ---------------------------------------------------------------------------
+// TFLite mutators (a flatbuffer: uoffsets forward from where they are stored, vectors as a
+// u32 count then their elements, tables reaching their vtable by an i32; src/load/tflite-schema.ts)
+// ---------------------------------------------------------------------------
+
+/** 4-aligned words that could be a uoffset: a forward distance, a multiple of 4, landing inside the file. */
+function flatOffsets(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: number[] = [];
+  for (let at = 0; at + 4 <= bytes.length; at += 4) {
+    const v = view.getUint32(at, true);
+    if (v > 0 && v % 4 === 0 && at + v + 4 <= bytes.length) out.push(at);
+  }
+  return out;
+}
+
+/** 4-aligned words holding a small count or dimension (vector lengths, shapes, indices). */
+function flatSmallInts(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: number[] = [];
+  for (let at = 8; at + 4 <= bytes.length; at += 4) {
+    const v = view.getInt32(at, true);
+    if (v >= 1 && v <= 4096) out.push(at);
+  }
+  return out;
+}
+
+const setWord = (bytes: Uint8Array, at: number, v: number) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(at, v >>> 0, true);
+
+const tfliteTruncate = (base: BaseFile, rng: Rng): Result => {
+  const cut = rng.weighted([
+    [rng.int(0, Math.min(64, base.bytes.length - 1)), 1],
+    [rng.int(0, base.bytes.length - 1), 4],
+    [Math.max(0, base.bytes.length - rng.int(1, 256)), 1],
+  ]);
+  // A cut in trailing padding may leave every read byte in place: anything but a crash is fine.
+  return { detail: `truncated to ${cut} of ${base.bytes.length} bytes`, bytes: base.bytes.slice(0, cut), mustFail: cut < 8 ? "load" : false };
+};
+
+const tfliteFlips = (base: BaseFile, rng: Rng): Result => {
+  const bytes = base.bytes.slice();
+  const n = rng.pick([1, 1, 2, 4, 16, 64]);
+  // The tables sit around the buffers' data; flip anywhere, or among the first KB (root, vtables).
+  const head = rng.chance(0.4);
+  for (let i = 0; i < n; i++) bytes[head ? rng.int(0, Math.min(1023, bytes.length - 1)) : rng.int(0, bytes.length - 1)] ^= 1 << rng.int(0, 7);
+  return { detail: `${n} bit flip(s) ${head ? "in the first KB" : "anywhere"}`, bytes, mustFail: false };
+};
+
+const tfliteOffsets = (base: BaseFile, rng: Rng): Result => {
+  const candidates = flatOffsets(base.bytes);
+  if (candidates.length === 0) return undefined;
+  const bytes = base.bytes.slice();
+  const n = rng.pick([1, 1, 2, 3]);
+  const what: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = rng.pick(candidates);
+    const [label, v] = rng.pick<[string, number]>([
+      ["0 (the field points at itself: a cycle)", 0],
+      ["0xffffffff", 0xffffffff],
+      ["0x7fffffff", 0x7fffffff],
+      ["just past the end", bytes.length - at],
+      ["straddling the end", bytes.length - at - 2],
+      ["misaligned by 1", (new DataView(bytes.buffer).getUint32(at, true) + 1) >>> 0],
+      ["at another offset's target (a table of the wrong type, or a shared one)", rng.pick(candidates) - at],
+      ["back to the root", bytes.length > at ? -at : 0],
+    ]);
+    setWord(bytes, at, v);
+    what.push(`word at ${at} → ${label}`);
+  }
+  return { detail: `offset(s) changed: ${what.join("; ")}`, bytes, mustFail: false };
+};
+
+const tfliteLengths = (base: BaseFile, rng: Rng): Result => {
+  const candidates = flatSmallInts(base.bytes);
+  if (candidates.length === 0) return undefined;
+  const bytes = base.bytes.slice();
+  const n = rng.pick([1, 1, 2, 4]);
+  const what: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = rng.pick(candidates);
+    const old = new DataView(bytes.buffer).getInt32(at, true);
+    const [label, v] = rng.pick<[string, number]>([
+      ["2^31 - 1", 0x7fffffff],
+      ["2^32 - 1 (-1)", 0xffffffff],
+      ["1e9", 1e9],
+      ["0", 0],
+      ["x1000", old * 1000],
+      ["2^30 + 1", 2 ** 30 + 1],
+      ["-2^31", 0x80000000],
+      ["+1", old + 1],
+    ]);
+    setWord(bytes, at, v);
+    what.push(`${old} at ${at} → ${label}`);
+  }
+  return { detail: `count/shape/index word(s) changed: ${what.join("; ")}`, bytes, mustFail: false };
+};
+
+const isTflite = (b: BaseFile) => b.kind === "tflite";
+
 const isH5 = (b: BaseFile) => b.kind === "hdf5" && b.h5 !== undefined;
 const isZip = (b: BaseFile) => b.kind === "zip" && b.zip !== undefined && b.entries !== undefined;
 const h5 = (fn: H5Mutator) => (b: BaseFile, rng: Rng) => fn(b.h5!, b, rng);
@@ -1153,6 +1252,10 @@ export const MUTATORS: Mutator[] = [
   { name: "synth-contradiction", weight: 2, applies: isH5, run: quiet(synthContradiction) },
   { name: "synth-lambda", weight: 2, applies: isH5, run: quiet(synthLambda) },
   { name: "synth-nan", weight: 1, applies: isH5, run: quiet(synthNaN) },
+  { name: "tflite-truncate", weight: 4, applies: isTflite, run: tfliteTruncate },
+  { name: "tflite-flips", weight: 8, applies: isTflite, run: tfliteFlips },
+  { name: "tflite-offsets", weight: 10, applies: isTflite, run: tfliteOffsets },
+  { name: "tflite-lengths", weight: 10, applies: isTflite, run: tfliteLengths },
 ];
 
 /** Can any of the (selected) mutators work on this corpus file? */
