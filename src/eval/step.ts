@@ -147,7 +147,11 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
   }
   // The policies that shaped the values: the layer's own for --raw-input, else every layer's on the way.
   const precision = precisionOf(req.rawInput ? [callLayer] : model.layers, req.dtype);
-  if (precision) trace = { ...trace, notes: [...trace.notes, precision.note], precision: precisionJson(precision) };
+  if (precision) {
+    // Each direction's notes too, which explain shows (a plain layer's trace shares its direction's array).
+    for (const d of trace.directions) if (!d.notes.includes(precision.note)) d.notes.push(precision.note);
+    trace = { ...trace, notes: trace.notes.includes(precision.note) ? trace.notes : [...trace.notes, precision.note], precision: precisionJson(precision) };
+  }
   if (assumptions.length > 0) trace = { ...trace, assumptions };
   if (resolved.direction) {
     const d = trace.directions.find((t) => t.direction === resolved.direction)!;

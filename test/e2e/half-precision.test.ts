@@ -47,6 +47,12 @@ describe("16-bit models through the CLI", () => {
     expect(doc.outputs).toEqual(ref.outputs);
   });
 
+  it("explain prints the note", () => {
+    const r = runCli(["explain", `${DIR}/float16.keras`, "--input-file", x]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.match(/dtype policy float16: Keras computes in float16/g)).toHaveLength(1);
+  });
+
   it("step text prints the note", () => {
     const r = runCli(["step", `${DIR}/mixed_float16.keras`, "--input-file", x]);
     expect(r.status, r.stderr).toBe(0);
