@@ -9,7 +9,13 @@ export interface TensorStats {
   inf: number;
 }
 
-export function tensorStats(data: ArrayLike<number>): TensorStats {
+/**
+ * Statistics of columns [from, to) of a row-major (rows × cols) matrix, read in place,
+ * row by row: Welford's running mean and variance (stable for large tensors), NaN and Inf
+ * counted apart. tensorStats is the one-row case, so a block's statistics are the same
+ * bits whether it was copied out first or read where it lies.
+ */
+export function blockStats(data: ArrayLike<number>, rows: number, cols: number, from: number, to: number): TensorStats {
   let nan = 0;
   let inf = 0;
   let n = 0;
@@ -17,26 +23,28 @@ export function tensorStats(data: ArrayLike<number>): TensorStats {
   let max = -Infinity;
   let mean = 0;
   let m2 = 0;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (Number.isNaN(v)) {
-      nan++;
-      continue;
+  for (let r = 0; r < rows; r++) {
+    const end = r * cols + to;
+    for (let i = r * cols + from; i < end; i++) {
+      const v = data[i];
+      if (v !== v) {
+        nan++;
+        continue;
+      }
+      if (v === Infinity || v === -Infinity) {
+        inf++;
+        continue;
+      }
+      n++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      const d = v - mean;
+      mean += d / n;
+      m2 += d * (v - mean);
     }
-    if (!Number.isFinite(v)) {
-      inf++;
-      continue;
-    }
-    n++;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    // Welford's running mean and variance: stable for large tensors.
-    const d = v - mean;
-    mean += d / n;
-    m2 += d * (v - mean);
   }
   return {
-    count: data.length,
+    count: rows * (to - from),
     min: n ? min : null,
     max: n ? max : null,
     mean: n ? mean : null,
@@ -44,4 +52,8 @@ export function tensorStats(data: ArrayLike<number>): TensorStats {
     nan,
     inf,
   };
+}
+
+export function tensorStats(data: ArrayLike<number>): TensorStats {
+  return blockStats(data, 1, data.length, 0, data.length);
 }

@@ -97,8 +97,9 @@ export function kernelPanels(kind: RecurrentKind, cell: PreparedCell, dtype: Eva
   const cached = cell.panels[dtype];
   if (cached !== undefined) return cached;
   const w = cell.w;
-  const exact = (a: Float64Array) => {
-    if (dtype === "float64") return true;
+  const exact = (a: Floats) => {
+    // float32 weights are exact in either arithmetic; only float64 ones are checked.
+    if (dtype === "float64" || a instanceof Float32Array) return true;
     for (let k = 0; k < a.length; k++) if (Math.fround(a[k]) !== a[k] && !Number.isNaN(a[k])) return false;
     return true;
   };

@@ -40,7 +40,8 @@ export type EvalDType = "float32" | "float64";
 export interface Matrix {
   rows: number;
   cols: number;
-  data: Float64Array;
+  /** Row-major; float32 weights stay a Float32Array (exact, half the memory of a copy in float64). */
+  data: Floats;
 }
 
 /** Gate weights as the evaluator used them, named as in the seed notebook (`kernel_i`, `recurrent_kernel_f`, `bias_o`, ...). */

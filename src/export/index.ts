@@ -18,6 +18,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FileError, UnsupportedError } from "../errors.js";
 import type { Model } from "../model.js";
+import type { Floats } from "../eval/trace.js";
 import { writeNpyFloat32 } from "../npy.js";
 import { nested } from "../present/weights.js";
 import { findLayer, layerReports, type CellReport, type LayerReport } from "../slice/index.js";
@@ -40,7 +41,7 @@ export interface PlannedFile {
   file: string;
   tensor: string;
   shape: number[];
-  data: Float64Array;
+  data: Floats;
 }
 
 export interface ExportPlan {

@@ -68,8 +68,8 @@ function stackTransposed(cell: CellReport, role: "kernel" | "recurrent_kernel", 
   const cols = role === "kernel" ? cell.inputDim : u;
   const data = new Float64Array(order.length * u * cols);
   order.forEach((g, k) => {
-    const t = requireBlock(cell, role, g); // (cols × u) row-major
-    for (let j = 0; j < u; j++) for (let d = 0; d < cols; d++) data[(k * u + j) * cols + d] = t.data[d * u + j];
+    const block = requireBlock(cell, role, g).data; // (cols × u) row-major; read once (a report's blocks are copied on read)
+    for (let j = 0; j < u; j++) for (let d = 0; d < cols; d++) data[(k * u + j) * cols + d] = block[d * u + j];
   });
   return { name: role === "kernel" ? "weight_ih_l0" : "weight_hh_l0", shape: [order.length * u, cols], data };
 }

@@ -33,7 +33,7 @@ import {
   requireTensor,
   cellWithGates,
   tensorNamed,
-  toFloat64,
+  asFloats,
 } from "./recurrent.js";
 
 const GATES = ["z", "r", "h"] as const;
@@ -48,10 +48,10 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
   // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
   const notes: string[] = [...(layer.notes ?? [])];
   const after = resetAfter(layer);
-  let kernel: Float64Array;
-  let recurrentKernel: Float64Array;
-  let bias: Float64Array | null = null;
-  let recurrentBias: Float64Array | null = null;
+  let kernel: Floats;
+  let recurrentKernel: Floats;
+  let bias: Floats | null = null;
+  let recurrentBias: Floats | null = null;
   let inputDim: number;
 
   if (hasKeras1GateTensors(layer)) {
@@ -64,26 +64,26 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     inputDim = k.shape[0];
     expectShape(layer, k, [inputDim, 3 * units], `units=${units}`);
     expectShape(layer, r, [units, 3 * units], `units=${units}`);
-    kernel = toFloat64(k.data);
-    recurrentKernel = toFloat64(r.data);
+    kernel = asFloats(k.data);
+    recurrentKernel = asFloats(r.data);
     const b = tensorNamed(layer, "bias");
     if (layer.className === "CuDNNGRU") {
       kernel = cudnnBlocksToKeras(kernel, inputDim, units, 3, "input");
       recurrentKernel = cudnnBlocksToKeras(recurrentKernel, units, units, 3, "recurrent");
       if (!b) throw new InspectError(`layer '${layer.name}' (CuDNNGRU) has no bias tensor`);
       expectShape(layer, b, [6 * units], `CuDNNGRU units=${units} (input and recurrent biases)`);
-      bias = toFloat64(b.data.subarray(0, 3 * units));
-      recurrentBias = toFloat64(b.data.subarray(3 * units));
+      bias = asFloats(b.data.subarray(0, 3 * units));
+      recurrentBias = asFloats(b.data.subarray(3 * units));
       notes.push("CuDNNGRU weights converted to GRU(reset_after=True) as Keras does (kernel blocks re-laid, recurrent blocks transposed, bias split into input and recurrent rows); evaluated with sigmoid/tanh");
     } else if (useBias) {
       if (!b) throw new InspectError(`layer '${layer.name}' (GRU) has use_bias=true but no bias tensor`);
       if (after) {
         expectShape(layer, b, [2, 3 * units], `reset_after=true, units=${units}`);
-        bias = toFloat64(b.data.subarray(0, 3 * units));
-        recurrentBias = toFloat64(b.data.subarray(3 * units));
+        bias = asFloats(b.data.subarray(0, 3 * units));
+        recurrentBias = asFloats(b.data.subarray(3 * units));
       } else {
         expectShape(layer, b, [3 * units], `reset_after=false, units=${units}`);
-        bias = toFloat64(b.data);
+        bias = asFloats(b.data);
       }
     } else if (b) {
       throw new InspectError(`layer '${layer.name}' (GRU) has use_bias=false but stores a bias tensor`);

@@ -63,13 +63,13 @@ export interface CellWeights {
   units: number;
   inputDim: number;
   /** (inputDim, G·units) row-major, gate blocks side by side in Keras order. */
-  kernel: Float64Array;
+  kernel: Floats;
   /** (units, G·units) row-major. */
-  recurrentKernel: Float64Array;
+  recurrentKernel: Floats;
   /** (G·units) input-side bias, or null when use_bias is false. */
-  bias: Float64Array | null;
+  bias: Floats | null;
   /** (G·units) recurrent-side bias: GRU with reset_after only. */
-  recurrentBias: Float64Array | null;
+  recurrentBias: Floats | null;
   /** GRU only: whether the reset gate is applied after the recurrent matrix product. */
   resetAfter?: boolean;
   /** The same numbers sliced by gate and named as in the seed notebook (kernel_i, recurrent_kernel_f, bias_o, ...). */

@@ -71,7 +71,7 @@ export function keras1Assemble(
  * mode 'recurrent': block k (units × units) becomes k.T
  */
 export function cudnnBlocksToKeras(
-  data: Float64Array,
+  data: ArrayLike<number>,
   rows: number,
   units: number,
   nGates: number,

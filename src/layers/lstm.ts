@@ -27,7 +27,7 @@ import {
   requireTensor,
   cellWithGates,
   tensorNamed,
-  toFloat64,
+  asFloats,
 } from "./recurrent.js";
 import { cudnnBlocksToKeras, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
 
@@ -51,9 +51,9 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
   const { units, useBias } = recurrentOptions(layer);
   // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
   const notes: string[] = [...(layer.notes ?? [])];
-  let kernel: Float64Array;
-  let recurrentKernel: Float64Array;
-  let bias: Float64Array | null = null;
+  let kernel: Floats;
+  let recurrentKernel: Floats;
+  let bias: Floats | null = null;
   let inputDim: number;
 
   if (hasKeras1GateTensors(layer)) {
@@ -67,8 +67,8 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     inputDim = k.shape[0];
     expectShape(layer, k, [inputDim, 4 * units], `units=${units}`);
     expectShape(layer, r, [units, 4 * units], `units=${units}`);
-    kernel = toFloat64(k.data);
-    recurrentKernel = toFloat64(r.data);
+    kernel = asFloats(k.data);
+    recurrentKernel = asFloats(r.data);
     const b = tensorNamed(layer, "bias") ?? tensorNamed(layer, "b");
     if (layer.className === "CuDNNLSTM") {
       // keras/engine/saving.py (_convert_rnn_weights), Keras 2.2.4: per gate block,
@@ -85,7 +85,7 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     } else if (useBias) {
       if (!b) throw new InspectError(`layer '${layer.name}' (LSTM) has use_bias=true but no bias tensor`);
       expectShape(layer, b, [4 * units], `units=${units}`);
-      bias = toFloat64(b.data);
+      bias = asFloats(b.data);
     } else if (b) {
       throw new InspectError(`layer '${layer.name}' (LSTM) has use_bias=false but stores a bias tensor`);
     }

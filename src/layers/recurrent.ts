@@ -5,7 +5,7 @@
  */
 import { activationName } from "../activations.js";
 import { InspectError } from "../errors.js";
-import type { GateWeights, Matrix } from "../eval/trace.js";
+import type { Floats, GateWeights, Matrix } from "../eval/trace.js";
 import type { Layer, Model, Tensor } from "../model.js";
 import type { CellWeights, Shape } from "./kind.js";
 
@@ -82,6 +82,15 @@ export function toFloat64(data: ArrayLike<number>): Float64Array {
 }
 
 /**
+ * A stored tensor's values as a float array, without a copy when they already are one:
+ * a float32 tensor stays a Float32Array (its values are exact doubles when read), so a
+ * 256 MiB kernel is not doubled into a 512 MiB Float64Array. Nothing writes into the result.
+ */
+export function asFloats(data: ArrayLike<number>): Floats {
+  return data instanceof Float32Array || data instanceof Float64Array ? data : toFloat64(data);
+}
+
+/**
  * A cell's weights with `gates` (the per-gate slices for display and the trace) made on
  * first use: evaluation without a trace reads only the packed tensors.
  */
@@ -94,38 +103,66 @@ export function cellWithGates(w: Omit<CellWeights, "gates">, gateLetters: readon
 }
 
 /** Columns [from, to) of a row-major (rows × cols) matrix, as a Matrix. */
-export function columns(data: Float64Array, rows: number, cols: number, from: number, to: number): Matrix {
+export function columns(data: Floats, rows: number, cols: number, from: number, to: number): Matrix {
   const width = to - from;
-  const out = new Float64Array(rows * width);
+  const out = data instanceof Float32Array ? new Float32Array(rows * width) : new Float64Array(rows * width);
   for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols + from, r * cols + to), r * width);
   return { rows, cols: width, data: out };
 }
 
+/** Where one gate block lies: columns [from, to) of a packed (rows × cols) tensor. */
+export interface GateBlock {
+  /** kernel_i, recurrent_kernel_f, bias_o, recurrent_bias_z; for a kind without gates kernel, recurrent_kernel, bias. */
+  name: string;
+  packed: Floats;
+  rows: number;
+  cols: number;
+  from: number;
+  to: number;
+}
+
 /**
- * Slices the packed kernel / recurrent kernel / bias into per-gate blocks named as
- * in the seed notebook: kernel_i, recurrent_kernel_i, bias_i, ... Gate k is columns [k·u, (k+1)·u).
+ * The per-gate blocks of the packed kernel / recurrent kernel / bias, named as in the
+ * seed notebook: kernel_i, recurrent_kernel_i, bias_i, ... Gate k is columns [k·u, (k+1)·u).
  * For a kind without gates (SimpleRNN) the names are kernel, recurrent_kernel, bias.
  */
-export function sliceGates(
+export function gateBlocks(
   gates: readonly string[],
   units: number,
   inputDim: number,
-  kernel: Float64Array,
-  recurrentKernel: Float64Array,
-  bias: Float64Array | null,
-  recurrentBias: Float64Array | null = null,
-): GateWeights {
-  const out: GateWeights = {};
+  kernel: Floats,
+  recurrentKernel: Floats,
+  bias: Floats | null,
+  recurrentBias: Floats | null = null,
+): GateBlock[] {
+  const out: GateBlock[] = [];
   const letters = gates.length === 0 ? [""] : gates;
   const width = letters.length * units;
   letters.forEach((g, k) => {
     const suffix = g ? `_${g}` : "";
-    const [from, to] = [k * units, (k + 1) * units];
-    out[`kernel${suffix}`] = columns(kernel, inputDim, width, from, to);
-    out[`recurrent_kernel${suffix}`] = columns(recurrentKernel, units, width, from, to);
-    if (bias) out[`bias${suffix}`] = columns(bias, 1, width, from, to);
-    if (recurrentBias) out[`recurrent_bias${suffix}`] = columns(recurrentBias, 1, width, from, to);
+    const at = { cols: width, from: k * units, to: (k + 1) * units };
+    out.push({ name: `kernel${suffix}`, packed: kernel, rows: inputDim, ...at });
+    out.push({ name: `recurrent_kernel${suffix}`, packed: recurrentKernel, rows: units, ...at });
+    if (bias) out.push({ name: `bias${suffix}`, packed: bias, rows: 1, ...at });
+    if (recurrentBias) out.push({ name: `recurrent_bias${suffix}`, packed: recurrentBias, rows: 1, ...at });
   });
+  return out;
+}
+
+/** The gate blocks (gateBlocks) copied out, by name. */
+export function sliceGates(
+  gates: readonly string[],
+  units: number,
+  inputDim: number,
+  kernel: Floats,
+  recurrentKernel: Floats,
+  bias: Floats | null,
+  recurrentBias: Floats | null = null,
+): GateWeights {
+  const out: GateWeights = {};
+  for (const b of gateBlocks(gates, units, inputDim, kernel, recurrentKernel, bias, recurrentBias)) {
+    out[b.name] = columns(b.packed, b.rows, b.cols, b.from, b.to);
+  }
   return out;
 }
 
@@ -135,7 +172,7 @@ export function sliceGates(
  */
 export function dotColumns(
   v: Float64Array,
-  m: Float64Array,
+  m: Floats,
   rows: number,
   cols: number,
   col0: number,

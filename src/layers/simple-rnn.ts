@@ -19,7 +19,7 @@ import {
   requireTensor,
   cellWithGates,
   tensorNamed,
-  toFloat64,
+  asFloats,
 } from "./recurrent.js";
 
 function cellWeights(layer: Layer): CellWeights {
@@ -31,14 +31,14 @@ function cellWeights(layer: Layer): CellWeights {
   const inputDim = k.shape[0];
   expectShape(layer, k, [inputDim, units], `units=${units}`);
   expectShape(layer, r, [units, units], `units=${units}`);
-  let bias: Float64Array | null = null;
+  let bias: Floats | null = null;
   if (useBias) {
     if (!b) throw new InspectError(`layer '${layer.name}' (SimpleRNN) has use_bias=true but no bias tensor`);
     expectShape(layer, b, [units], `units=${units}`);
-    bias = toFloat64(b.data);
+    bias = asFloats(b.data);
   }
-  const kernel = toFloat64(k.data);
-  const recurrentKernel = toFloat64(r.data);
+  const kernel = asFloats(k.data);
+  const recurrentKernel = asFloats(r.data);
   // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
   const notes = [...(layer.notes ?? []), ...(keras1 ? ["Keras 1 names W, U, b read as kernel, recurrent_kernel, bias"] : [])];
   return cellWithGates({ units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, notes }, []);

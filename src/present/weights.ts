@@ -60,9 +60,9 @@ function matrixTable(rows: number, cols: number, at: (r: number, c: number) => n
  * table, higher ranks as one table per leading index (`name[0, 1, :, :]`), each axis
  * abbreviated on its own when the tensor has more than 1,000 values.
  */
-function* tensorLines(name: string, dims: number[], data: Float64Array, labels: Labels, view: WeightsView): Generator<string> {
+function* tensorLines(name: string, dims: number[], at: (index: number) => number, labels: Labels, view: WeightsView): Generator<string> {
   if (dims.length === 0) {
-    yield `${name} = ${fixed(data[0], view.digits)}`;
+    yield `${name} = ${fixed(at(0), view.digits)}`;
     return;
   }
   if (dims.some((d) => d === 0)) {
@@ -71,12 +71,12 @@ function* tensorLines(name: string, dims: number[], data: Float64Array, labels: 
   }
   const abbreviate = abbreviates(dims.reduce((a, b) => a * b, 1), view.full);
   if (dims.length === 1) {
-    yield* matrixTable(1, dims[0], (_r, c) => data[c], { row: () => name, col: labels.col }, view, abbreviate);
+    yield* matrixTable(1, dims[0], (_r, c) => at(c), { row: () => name, col: labels.col }, view, abbreviate);
     return;
   }
   const [rows, cols] = dims.slice(-2);
   if (dims.length === 2) {
-    yield* matrixTable(rows, cols, (r, c) => data[r * cols + c], labels, view, abbreviate);
+    yield* matrixTable(rows, cols, (r, c) => at(r * cols + c), labels, view, abbreviate);
     return;
   }
   const lead = dims.slice(0, -2);
@@ -94,7 +94,7 @@ function* tensorLines(name: string, dims: number[], data: Float64Array, labels: 
     const p = (index as number[]).reduce((acc, i, k) => acc * lead[k] + i, 0);
     const offset = p * rows * cols;
     yield `${name}[${index.join(", ")}, :, :]`;
-    yield* matrixTable(rows, cols, (r, c) => data[offset + r * cols + c], labels, view, abbreviate);
+    yield* matrixTable(rows, cols, (r, c) => at(offset + r * cols + c), labels, view, abbreviate);
   }
 }
 
@@ -163,7 +163,8 @@ function* cellLines(cell: CellReport, view: WeightsView): Generator<string> {
   for (const t of cell.tensors) {
     yield "";
     yield* wrapLine(gateCaption(cell, t), width);
-    yield* tensorLines(t.name, t.shape, t.data, gateLabels(cell, t), view);
+    // A gate block is read in place, value by value: an abbreviated print of a 4096 × 4096 block copies nothing.
+    yield* tensorLines(t.name, t.shape, t.at, gateLabels(cell, t), view);
     yield* wrapLine(`  ${formatStats(t.stats, view.digits)}`, width);
   }
 }
@@ -193,7 +194,8 @@ function plainLabels(): Labels {
 function* plainTensorLines(t: PlainTensor, view: WeightsView): Generator<string> {
   const width = view.width ?? Infinity;
   yield* wrapLine(`${safe(t.name)} (${shape(t.shape)}, ${t.dtype})`, width);
-  yield* tensorLines(safe(t.name), t.shape, t.data, plainLabels(), view);
+  const data = t.data;
+  yield* tensorLines(safe(t.name), t.shape, (i) => data[i], plainLabels(), view);
   yield* wrapLine(`  ${formatStats(t.stats, view.digits)}`, width);
 }
 

@@ -11,10 +11,11 @@
  */
 import { activationName, hardSigmoidFor } from "../activations.js";
 import { UsageError } from "../errors.js";
-import type { RecurrentKindName } from "../eval/trace.js";
+import type { Floats, RecurrentKindName } from "../eval/trace.js";
 import { recurrentKindOf } from "../layers/registry.js";
 import { type DType, type Layer, type Model, walkLayers } from "../model.js";
-import { tensorStats, type TensorStats } from "../stats.js";
+import { asFloats, columns, gateBlocks } from "../layers/recurrent.js";
+import { blockStats, tensorStats, type TensorStats } from "../stats.js";
 import { CONV_LSTM_GATES, convLstmWeights, isConvLstm } from "./conv-lstm.js";
 
 export type TensorRole = "kernel" | "recurrent_kernel" | "bias" | "recurrent_bias";
@@ -29,8 +30,14 @@ export interface GateTensor {
   gate: string | null;
   /** LSTM/GRU/SimpleRNN: (inputDim, units), (units, units), (units). ConvLSTM: (*kernel_size, channels, filters), (filters). */
   shape: number[];
-  /** Row-major values. */
-  data: Float64Array;
+  /**
+   * Row-major values, as stored (float32 stays Float32Array). For LSTM/GRU/SimpleRNN the
+   * block is copied out of the packed tensor each time this is read (read it once): a
+   * report of a large layer holds no copies (`weights --layer` of a 4096-unit LSTM).
+   */
+  data: Floats;
+  /** One value by its row-major index in the block, read in place (what an abbreviated print needs, without the copy). */
+  at(index: number): number;
   /** What the first axis of a 2-D block indexes: an input feature (kernel) or a unit of h₍ₜ₋₁₎ (recurrent kernel). */
   rows: "input" | "hidden" | null;
   stats: TensorStats;
@@ -40,7 +47,8 @@ export interface GateTensor {
 export interface PackedTensor {
   name: "kernel" | "recurrent_kernel" | "bias";
   shape: number[];
-  data: Float64Array;
+  /** As stored where the layout is Keras 2's (no copy); converted layouts are new arrays. */
+  data: Floats;
 }
 
 /** One recurrent cell: a plain recurrent layer, or one direction of a Bidirectional. */
@@ -94,7 +102,7 @@ export interface PlainTensor {
   name: string;
   shape: number[];
   dtype: DType;
-  data: Float64Array;
+  data: Floats;
   stats: TensorStats;
 }
 
@@ -148,6 +156,7 @@ export function sliceCell(model: Model, layer: Layer, path: string, direction: "
       gate: name.slice(name.lastIndexOf("_") + 1),
       shape: block.shape,
       data: block.data,
+      at: (i: number) => block.data[i],
       rows: null,
       stats: tensorStats(block.data),
     }));
@@ -181,19 +190,20 @@ export function sliceCell(model: Model, layer: Layer, path: string, direction: "
   if (!kind) throw new UsageError(`layer '${path}' is ${layer.className}, not a recurrent layer`);
   const w = kind.cellWeights(layer, model);
   const gates = kind.gates;
-  const tensors: GateTensor[] = Object.entries(w.gates).map(([name, m]) => {
-    const role = roleOf(name);
-    const gate = gates.length === 0 ? null : name.slice(name.lastIndexOf("_") + 1);
+  // Each gate block stays a window of the packed tensor until read: statistics in place, values copied on demand.
+  const tensors: GateTensor[] = gateBlocks(gates, w.units, w.inputDim, w.kernel, w.recurrentKernel, w.bias, w.recurrentBias).map((b) => {
+    const role = roleOf(b.name);
     const matrix = role === "kernel" || role === "recurrent_kernel";
-    return {
-      name,
+    const t = {
+      name: b.name,
       role,
-      gate,
-      shape: matrix ? [m.rows, m.cols] : [m.cols],
-      data: m.data,
+      gate: gates.length === 0 ? null : b.name.slice(b.name.lastIndexOf("_") + 1),
+      shape: matrix ? [b.rows, b.to - b.from] : [b.to - b.from],
       rows: role === "kernel" ? "input" : role === "recurrent_kernel" ? "hidden" : null,
-      stats: tensorStats(m.data),
-    };
+      stats: blockStats(b.packed, b.rows, b.cols, b.from, b.to),
+      at: (i: number) => b.packed[Math.floor(i / (b.to - b.from)) * b.cols + b.from + (i % (b.to - b.from))],
+    } as Omit<GateTensor, "data">;
+    return Object.defineProperty(t, "data", { enumerable: true, get: () => columns(b.packed, b.rows, b.cols, b.from, b.to).data }) as GateTensor;
   });
   const width = Math.max(1, gates.length) * w.units;
   const packed: PackedTensor[] = [
@@ -201,7 +211,7 @@ export function sliceCell(model: Model, layer: Layer, path: string, direction: "
     { name: "recurrent_kernel", shape: [w.units, width], data: w.recurrentKernel },
   ];
   if (w.bias && w.recurrentBias) {
-    const both = new Float64Array(2 * width);
+    const both = w.bias instanceof Float32Array && w.recurrentBias instanceof Float32Array ? new Float32Array(2 * width) : new Float64Array(2 * width);
     both.set(w.bias, 0);
     both.set(w.recurrentBias, width);
     packed.push({ name: "bias", shape: [2, width], data: both });
@@ -233,7 +243,7 @@ function plainReport(layer: Layer, path: string): PlainReport {
     className: layer.className,
     inferred: layer.inferred === true,
     tensors: layer.weights.map((t) => {
-      const data = Float64Array.from(t.data);
+      const data = asFloats(t.data);
       return { name: t.name, shape: t.shape, dtype: t.dtype, data, stats: tensorStats(data) };
     }),
   };

@@ -334,7 +334,7 @@ function tfLayer(layer: Layer, model: Model, inputShape?: Shape): { layer: tf.la
     };
     const rnn = cls === "LSTM" ? tf.layers.lstm(cfg as never) : cls === "GRU" ? tf.layers.gru(cfg as never) : tf.layers.simpleRNN(cfg as never);
     const g = w.kernel.length / w.inputDim;
-    const f32 = (a: Float64Array) => Float32Array.from(a);
+    const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
     const weights = [tf.tensor2d(f32(w.kernel), [w.inputDim, g]), tf.tensor2d(f32(w.recurrentKernel), [w.units, g]), ...(w.bias ? [tf.tensor1d(f32(w.bias))] : [])];
     return [{ layer: rnn, weights }];
   }
