@@ -44,6 +44,11 @@ export interface Tensor {
    * file was removed, changed, or is damaged where the values are).
    */
   data: Float32Array | Float64Array;
+  /**
+   * Dequantized export weights: one quantization step (the scale) per index of the last axis,
+   * 0 where that column was stored unquantized; `diff` reports |Δ| in these steps.
+   */
+  quantizationStep?: Float64Array;
 }
 
 /** One input edge of a functional node: which layer, which of its nodes, which output tensor. */

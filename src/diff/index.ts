@@ -239,6 +239,7 @@ function compareLayers(a: Weighted, b: Weighted, matchedBy: LayerDiff["matchedBy
     const names = [...new Set([...na.map((t) => t.name), ...nb.map((t) => t.name)])];
     tensors = names.map((n) => compareTensor(n, na.find((t) => t.name === n), nb.find((t) => t.name === n), atol));
   }
+  notes.push(...quantizationNotes(a.layer, b.layer));
   const different = changes.length > 0 || tensors.some((t) => t.status !== "equal");
   return {
     pathA: a.path,
@@ -253,6 +254,31 @@ function compareLayers(a: Weighted, b: Weighted, matchedBy: LayerDiff["matchedBy
     configChanges: changes,
     notes,
   };
+}
+
+/**
+ * Dequantized export weights (Tensor.quantizationStep) against the other file's tensor of the
+ * same name and shape: the largest |Δ| in quantization steps. Rounding to the step moves a
+ * value by at most half a step, so ≤ 0.5 is what quantizing these very weights gives.
+ */
+function quantizationNotes(a: Layer, b: Layer): string[] {
+  const out: string[] = [];
+  for (const [side, q, other] of [["A", a, b], ["B", b, a]] as const) {
+    for (const t of q.weights) {
+      const steps = t.quantizationStep;
+      const o = other.weights.find((w) => w.name === t.name);
+      if (!steps || !o || o.shape.join(",") !== t.shape.join(",")) continue;
+      const cols = steps.length;
+      let worst = 0;
+      for (let k = 0; k < t.data.length; k++) {
+        const step = steps[k % cols];
+        if (step > 0) worst = Math.max(worst, Math.abs(t.data[k] - o.data[k]) / step);
+      }
+      const verdict = worst <= 0.5 + 1e-6 ? "within half a step, as quantizing the same weights gives" : "more than rounding to the step explains";
+      out.push(`${side}'s ${t.name} is quantized: max |Δ| is ${worst.toPrecision(3)} of its quantization step (${verdict})`);
+    }
+  }
+  return out;
 }
 
 function gateDiffs(letters: readonly string[], wa: CellWeights, wb: CellWeights, atol: number): GateDiff[] {

@@ -98,6 +98,8 @@ interface Read {
   how?: string;
   /** The scale(s) of a quantized tensor, for the notes. */
   scales?: string;
+  /** Quantized tensors: the step of each unit (row of [units, cols]; entry of a bias). */
+  unitSteps?: number[];
 }
 
 /** The stored values of tensor `index` of `graph`, as float; a DEQUANTIZE op feeding it is followed to its constant. */
@@ -182,7 +184,9 @@ function tensorValues(graph: TfliteSubgraph, index: number, ctx: Context, what: 
     ? `${typeName} per channel (along dimension ${axis}, zero point${zeros.length > 1 ? "s" : ""} ${zeros.slice(0, 3).join(", ")}${zeros.length > 3 ? ", …" : ""})`
     : `${typeName} per tensor (zero point ${zeros[0]})`;
   const scales = perChannel ? `${channels} scales ${Math.min(...q.scale)} to ${Math.max(...q.scale)}` : `scale ${q.scale[0]}`;
-  return { values, shape, how: `${scheme}${viaDequantize ? " behind a DEQUANTIZE op" : ""}, dequantized as float(scale · (q − zero_point))`, scales };
+  // The weights' units are their first axis: a per-channel scale along it is each unit's step.
+  const unitSteps = Array.from({ length: shape[0] ?? 1 }, (_, j) => (perChannel ? (axis === 0 ? q.scale[j] : Math.max(...q.scale)) : q.scale[0]));
+  return { values, shape, how: `${scheme}${viaDequantize ? " behind a DEQUANTIZE op" : ""}, dequantized as float(scale · (q − zero_point))`, scales, unitSteps };
 }
 
 function tensorAt(graph: TfliteSubgraph, index: number, ctx: Context, what: string): TfliteTensor {
@@ -249,11 +253,22 @@ function layerOfLstm(graph: TfliteSubgraph, op: TfliteOperator, name: string, wh
   const bias = make(width);
   for (let g = 0; g < 4; g++) bias.set(biases[g].values, g * u);
   const dtype = float64 ? "float64" : "float32";
+  // Keras' last axis is gate-major units, so column g·u + j has the step of unit j of gate g's tensor.
+  const steps = (gates: Read[]): Float64Array | undefined => {
+    if (!gates.some((r) => r.unitSteps)) return undefined;
+    const out = new Float64Array(width);
+    gates.forEach((r, g) => r.unitSteps?.forEach((step, j) => (out[g * u + j] = step)));
+    return out;
+  };
+  const withSteps = (t: Tensor, gates: Read[]): Tensor => {
+    const q = steps(gates);
+    return q ? { ...t, quantizationStep: q } : t;
+  };
   const path = (indices: number[]) => `${where}: tensors ${indices.map(input).join(", ")}`;
   const weights: Tensor[] = [
-    { name: "kernel", path: path(KERNELS), shape: [inputSize, width], dtype, data: transpose(kernels, inputSize) },
-    { name: "recurrent_kernel", path: path(RECURRENT), shape: [u, width], dtype, data: transpose(recurrent, u) },
-    { name: "bias", path: path(BIASES), shape: [width], dtype, data: bias },
+    withSteps({ name: "kernel", path: path(KERNELS), shape: [inputSize, width], dtype, data: transpose(kernels, inputSize) }, kernels),
+    withSteps({ name: "recurrent_kernel", path: path(RECURRENT), shape: [u, width], dtype, data: transpose(recurrent, u) }, recurrent),
+    withSteps({ name: "bias", path: path(BIASES), shape: [width], dtype, data: bias }, biases),
   ];
   const notes = [
     "TFLite UNIDIRECTIONAL_SEQUENCE_LSTM: its per-gate input_to_*_weights and recurrent_to_*_weights [units, cols] transposed into Keras' kernel and recurrent_kernel columns in gate order i, f, c, o; the four gate biases joined in that order as Keras' bias",

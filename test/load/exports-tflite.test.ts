@@ -83,6 +83,13 @@ describe("real TFLite files", () => {
         expect(worst, `${name}_${GATES[g]}`).toBeLessThanOrEqual(scale / 2 + 2 ** -22);
       }
     }
+    // diff says the same in quantization steps, per tensor.
+    const notes2 = diffModels(await loadModel(float!), await loadModel(int8!)).layers[0].notes;
+    for (const name of ["kernel", "recurrent_kernel", "bias"]) {
+      const line = notes2.find((n) => n.startsWith(`B's ${name} is quantized`))!;
+      expect(line).toMatch(/within half a step, as quantizing the same weights gives/);
+      expect(Number(/max \|Δ\| is ([0-9.e-]+) of/.exec(line)![1])).toBeLessThanOrEqual(0.5);
+    }
   });
 
   const harH5 = exportPath(HAR, "lstm.h5");
@@ -183,7 +190,9 @@ describe("TFLite files written from a Keras LSTM", () => {
       const a = hs(keras, "lstm_2");
       const b = hs(tflite, "lstm");
       expect(Math.max(...a.map((v, k) => Math.abs(v - b[k])))).toBeLessThan(0.05);
-      expect(diffModels(keras, tflite, { partial: true }).verdict).toBe("different");
+      const report = diffModels(keras, tflite, { partial: true });
+      expect(report.verdict).toBe("different");
+      expect(report.layers[0].notes.filter((n) => /is quantized: .*within half a step/.test(n))).toHaveLength(3);
     });
   }
 
