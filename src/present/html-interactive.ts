@@ -47,8 +47,8 @@ export interface InteractiveData {
   values: string;
   inputs: string;
   initial: string;
-  /** Gate weights as float64, (rows, cols) row-major. */
-  weights: Record<string, { rows: number; cols: number; data: string }>;
+  /** Gate weights, (rows, cols) row-major, in the type the trace holds them. */
+  weights: Record<string, { rows: number; cols: number; dtype: "f4" | "f8"; data: string }>;
   plan: LinePlan[];
   /** Masked steps: which lines remain before the carried-over states. */
   maskedKeep: string[];
@@ -131,7 +131,7 @@ export function interactiveData(
   const maskedKeep = t.kind === "simple_rnn" ? plan.filter((p) => p.how === "in").map((p) => p.name) : plan.filter((p) => p.name !== "c" && p.name !== "h").map((p) => p.name);
   const f8 = t.dtype !== "float32";
   const weights: InteractiveData["weights"] = {};
-  for (const [name, m] of Object.entries(t.gateWeights)) weights[name] = { rows: m.rows, cols: m.cols, data: b64(m.data) };
+  for (const [name, m] of Object.entries(t.gateWeights)) weights[name] = { rows: m.rows, cols: m.cols, dtype: m.data instanceof Float32Array ? "f4" : "f8", data: b64(m.data) };
   const scales: Record<string, number> = {};
   for (const n of [...t.names, ...Object.keys(ex.scalars)]) scales[n] = colourScale(n);
   return {
@@ -184,7 +184,7 @@ const bytes = (s) => { const b = atob(s); const u = new Uint8Array(b.length); fo
 const floats = (s) => (D.dtype === "f8" ? new Float64Array(bytes(s)) : new Float32Array(bytes(s)));
 const values = floats(D.values), inputs = floats(D.inputs), initial = floats(D.initial);
 const W = {};
-for (const [k, m] of Object.entries(D.weights)) W[k] = { rows: m.rows, cols: m.cols, data: new Float64Array(bytes(m.data)) };
+for (const [k, m] of Object.entries(D.weights)) W[k] = { rows: m.rows, cols: m.cols, data: m.dtype === "f4" ? new Float32Array(bytes(m.data)) : new Float64Array(bytes(m.data)) };
 const nameIndex = new Map(D.names.map((n, i) => [n, i]));
 const S = D.sample, U = D.units;
 const col = (name, k, j) => values[((S * D.steps + k) * D.names.length + nameIndex.get(name)) * U + j];
@@ -200,6 +200,58 @@ const GREY = [150, 150, 150], POS = [230, 85, 13], NEG = [49, 130, 220];
 const colour = (v, scale) => { if (Number.isNaN(v)) return "#969696"; const t = Math.min(1, Math.abs(v) / (scale > 0 ? scale : 1)); const c = v < 0 ? NEG : POS; const q = Math.sqrt(t); return "#" + GREY.map((g, i) => Math.round(g + (c[i] - g) * q).toString(16).padStart(2, "0")).join(""); };
 const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const range = (n) => Array.from({ length: n }, (_, i) => i);
+
+// Our notation (x_i, xₜ, h₍ₜ₋₁₎, c̃, σ(…), ·, ⊙) as MathML Core tokens: identifiers with their
+// subscripts, numbers, operators; a name right before "(" is a function; "… n more terms …"
+// and the masked-step remark stay text.
+const mathTokens = (s) => {
+  let out = "", i = 0;
+  while (i < s.length) {
+    const c = s[i], rest = s.slice(i);
+    if (c === " ") { i++; continue; }
+    if (c === "…") { const j = s.indexOf("…", i + 1); const end = j < 0 ? s.length : j + 1; out += "<mtext>" + esc(s.slice(i, end)) + "</mtext>"; i = end; continue; }
+    if (rest.startsWith("(masked")) { out += "<mtext>" + esc(rest) + "</mtext>"; break; }
+    // A sign right after "(" or at the start belongs to the number: (−0.78), not ( − 0.78).
+    let m = (i === 0 || s[i - 1] === "(" ? /^-?(?:NaN|Inf|\d+(?:\.\d+)?(?:e[+-]?\d+)?)/ : /^(?:NaN|Inf|\d+(?:\.\d+)?(?:e[+-]?\d+)?)/).exec(rest);
+    if (m) { out += "<mn>" + m[0].replace("-", "−") + "</mn>"; i += m[0].length; continue; }
+    m = /^[A-Za-zσ][A-Za-z0-9_]*\u0303?/.exec(rest);
+    if (m) {
+      const name = m[0];
+      i += name.length;
+      if (s[i] === "(") { out += "<mi>" + name + "</mi><mo>\u2061</mo>"; continue; }
+      const u = name.indexOf("_");
+      let base = name, sub = "";
+      if (u > 0) { base = name.slice(0, u); sub = "<mi>" + name.slice(u + 1) + "</mi>"; }
+      if (s[i] === "ₜ") { sub = "<mi>t</mi>"; i++; }
+      else if (s.startsWith("₍ₜ₋₁₎", i)) { sub = "<mrow><mi>t</mi><mo>−</mo><mn>1</mn></mrow>"; i += 5; }
+      out += sub ? "<msub><mi>" + base + "</mi>" + sub + "</msub>" : "<mi>" + base + "</mi>";
+      continue;
+    }
+    out += c === "(" || c === ")" || c === "[" || c === "]" ? '<mo stretchy="false">' + c + "</mo>" : "<mo>" + esc({ "-": "−", "*": "∗" }[c] ?? c) + "</mo>";
+    i++;
+  }
+  return out;
+};
+/** Top-level " + " of a long sum: MathML Core does not break lines, so each term gets its own <math>. */
+const terms = (s) => {
+  if (s.length <= 40) return [s];
+  const out = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "(") depth++;
+    else if (s[i] === ")") depth--;
+    else if (depth === 0 && s.startsWith(" + ", i)) { out.push(s.slice(start, i)); start = i + 3; i += 2; }
+  }
+  out.push(s.slice(start));
+  return out;
+};
+const math = (s, lead = "") => terms(s).map((t, n) => '<math class="part">' + (n ? '<mo form="infix" lspace="0.2222em" rspace="0.2222em">+</mo>' : lead) + mathTokens(t) + "</math>").join("");
+/** A line typeset: one <math> per side of each "=", so that a long line wraps between them. */
+const typeset = (l) => '<span class="typeset">' + math(l.symbol) + [l.equation, ...l.work].map((p) => math(p, "<mo>=</mo>")).join("") + '<math class="part"><mo>=</mo><mn class="result" style="color:' + colour(l.value, D.scales[l.name] ?? 1) + '">' + V(l.value) + "</mn></math></span>";
+for (const td of document.querySelectorAll("table.definitions td.eq, table.symbols td.eq")) {
+  const text = td.textContent;
+  td.innerHTML = '<span class="plain" hidden>' + esc(text) + "</span>" + text.split(" = ").map((p, n) => math(p, n ? "<mo>=</mo>" : "")).join("");
+}
 
 function work(p, k, j) {
   const g = (n) => col(n, k, j);
@@ -262,7 +314,7 @@ function render() {
   }
   const ol = $("#numbers ol.equations");
   if (ol) {
-    ol.innerHTML = lines(k, j).map((l) => '<li class="equation" data-name="' + l.name + '" data-value="' + String(l.value) + '"><span class="eq">' + esc(l.symbol + " = " + l.equation) + '</span><span class="work"> = ' + l.work.map(esc).join(" = ") + ' = <b class="result" style="color:' + colour(l.value, D.scales[l.name] ?? 1) + '">' + V(l.value) + "</b></span></li>").join("");
+    ol.innerHTML = lines(k, j).map((l) => '<li class="equation" data-name="' + l.name + '" data-value="' + String(l.value) + '"><span class="plain" hidden><span class="eq">' + esc(l.symbol + " = " + l.equation) + '</span><span class="work"> = ' + l.work.map(esc).join(" = ") + ' = <b class="result">' + V(l.value) + "</b></span></span>" + typeset(l) + "</li>").join("");
   }
   for (const el of document.querySelectorAll("svg.diagram tspan.value")) {
     const src = D.scalars[el.getAttribute("data-name")];

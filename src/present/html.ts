@@ -197,6 +197,7 @@ figcaption{font-size:13px}.key{margin-left:8px;white-space:nowrap}.swatch{displa
 .controls{position:sticky;top:0;z-index:2;background:#fff;border-bottom:1px solid #ddd;padding:8px 0;display:flex;flex-wrap:wrap;gap:6px 16px;align-items:center}
 .controls input[type=range]{width:min(320px,60vw);vertical-align:middle}.controls output{font-family:ui-monospace,monospace;min-width:9ch;display:inline-block}
 .controls button{font:inherit;padding:2px 12px}.hint{color:#555;font-size:13px}
+.typeset math{font-size:17px;margin-right:.35em}.typeset{line-height:2}td.eq math{font-size:17px}ol.equations li{margin:8px 0}
 figure.chart.chosen{border-color:#b58900;box-shadow:0 0 0 2px #f3d36b}.marker{stroke:#333;stroke-width:1;stroke-dasharray:3 3}.readout{font:12px ui-monospace,monospace;min-height:1.4em;color:#333}
 .note{color:#6a4c00;background:#fff8e1;padding:4px 8px;border-radius:4px}svg.diagram{max-width:100%;height:auto}
 `;

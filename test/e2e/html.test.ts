@@ -195,7 +195,11 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
 
   async function shown(page: Page) {
     return page.evaluate(() => ({
-      equations: [...document.querySelectorAll("#numbers li.equation")].map((li) => ({ name: li.getAttribute("data-name")!, text: li.textContent! })),
+      equations: [...document.querySelectorAll("#numbers li.equation")].map((li) => ({ name: li.getAttribute("data-name")!, text: li.querySelector(".plain")!.textContent! })),
+      typeset: [...document.querySelectorAll("#numbers li.equation")].map((li) => ({
+        maths: [...li.querySelectorAll(".typeset > math")].map((m) => ({ ns: m.namespaceURI, text: m.textContent!, width: m.getBoundingClientRect().width })),
+        result: li.querySelector(".typeset mn.result")!.textContent!,
+      })),
       wires: Object.fromEntries([...document.querySelectorAll("svg.diagram tspan.value")].map((e) => [e.getAttribute("data-name"), { text: e.textContent, value: Number(e.getAttribute("data-value")) }])),
       current: [...document.querySelectorAll("table.current tr.chosen td[data-name]")].map((td) => ({ name: td.getAttribute("data-name")!, text: td.textContent!, value: Number(td.getAttribute("data-value")) })),
       heading: document.querySelector("#numbers h2")!.textContent!,
@@ -247,6 +251,19 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
         expect(got.heading, where).toContain(`step ${step + 1} of`);
         expect(got.heading, where).toContain(`unit ${unit}`);
         expect(got.equations, where).toEqual(want.equations.map((e) => ({ name: e.name, text: e.substituted })));
+        // The same lines typeset: MathML elements (parsed as such, drawn), one per side of each
+        // "=", whose tokens read as explain's line once spaces, subscripts, the function-application
+        // mark and the typographic minus and asterisk are set aside; the result is the value shown.
+        // Subscripts become structure; a long sum is one <math> per term (MathML Core does not break lines).: x_i is x with i below, h₍ₜ₋₁₎ is h with t−1 below.
+        const plainMaths = (t: string) => t.replace(/[\s\u2061_]/g, "").replace(/₍ₜ₋₁₎/g, "t-1").replace(/ₜ/g, "t").replace(/−/g, "-").replace(/∗/g, "*");
+        got.typeset.forEach((line, n) => {
+          for (const m of line.maths) {
+            expect(m.ns, where).toBe("http://www.w3.org/1998/Math/MathML");
+            expect(m.width, where).toBeGreaterThan(0);
+          }
+          expect(plainMaths(line.maths.map((m) => m.text).join("")), `${where}: ${want.equations[n].name}`).toBe(plainMaths(want.equations[n].substituted));
+          expect(line.result).toBe(want.equations[n].substituted.split(" = ").pop());
+        });
         for (const [n, w] of Object.entries(got.wires)) {
           expect(want.values[n!], `${where}: ${n}`).toBeDefined();
           expect(w.value, `${where}: ${n}`).toBe(want.values[n!]);
@@ -259,6 +276,9 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
         }
         expect(got.marker.length, where).toBe(1);
       }
+      const defs = await page.$$eval("table.definitions td.eq", (tds) => tds.map((td) => td.querySelectorAll("math").length));
+      expect(defs.length).toBeGreaterThan(0);
+      for (const n of defs) expect(n).toBeGreaterThan(0);
       await page.close();
     });
   }
