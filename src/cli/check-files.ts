@@ -18,6 +18,7 @@ import type { CheckError, FileOutcome } from "../check/types.js";
 import { InspectError } from "../errors.js";
 import type { HardSigmoidVariant } from "../activations.js";
 import type { EvalDType } from "../eval/trace.js";
+import { requireStructureForModel } from "../eval/assumptions.js";
 import { loadModel } from "../load/index.js";
 import type { Model } from "../model.js";
 import { collectInputs } from "./input-options.js";
@@ -36,6 +37,8 @@ export interface CheckRequest {
   hardSigmoid?: HardSigmoidVariant;
   /** --reference FILE and the largest |Δ| its weights may differ by. */
   reference?: { file: string; atol: number };
+  /** --config FILE: the structure of weights-only files. */
+  config?: string;
 }
 
 /** What one thread keeps between files: the reference model, loaded once. */
@@ -66,7 +69,9 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
   const seconds = () => (performance.now() - started) / 1000;
   try {
     // A tensor the file lists but lacks is a failed structure check, not a refusal.
-    const model = await loadModel(file, { missingTensors: "keep" });
+    const model = await loadModel(file, { missingTensors: "keep", config: req.config });
+    // --expect and --golden evaluate the model: a weights-only file needs its structure for that.
+    if (req.expected.length > 0 || req.golden) requireStructureForModel(model, `check ${req.golden ? "--golden" : "--expect"}`);
     const inputs = collectInputs(model, req, false);
     const reference = await referenceModel(req, ctx);
     const report = runChecks(model, {

@@ -113,6 +113,17 @@ describe("--config gives a weights-only file its structure", () => {
     expect(values(["predict", v3Weights, "--config", V3, "--input", X_V3])).toEqual(expected);
   });
 
+  it("check --expect needs the structure too, and passes with it", () => {
+    const y = join(dir, "y.npy");
+    const made = runCli(["predict", FULL, "--input", X, "-o", y]);
+    expect(made.status, made.stderr).toBe(0);
+    const without = runCli(["check", WEIGHTS, "--input", X, "--expect", y]);
+    expect(without.status).toBe(2);
+    expect(without.stderr).toMatch(/stores weights only, so check --expect would guess .*--config FILE/);
+    const withConfig = runCli(["check", WEIGHTS, "--config", FULL, "--input", X, "--expect", y]);
+    expect(withConfig.status, withConfig.stdout + withConfig.stderr).toBe(0);
+  });
+
   it("refuses a config of another model, and a file that has its own", () => {
     const other = runCli(["predict", WEIGHTS, "--config", `${REAL}/k2_mlp_full.h5`, "--input", X]);
     expect(other.status).toBe(2);

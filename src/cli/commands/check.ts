@@ -14,6 +14,7 @@ import { safe } from "../../present/text.js";
 import { type CheckRequest, checkErrorOf, checkFile, checkFiles, defaultJobs } from "../check-files.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addInputOptions, type InputOptions } from "../input-options.js";
+import { addConfigOption, type ModelCliOptions } from "../model-options.js";
 import { parseNumber, parsePositiveInt } from "../options.js";
 import { addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
 
@@ -21,7 +22,7 @@ import { addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLin
  * Numbers arrive as the user typed them and are read in the action, so that a bad value
  * is an error of the run, reported in --junit, --json and annotations like any other.
  */
-interface CheckCliOptions extends InputOptions, EvalCliOptions, OutputCliOptions {
+interface CheckCliOptions extends InputOptions, EvalCliOptions, OutputCliOptions, ModelCliOptions {
   maxAbs?: string;
   requireLayer?: string[];
   kerasVersion?: string;
@@ -85,6 +86,7 @@ function checkRequest(opts: CheckCliOptions, files: string[]): CheckRequest {
     dtype: opts.dtype,
     hardSigmoid: opts.hardSigmoid,
     reference: opts.reference !== undefined ? { file: opts.reference, atol: referenceAtol } : undefined,
+    config: opts.config,
   };
 }
 
@@ -96,6 +98,7 @@ export function registerCheck(program: Command): void {
     )
     .argument("<files...>", "Keras model or weights files (several: one report, checked in parallel)");
   addInputOptions(cmd);
+  addConfigOption(cmd);
   addEvalOptions(cmd)
     .option("--max-abs <x>", "fail when any weight's |value| exceeds x (exploding weights)")
     .option("--require-layer <CLASS[:UNITS]>", "fail unless the model has a layer of this class (and units), e.g. LSTM:64 (repeatable)", collect)
