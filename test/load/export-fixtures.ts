@@ -1,5 +1,5 @@
 /**
- * Where the real exports (tfjs, ONNX) live: the redistributable ones (MIT / Apache-2.0) in
+ * Where the real exports (tfjs, ONNX, TFLite) live: the redistributable ones (MIT / Apache-2.0) in
  * test/fixtures/exports/<folder>/, the rest in the project's shared collection
  * `../shared/fixtures/exports/<folder>/`, which may be absent on other machines; tests of an
  * absent one are skipped with a printed note. Folder and file names are the collection's
