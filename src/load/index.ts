@@ -17,7 +17,7 @@ import { readFullModel, readWeightsOnly, readWeightsWithConfig } from "./keras-h
 import { isKeras3WeightsStore, readKeras3Weights, readKeras3WeightsWithConfig, readKerasArchive } from "./keras3.js";
 import { loadShardedWeights } from "./keras3-sharded.js";
 import { loadOnnx } from "./onnx.js";
-import { type ContainerKind, leadingBytesHex, sniff } from "./sniff.js";
+import { type ContainerKind, knownNonModel, leadingBytesHex, SAVED_MODEL_ADVICE, sniff } from "./sniff.js";
 import { readStructure, type StructureSource } from "./structure.js";
 import { loadTfjs } from "./tfjs.js";
 import { readTfliteSource } from "./tflite.js";
@@ -30,6 +30,15 @@ async function isTfjsFolder(path: string): Promise<boolean> {
     return (await stat(path)).isDirectory() && (await stat(join(path, "model.json"))).isFile();
   } catch {
     return false; // FileSource.open says what is wrong with the path
+  }
+}
+
+/** A TensorFlow SavedModel folder (saved_model.pb inside), which users name as if it were a model file. */
+async function isSavedModelFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory() && (await stat(join(path, "saved_model.pb"))).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -51,6 +60,7 @@ export interface LoadOptions {
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   const structure = options.config === undefined ? undefined : await readStructure(options.config);
   if (await isTfjsFolder(path)) return withoutConfig(await loadTfjs(path), structure);
+  if (await isSavedModelFolder(path)) throw new FileError(path, SAVED_MODEL_ADVICE);
   const open = fileOpener(path);
   return refuseMissing(await loadModelFrom(open(), path, open, path, structure), options);
 }
@@ -90,10 +100,11 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
   try {
     if (source.size === 0) throw new FileError(label, "is empty (0 bytes)");
     const bytes = new PagedReader(source);
+    // Before sniffing: a SavedModel's protobuf could pass for an ONNX one.
+    const known = knownNonModel(bytes, path);
+    if (known) throw new FileError(label, known);
     const sniffed = sniff(bytes);
-    if (!sniffed) {
-      throw new FileError(label, `not an HDF5 file or a .keras zip (starts with bytes ${leadingBytesHex(bytes)})`);
-    }
+    if (!sniffed) throw new FileError(label, `not an HDF5 file or a .keras zip (starts with bytes ${leadingBytesHex(bytes)})`);
     kind = sniffed.kind;
   } catch (err) {
     source.close();

@@ -111,6 +111,29 @@ export function sniff(bytes: PagedReader): Sniffed | undefined {
 }
 
 /** The first bytes as hex, for "starts with bytes 7b 22 ..." messages. */
+const LFS_POINTER = "version https://git-lfs.github.com/spec/";
+
+/**
+ * What a file that is no model is, when it is a thing users mistake for one: a Git LFS
+ * pointer (the repository was cloned without `git lfs`), or a TensorFlow SavedModel's
+ * graph. A sentence for the error message, or undefined.
+ */
+export function knownNonModel(bytes: PagedReader, path: string | undefined): string | undefined {
+  const head = new TextDecoder("latin1").decode(bytes.bytes(0, Math.min(bytes.size, 200)));
+  if (head.startsWith(LFS_POINTER)) {
+    const size = /\nsize (\d+)/.exec(head)?.[1];
+    return `is a Git LFS pointer, not the model itself${size ? ` (it stands for a file of ${size} bytes)` : ""}: fetch the file with 'git lfs pull' (or 'git lfs fetch && git lfs checkout') in its repository`;
+  }
+  if (path !== undefined && /(^|[\\/])saved_model\.pbt?x?t?$/.test(path)) {
+    return SAVED_MODEL_ADVICE;
+  }
+  return undefined;
+}
+
+/** Why a TensorFlow SavedModel cannot be read, and what to do instead. */
+export const SAVED_MODEL_ADVICE =
+  "is a TensorFlow SavedModel, whose weights are TensorFlow variables and its layers a graph, not a Keras file: save the model with model.save('model.keras') or model.save('model.h5'), or convert it to TensorFlow.js or ONNX, which keras-inspect reads";
+
 export function leadingBytesHex(bytes: PagedReader, count = 8): string {
   return Array.from(bytes.bytes(0, count), (b) => b.toString(16).padStart(2, "0")).join(" ");
 }
