@@ -11,6 +11,21 @@ const fmtShape = (s: number[] | null) => (s ? `[${s.join(", ")}]` : "-");
 const sci = (v: number | null) => (v === null ? "-" : Number.isFinite(v) ? (v === 0 ? "0" : v.toExponential(2)) : String(v));
 const val = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));
 
+/**
+ * Two values that differ, each with as many significant digits (7 and up) as it takes to
+ * show that they do: a change of 1.9e-9 in -0.01826077 printed as "-0.01826077 → -0.01826077".
+ */
+function changedPair(a: number, b: number): string {
+  if (Number.isFinite(a) && Number.isFinite(b) && a !== b) {
+    for (let p = 7; p <= 17; p++) {
+      const x = String(Number(a.toPrecision(p)));
+      const y = String(Number(b.toPrecision(p)));
+      if (x !== y) return `${x} → ${y}`;
+    }
+  }
+  return `${val(a)} → ${val(b)}`;
+}
+
 function layerName(l: LayerDiff): string {
   const a = l.pathA ?? "";
   const b = l.pathB ?? "";
@@ -29,10 +44,11 @@ function tensorLine(t: TensorDiff): string {
       return `${safe(t.name)}: shape ${fmtShape(t.shapeA)} → ${fmtShape(t.shapeB)}`;
     default: {
       const w = t.worst;
-      const where = w ? ` at [${w.index.join(", ")}]${w.gate !== undefined ? ` (gate ${w.gate}, unit ${w.unit})` : ""}: ${val(w.a)} → ${val(w.b)}` : "";
+      const where = w ? ` at [${w.index.join(", ")}]${w.gate !== undefined ? ` (gate ${w.gate}, unit ${w.unit})` : ""}: ${changedPair(w.a, w.b)}` : "";
       // A NaN or Inf against a number has no finite |Δ|: show the values instead.
       const size = t.maxAbsDiff !== null && !Number.isFinite(t.maxAbsDiff) ? "NaN or Inf differs" : `max |Δ| ${sci(t.maxAbsDiff)}`;
-      const rel = t.relativeDiff !== null && Number.isFinite(t.relativeDiff) ? `, relative ${sci(t.relativeDiff)}` : "";
+      // Relative to the whole tensor here, to one gate's block in the layer line: say which, they differ for one element.
+      const rel = t.relativeDiff !== null && Number.isFinite(t.relativeDiff) ? `, relative to the tensor's largest |value| ${sci(t.relativeDiff)}` : "";
       return `${safe(t.name)}: ${size}${where}${rel}, ${t.changed} of ${t.count} value(s) changed`;
     }
   }
@@ -57,7 +73,7 @@ export function formatDiff(r: DiffReport, width = Infinity): string {
       const changedGates = l.gates.filter((g) => g.changed);
       const gates = changedGates.length
         ? `; gates changed: ${changedGates
-            .map((g) => (Number.isFinite(g.maxAbsDiff) ? `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}, relative ${sci(g.relativeDiff)})` : `${g.gate} (NaN or Inf differs at ${g.worst})`))
+            .map((g) => (Number.isFinite(g.maxAbsDiff) ? `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}, relative to the gate's largest |value| ${sci(g.relativeDiff)})` : `${g.gate} (NaN or Inf differs at ${g.worst})`))
             .join(", ")}`
         : "";
       lines.push(`≠ ${layerName(l)}${gates}`);

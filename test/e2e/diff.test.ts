@@ -11,6 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), "ki-diff-e2e-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let a: string;
 let b: string;
+let tiny: string;
 
 beforeAll(async () => {
   const spec = await lstmDenseSpec();
@@ -20,9 +21,23 @@ beforeAll(async () => {
   tensor(changed, "lstm_1", "recurrent_kernel").data[at(16, 2, 12 + 1)] += 0.25; // recurrent_kernel_o[2, 1]
   b = join(dir, "b.h5");
   writeFileSync(b, await writeSpec(changed));
+  // One float32 kernel value moved by one step of float32 there, 1.9e-9 (issue 13, item 12): seven digits print it unchanged.
+  const t = clone(spec);
+  const k = tensor(t, "lstm_1", "kernel");
+  k.data[0] = -0.01826077;
+  tiny = join(dir, "tiny-a.h5");
+  writeFileSync(tiny, await writeSpec(t));
+  k.data[0] = -0.01826077 + 1.9e-9;
+  writeFileSync(join(dir, "tiny-b.h5"), await writeSpec(t));
 });
 
 describe("keras-inspect diff", () => {
+  it("a change of 1.9e-9 prints enough digits to show it, and says what each relative size is relative to", () => {
+    const r = runCli(["diff", tiny, join(dir, "tiny-b.h5")]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/kernel: max \|Δ\| 1\.[89]\de-9 at \[0, 0\] \(gate i, unit 0\): (-0\.0182607\d+) → (?!\1,)-0\.0182607\d+, relative to the tensor's largest \|value\| /);
+  });
+
   it("a file against itself: exit 0, EQUAL", () => {
     const r = runCli(["diff", a, a]);
     expect(r.status).toBe(0);
@@ -33,7 +48,7 @@ describe("keras-inspect diff", () => {
   it("one recurrent weight changed: exit 1, naming the layer, the tensor and the gate", () => {
     const r = runCli(["diff", a, b]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^≠ lstm_1 \(LSTM\); gates changed: o \(max \|Δ\| 2\.50e-1 at recurrent_kernel_o\[2, 1\], relative /m);
+    expect(r.stdout).toMatch(/^≠ lstm_1 \(LSTM\); gates changed: o \(max \|Δ\| 2\.50e-1 at recurrent_kernel_o\[2, 1\], relative to the gate's largest \|value\| /m);
     expect(r.stdout).toMatch(/^ {4}recurrent_kernel: max \|Δ\| 2\.50e-1 at \[2, 13\] \(gate o, unit 1\): .+, 1 of 64 value\(s\) changed$/m);
     expect(r.stdout).toMatch(/^= dense_1 \(Dense\)/m);
     expect(r.stdout.trimEnd().split("\n").pop()).toBe("DIFFERENT: 1 of 2 layer(s) differ (1 of 5 tensor(s))");
