@@ -65,3 +65,27 @@ export function paintValue(chalk: ChalkInstance, text: string, v: number, scale:
   const c = valueRgb(v, scale);
   return chalk.rgb(c.r, c.g, c.b)(text);
 }
+
+/**
+ * The page's colours (HTML and its SVG): the same rule as valueRgb, from darker ends, so
+ * that every mix has at least 4.5:1 contrast on white (WCAG AA for text; test/present/
+ * colour.test.ts computes it): grey #666666 at 0, #b33c00 for positive, #1f5fb0 for negative.
+ */
+export const PAGE_PALETTE = { grey: { r: 102, g: 102, b: 102 }, positive: { r: 179, g: 60, b: 0 }, negative: { r: 31, g: 95, b: 176 } } as const;
+
+export function pageRgb(v: number, scale: number): Rgb {
+  if (Number.isNaN(v)) return PAGE_PALETTE.grey;
+  const t = Math.min(1, Math.abs(v) / (scale > 0 ? scale : 1));
+  return mix(PAGE_PALETTE.grey, v < 0 ? PAGE_PALETTE.negative : PAGE_PALETTE.positive, Math.sqrt(t));
+}
+
+/** WCAG 2 contrast ratio of two colours (1 to 21). */
+export function contrastRatio(a: Rgb, b: Rgb): number {
+  const lum = (c: Rgb) =>
+    [c.r, c.g, c.b].map((x) => {
+      const s = x / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    }).reduce((acc, x, i) => acc + x * [0.2126, 0.7152, 0.0722][i], 0);
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}

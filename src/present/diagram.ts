@@ -10,7 +10,7 @@
  * never disagree. Every layout fits 79 columns.
  */
 import type { ChalkInstance } from "chalk";
-import { paintValue, rgbHex, valueRgb } from "./colour.js";
+import { pageRgb, paintValue, rgbHex } from "./colour.js";
 import type { Explanation } from "./explain.js";
 import { asciiText, displayWidth, wrapWords } from "./notation.js";
 import { fixed, significant } from "./text.js";
@@ -35,7 +35,7 @@ export interface Segment {
 type Primitive =
   | { kind: "hline"; row: number; from: number; to: number }
   | { kind: "vline"; col: number; from: number; to: number }
-  | { kind: "box"; row: number; col: number; width: number; height: number }
+  | { kind: "box"; row: number; col: number; width: number; height: number; gate?: string }
   | { kind: "arrow"; row: number; col: number; dir: Dir }
   | { kind: "node"; row: number; col: number; label: string }
   | { kind: "slot"; row: number; col: number; width: number; align: "left" | "centre" | "right"; content: Segment[] };
@@ -61,8 +61,9 @@ class Layout {
     this.primitives.push({ kind: "vline", col, from, to });
     return this;
   }
-  box(row: number, col: number, width: number, height: number): this {
-    this.primitives.push({ kind: "box", row, col, width, height });
+  /** `gate`: the gate's name, written in the box's corner on the page (the text has no room). */
+  box(row: number, col: number, width: number, height: number, gate?: string): this {
+    this.primitives.push({ kind: "box", row, col, width, height, gate });
     return this;
   }
   arrow(row: number, col: number, dir: Dir): this {
@@ -105,8 +106,8 @@ function actSymbol(ex: Explanation, role: string): string {
 }
 
 /** A gate box of width 15 centred at `c`, rows 9–12, fed from the bus below. */
-function gateBox(l: Layout, ex: Explanation, c: number, act: string, argName: string): void {
-  l.box(9, c - 7, 15, 4)
+function gateBox(l: Layout, ex: Explanation, c: number, act: string, argName: string, gate: string): void {
+  l.box(9, c - 7, 15, 4, gate)
     .slot(10, c - 6, 13, [{ text: act }], "centre")
     .slot(11, c - 6, 13, [valueSeg(ex, argName, 4)], "centre")
     .vline(c, 12, 14)
@@ -142,10 +143,10 @@ function lstmDiagram(ex: Explanation): Diagram {
   l.hline(7, O + 2, O + 4).arrow(7, O + 4, "right").slot(7, O + 6, 13, labelled("h\u209c", ex, "h"));
   l.vline(O, 8, 9).arrow(8, O, "up").slot(8, O + 2, 14, labelled("o", ex, "o"));
   // the four gates, fed by [xₜ, h₍ₜ₋₁₎]
-  gateBox(l, ex, F, ra, "arg_f");
-  gateBox(l, ex, I, ra, "arg_i");
-  gateBox(l, ex, C, a, "arg_c_tilde");
-  gateBox(l, ex, O, ra, "arg_o");
+  gateBox(l, ex, F, ra, "arg_f", "f");
+  gateBox(l, ex, I, ra, "arg_i", "i");
+  gateBox(l, ex, C, a, "arg_c_tilde", "c̃");
+  gateBox(l, ex, O, ra, "arg_o", "o");
   l.hline(14, 0, O);
   l.slot(15, 1, 78, busLabel(ex));
   return {
@@ -173,9 +174,9 @@ function gruDiagram(ex: Explanation): Diagram {
   l.vline(H, 7, 9).arrow(7, H, "up").slot(8, H + 2, 14, labelled("hh", ex, "hh"));
   // r feeds the candidate box from the right
   l.hline(10, H + 7, R - 7).arrow(10, H + 8, "left").slot(11, H + 9, 11, labelled("r", ex, "r"));
-  gateBox(l, ex, Z, ra, "arg_z");
-  gateBox(l, ex, H, a, "arg_hh");
-  gateBox(l, ex, R, ra, "arg_r");
+  gateBox(l, ex, Z, ra, "arg_z", "z");
+  gateBox(l, ex, H, a, "arg_hh", "hh");
+  gateBox(l, ex, R, ra, "arg_r", "r");
   // h₍ₜ₋₁₎ drops from the lane into the bus; xₜ joins from below
   l.vline(0, 1, 14).hline(14, 0, R).vline(4, 14, 15).arrow(15, 4, "up");
   l.slot(16, 1, 78, busLabel(ex));
@@ -389,6 +390,7 @@ export function renderDiagramSvg(ex: Explanation): string {
     else if (p.kind === "vline") parts.push(`<line class="wire" x1="${x(p.col)}" y1="${y(p.from)}" x2="${x(p.col)}" y2="${y(p.to)}"/>`);
     else if (p.kind === "box") {
       parts.push(`<rect class="box" x="${x(p.col)}" y="${y(p.row)}" width="${(p.width - 1) * CW}" height="${(p.height - 1) * CH}" rx="6"/>`);
+      if (p.gate) parts.push(`<text class="gate" data-gate="${esc(p.gate)}" x="${x(p.col) + 7}" y="${y(p.row) + 15}">${esc(p.gate)}</text>`);
     }
   }
   for (const p of d.primitives) {
@@ -417,7 +419,7 @@ export function renderDiagramSvg(ex: Explanation): string {
       const tx = p.align === "left" ? p.col * CW : p.align === "right" ? (p.col + p.width) * CW : (p.col + p.width / 2) * CW;
       const spans = fitSegments(p.content, p.width, false).map((s) => {
         if (s.value === undefined) return `<tspan>${esc(s.text)}</tspan>`;
-        const colour = rgbHex(valueRgb(s.value, s.scale ?? 1));
+        const colour = rgbHex(pageRgb(s.value, s.scale ?? 1));
         return `<tspan class="value" fill="${colour}" data-name="${esc(s.name ?? "")}" data-value="${String(s.value)}">${esc(s.text)}</tspan>`;
       });
       parts.push(`<text class="label" x="${tx}" y="${y(p.row)}" text-anchor="${anchor}" dominant-baseline="central">${spans.join("")}</text>`);
@@ -428,7 +430,7 @@ export function renderDiagramSvg(ex: Explanation): string {
   return (
     `<svg class="diagram" viewBox="-8 -8 ${w + 16} ${h + 16}" width="${w + 16}" height="${h + 16}" role="img" aria-label="cell diagram">` +
     `<style>.wire{stroke:#555;stroke-width:1.6;fill:none}.box{fill:#f4f6fb;stroke:#333;stroke-width:1.6}.arrow{fill:#555}` +
-    `.node{fill:#fff;stroke:#333;stroke-width:1.6}.op{font:bold 14px sans-serif}.label{font:14px monospace;fill:#222;white-space:pre}</style>` +
+    `.node{fill:#fff;stroke:#333;stroke-width:1.6}.op{font:bold 14px sans-serif}.gate{font:bold italic 15px serif;fill:#222}.label{font:14px monospace;fill:#222;white-space:pre}</style>` +
     parts.join("") +
     `</svg>`
   );

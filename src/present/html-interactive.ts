@@ -13,6 +13,7 @@
  */
 import type { Floats, StepTrace } from "../eval/trace.js";
 import type { Explanation } from "./explain.js";
+import { PAGE_PALETTE } from "./colour.js";
 import { colourScale, MAX_EXPANDED_TERMS } from "./explain.js";
 
 /** How the script writes one line's work (see LINE_WORK in the script). */
@@ -58,6 +59,8 @@ export interface InteractiveData {
   scales: Record<string, number>;
   actName: string;
   maxTerms: number;
+  /** colour.ts PAGE_PALETTE as [r, g, b]: grey, positive, negative. */
+  palette: number[][];
   /** Units the unit slider offers (the page's units). */
   unitList: number[];
   stepList: number[];
@@ -159,6 +162,7 @@ export function interactiveData(
     scales,
     actName: ex.activations.find((a) => a.role === "activation")?.symbol ?? "",
     maxTerms: MAX_EXPANDED_TERMS,
+    palette: [PAGE_PALETTE.grey, PAGE_PALETTE.positive, PAGE_PALETTE.negative].map((c) => [c.r, c.g, c.b]),
     unitList: view.units,
     stepList: view.steps,
     step: ex.step,
@@ -196,8 +200,8 @@ const significant = (v, digits = 6) => { if (Number.isNaN(v)) return "NaN"; if (
 const V = (v) => fixed(v, D.digits), N = (v) => significant(v, 6);
 const par = (s) => (s.startsWith("-") ? "(" + s + ")" : s);
 const sumOf = (terms, tail = []) => { const shown = terms.length <= D.maxTerms ? terms : [...terms.slice(0, 3), "… " + (terms.length - 4) + " more terms …", ...terms.slice(terms.length - 1)]; const all = [...shown, ...tail]; return all.length === 0 ? "0" : all.join(" + "); };
-const GREY = [150, 150, 150], POS = [230, 85, 13], NEG = [49, 130, 220];
-const colour = (v, scale) => { if (Number.isNaN(v)) return "#969696"; const t = Math.min(1, Math.abs(v) / (scale > 0 ? scale : 1)); const c = v < 0 ? NEG : POS; const q = Math.sqrt(t); return "#" + GREY.map((g, i) => Math.round(g + (c[i] - g) * q).toString(16).padStart(2, "0")).join(""); };
+const [GREY, POS, NEG] = D.palette;
+const colour = (v, scale) => { if (Number.isNaN(v)) return "#" + GREY.map((g) => g.toString(16).padStart(2, "0")).join(""); const t = Math.min(1, Math.abs(v) / (scale > 0 ? scale : 1)); const c = v < 0 ? NEG : POS; const q = Math.sqrt(t); return "#" + GREY.map((g, i) => Math.round(g + (c[i] - g) * q).toString(16).padStart(2, "0")).join(""); };
 const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 

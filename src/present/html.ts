@@ -14,7 +14,7 @@
  * the unit; without the script the page reads as before, at the explained step and unit.
  */
 import type { LayerTrace, StepTrace } from "../eval/trace.js";
-import { rgbHex, valueRgb } from "./colour.js";
+import { pageRgb, rgbHex } from "./colour.js";
 import { renderDiagramSvg, diagramLegend } from "./diagram.js";
 import { colourScale, type Explanation } from "./explain.js";
 import { heatmapQuantities } from "./heatmap.js";
@@ -69,6 +69,8 @@ function lineChart(t: StepTrace, sample: number, unit: number, steps: number[], 
   const series = names.map((name) => steps.map((k) => t.get(sample, k, name, unit)));
   const [lo, hi] = niceRange(series.flat());
   const xs = (s: number) => L + (n === 1 ? (W - L - R) / 2 : (s * (W - L - R)) / (n - 1));
+  // One step: the series side by side, each named under its dot, so that close values do not hide each other.
+  const xAt = (s: number, k: number) => (n === 1 ? L + ((k + 0.5) * (W - L - R)) / names.length : xs(s));
   const ys = (v: number) => T + ((hi - v) * (H - T - B)) / (hi - lo);
   const parts: string[] = [];
   // axes and ticks at round numbers
@@ -81,20 +83,21 @@ function lineChart(t: StepTrace, sample: number, unit: number, steps: number[], 
   }
   if (lo < 0 && hi > 0) parts.push(`<line class="zero" x1="${L}" x2="${W - R}" y1="${ys(0)}" y2="${ys(0)}"/>`);
   const ticks = n === 1 ? [0] : [0, Math.floor((n - 1) / 2), n - 1].filter((v, i, a) => a.indexOf(v) === i);
-  for (const s of ticks) parts.push(`<text class="tick" x="${xs(s)}" y="${H - B + 16}" text-anchor="middle">${steps[s] + 1}</text>`);
-  parts.push(`<text class="axis" x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">step</text>`);
+  if (n > 1) for (const s of ticks) parts.push(`<text class="tick" x="${xs(s)}" y="${H - B + 16}" text-anchor="middle">${steps[s] + 1}</text>`);
+  parts.push(`<text class="axis" x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">${n === 1 ? `step ${steps[0] + 1}` : "step"}</text>`);
   const markers = n <= 60;
   series.forEach((vals, k) => {
     const colour = SERIES_COLOURS[k % SERIES_COLOURS.length];
-    const pts = vals.map((v, s) => `${xs(s).toFixed(2)},${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}`).join(" ");
+    const pts = vals.map((v, s) => `${xAt(s, k).toFixed(2)},${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}`).join(" ");
     parts.push(
       `<polyline class="series" data-name="${names[k]}" data-label="${displayName(names[k])}"${markers ? ` data-values="${vals.map(num).join(" ")}"` : ""} stroke="${colour}" points="${pts}"/>`,
     );
     if (markers) {
       vals.forEach((v, s) => {
         parts.push(
-          `<circle class="point" data-name="${names[k]}" data-step="${steps[s] + 1}" data-value="${num(v)}" cx="${xs(s).toFixed(2)}" cy="${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}" r="3" fill="${colour}"><title>${displayName(names[k])} at step ${steps[s] + 1}: ${fixed(v, digits)}</title></circle>`,
+          `<circle class="point" data-name="${names[k]}" data-step="${steps[s] + 1}" data-value="${num(v)}" cx="${xAt(s, k).toFixed(2)}" cy="${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}" r="${n === 1 ? 4 : 3}" fill="${colour}"><title>${displayName(names[k])} at step ${steps[s] + 1}: ${fixed(v, digits)}</title></circle>`,
         );
+        if (n === 1) parts.push(`<text class="tick series-name" x="${xAt(s, k).toFixed(2)}" y="${H - B + 16}" text-anchor="middle">${displayName(names[k])}</text>`);
       });
     }
   });
@@ -119,7 +122,7 @@ function stepTable(t: StepTrace, sample: number, step: number, units: number[], 
       const cells = t.columns
         .map((c) => {
           const v = t.get(sample, step, c, j);
-          const colour = rgbHex(valueRgb(v, colourScale(c)));
+          const colour = rgbHex(pageRgb(v, colourScale(c)));
           return `<td data-name="${c}" data-value="${num(v)}" style="color:${colour}">${fixed(v, digits)}</td>`;
         })
         .join("");
@@ -153,7 +156,7 @@ function explanationSections(ex: Explanation): string {
     .join("");
   const numbers = ex.numbers
     .map((n) => {
-      const colour = rgbHex(valueRgb(n.value, colourScale(n.name)));
+      const colour = rgbHex(pageRgb(n.value, colourScale(n.name)));
       return (
         `<li class="equation" data-name="${n.name}" data-value="${num(n.value)}"><span class="eq">${escapeHtml(n.symbol)} = ${escapeHtml(n.equation)}</span>` +
         `<span class="work"> = ${n.work.map(escapeHtml).join(" = ")} = <b class="result" style="color:${colour}">${fixed(n.value, ex.digits)}</b></span></li>`
@@ -173,6 +176,16 @@ function explanationSections(ex: Explanation): string {
   );
 }
 
+/** What the colours of the numbers say, with examples in those colours. */
+function colourLegend(): string {
+  const sample = (v: number, scale: number) => `<span class="sample" data-value="${v}" style="color:${rgbHex(pageRgb(v, scale))}">${v}</span>`;
+  return (
+    `<p class="colour-legend">Colours of the numbers: <b>blue</b> below 0, <b>orange-red</b> above 0, <b>grey</b> at 0; ` +
+    `the colour deepens with the magnitude and is full (saturated) from 1 for gates and states, from 4 for x_, rec and the activations' arguments: ` +
+    `${[-1, -0.25, 0, 0.25, 1].map((v) => sample(v, 1)).join(" ")} (gates), ${[-4, -1, 1, 4].map((v) => sample(v, 4)).join(" ")} (arguments).</p>`
+  );
+}
+
 /** The step and unit pickers; the page's script makes them work (without it they stay put). */
 function controls(ex: Explanation, units: number[], steps: number[]): string {
   return (
@@ -188,7 +201,7 @@ const CSS = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#1d1d1f;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px}
 .meta{color:#555;margin:0}.eq,td,th,.work,.inputs{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:13.5px}
-table{border-collapse:collapse;margin:8px 0 16px}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}
+table{border-collapse:collapse;margin:8px 0 16px;display:block;overflow-x:auto;max-width:100%}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}
 table.definitions td,table.symbols td,table.symbols th{text-align:left}caption{text-align:left;font-weight:600;padding:4px 0}
 tr.chosen{background:#fff6d5}ol.equations li{margin:4px 0}.work{color:#333}
 .charts{display:flex;flex-wrap:wrap;gap:12px}figure.chart{margin:0;border:1px solid #e3e3e3;border-radius:6px;padding:6px}
@@ -199,6 +212,7 @@ figcaption{font-size:13px}.key{margin-left:8px;white-space:nowrap}.swatch{displa
 .controls button{font:inherit;padding:2px 12px}.hint{color:#555;font-size:13px}
 .typeset math{font-size:17px;margin-right:.35em}.typeset{line-height:2}td.eq math{font-size:17px}ol.equations li{margin:8px 0}
 figure.chart.chosen{border-color:#b58900;box-shadow:0 0 0 2px #f3d36b}.marker{stroke:#333;stroke-width:1;stroke-dasharray:3 3}.readout{font:12px ui-monospace,monospace;min-height:1.4em;color:#333}
+.colour-legend{font-size:14px;color:#333}.colour-legend .sample{font-family:ui-monospace,monospace;font-weight:600}
 .note{color:#6a4c00;background:#fff8e1;padding:4px 8px;border-radius:4px}svg.diagram{max-width:100%;height:auto}
 `;
 
@@ -228,6 +242,7 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
     data = scriptJson(interactiveData(live, ex, opts.explainAt ?? (() => ex), { units, steps }));
     parts.push(controls(ex, units, steps));
   }
+  parts.push(colourLegend());
   if (ex) parts.push(explanationSections(ex));
 
   // Charts: every gate and state of each unit over time.

@@ -306,4 +306,43 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
     await page.screenshot({ path: join(ARTIFACTS, "interactive-1280.png"), fullPage: false });
     await page.close();
   });
+
+  it("the page as a class sees it: a colour legend that reads (AA), gate names in the boxes, a one-step chart whose dots do not overlap, no sideways scroll at 700 px", async () => {
+    const { contrastRatio } = await import("../../src/present/colour.js");
+    const WHITE = { r: 255, g: 255, b: 255 };
+    const rgb = (css: string) => {
+      const [r, g, b] = css.match(/\d+/g)!.map(Number);
+      return { r, g, b };
+    };
+    const pages = [
+      writePage(["explain", "samples/seed-lstm.h5", "--input", "1,10"], "class-seed.html").path,
+      writePage(["explain", "samples/gru.h5", "--input", "1,2;3,4;5,6"], "class-gru.html").path,
+      writePage(["step", "samples/stacked-lstm-dense.h5", "--input", STACKED_INPUT], "class-stacked.html").path,
+    ];
+    for (const [n, path] of pages.entries()) {
+      const page = await open(path);
+      // Every coloured number on the page, legend included, against the white page (WCAG AA: 4.5:1).
+      const colours = await page.$$eval(".colour-legend .sample, td[data-name], .typeset mn.result, svg.diagram tspan.value", (els) =>
+        els.map((e) => (e instanceof SVGElement ? getComputedStyle(e).fill : getComputedStyle(e).color)),
+      );
+      expect(colours.length).toBeGreaterThan(10);
+      for (const c of colours) expect(contrastRatio(rgb(c), WHITE), c).toBeGreaterThanOrEqual(4.5);
+      expect(await page.textContent(".colour-legend")).toMatch(/blue.*below 0.*orange-red.*above 0.*grey.*at 0.*saturated/s);
+      const gates = await page.$$eval("svg.diagram text.gate", (ts) => ts.map((t) => t.textContent));
+      expect(gates).toEqual(n === 1 ? ["z", "hh", "r"] : ["f", "i", "c̃", "o"]);
+      await page.screenshot({ path: join(ARTIFACTS, `class-${n}-1280.png`), fullPage: true });
+      await page.setViewportSize({ width: 700, height: 900 });
+      const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      expect(widths[0], `page ${n} at 700 px`).toBeLessThanOrEqual(widths[1]);
+      await page.screenshot({ path: join(ARTIFACTS, `class-${n}-700.png`), fullPage: true });
+      if (n === 0) {
+        // The seed's one step: i, c and h are all ≈ 0.1, yet each dot stands apart, named.
+        const dots = await page.$$eval("figure.chart circle.point", (cs) => cs.map((c) => { const b = c.getBoundingClientRect(); return { x: b.x + b.width / 2, y: b.y + b.height / 2, r: b.width / 2 }; }));
+        expect(dots.length).toBe(6);
+        for (let a = 0; a < dots.length; a++) for (let b = a + 1; b < dots.length; b++) expect(Math.hypot(dots[a].x - dots[b].x, dots[a].y - dots[b].y)).toBeGreaterThan(dots[a].r + dots[b].r);
+        expect(await page.$$eval("figure.chart text.series-name", (ts) => ts.map((t) => t.textContent))).toEqual(["i", "f", "c̃", "o", "c", "h"]);
+      }
+      await page.close();
+    }
+  });
 });
