@@ -66,6 +66,8 @@ export interface InteractiveData {
   stepList: number[];
   step: number;
   unit: number;
+  /** The explained step and unit's own lines' work, for the lines the script writes as value only (ConvLSTM's convolutions). */
+  explainedWork: Record<string, string[]>;
 }
 
 function b64(a: Floats | Float64Array): string {
@@ -167,6 +169,7 @@ export function interactiveData(
     stepList: view.steps,
     step: ex.step,
     unit: ex.unit,
+    explainedWork: Object.fromEntries(ex.numbers.filter((n) => plan.some((p) => p.name === n.name && p.how === "value")).map((n) => [n.name, n.work])),
   };
 }
 
@@ -280,7 +283,7 @@ function work(p, k, j) {
     case "gru_hh_before": return [p.inline ? p.act + "(" + V(g("x_h")) + " + (" + V(col("r", k, 0)) + "·" + par(V(hp(0))) + ")·" + par(N(weight("recurrent_kernel_h", 0, j))) + ")" : p.act + "(" + V(g("x_h")) + " + " + par(V(g("rec_h"))) + ")", p.act + "(" + V(g("arg_h")) + ")"];
     case "gru_h": return [V(g("z")) + "·" + par(V(hp(j))) + " + (1 − " + V(g("z")) + ")·" + par(V(g("hh")))];
     case "srnn_h": return [p.inline ? p.act + "(" + V(g("x")) + " + " + par(V(hp(0))) + "·" + par(N(weight("recurrent_kernel", 0, j))) + ")" : p.act + "(" + V(g("x")) + " + " + par(V(g("rec"))) + ")", p.act + "(" + V(g("arg")) + ")"];
-    default: return [];
+    default: return k === D.step && j === D.unit && D.explainedWork[p.name] ? D.explainedWork[p.name] : [];
   }
 }
 
@@ -318,7 +321,7 @@ function render() {
   }
   const ol = $("#numbers ol.equations");
   if (ol) {
-    ol.innerHTML = lines(k, j).map((l) => '<li class="equation" data-name="' + l.name + '" data-value="' + String(l.value) + '"><span class="plain" hidden><span class="eq">' + esc(l.symbol + " = " + l.equation) + '</span><span class="work"> = ' + l.work.map(esc).join(" = ") + ' = <b class="result">' + V(l.value) + "</b></span></span>" + typeset(l) + "</li>").join("");
+    ol.innerHTML = lines(k, j).map((l) => '<li class="equation" data-name="' + l.name + '" data-value="' + String(l.value) + '"><span class="plain" hidden><span class="eq">' + esc(l.symbol + " = " + l.equation) + '</span><span class="work"> = ' + l.work.map((w) => esc(w) + " = ").join("") + '<b class="result">' + V(l.value) + "</b></span></span>" + typeset(l) + "</li>").join("");
   }
   for (const el of document.querySelectorAll("svg.diagram tspan.value")) {
     const src = D.scalars[el.getAttribute("data-name")];

@@ -345,4 +345,38 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
       await page.close();
     }
   });
+
+  it("interactive ConvLSTM page: the feature-map explanation at its step, the trace's values at the others", async (ctx) => {
+    const { fixturePath } = await import("../load/fixture-paths.js");
+    const fixture = fixturePath("tfk2_convlstm2d_full.h5");
+    if (!fixture) {
+      // Read from ../shared when present (its licence keeps it out of the repository).
+      console.warn("note: tfk2_convlstm2d_full.h5 not found; the interactive ConvLSTM page check is skipped");
+      return ctx.skip();
+    }
+    const { writeFileSync } = await import("node:fs");
+    // One sample, 3 steps of 4 channels × 10 × 10, four decimals so that JSON carries it exactly.
+    const x = Array.from({ length: 3 }, (_, k) => Array.from({ length: 4 }, (_, a) => Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => Math.round(Math.sin(k * 7 + a * 3 + i * 11 + j) * 1e4) / 1e4))));
+    const input = join(tmp, "convlstm-x.json");
+    writeFileSync(input, JSON.stringify([x]));
+    const args = ["explain", fixture, "--input-file", input, "--position", "0,3", "--filter", "2", "--steps", "1"];
+    const { path, html } = writePage(args, "interactive-convlstm.html");
+    selfContained(html);
+    const json = runCli([...args, "--json"]);
+    expect(json.status, json.stderr).toBe(0);
+    const want: { equations: { name: string; substituted: string; value: number }[] } = JSON.parse(json.stdout);
+    const page = await open(path);
+    const lines = () => page.$$eval("#numbers li.equation", (ls) => ls.map((l) => ({ name: l.getAttribute("data-name"), text: l.querySelector(".plain")!.textContent, value: Number(l.getAttribute("data-value")) })));
+    expect(await lines()).toEqual(want.equations.map((e) => ({ name: e.name, text: e.substituted, value: e.value })));
+    // Step 3: the convolutions by their values from the trace, the cell's arithmetic written out.
+    await page.keyboard.press("End");
+    const at3 = await lines();
+    expect(at3.map((l) => l.name)).toEqual(want.equations.map((e) => e.name));
+    expect(at3[0].text).toMatch(/^x_i = \(xₜ \* W_i\)\[p\] \+ b_i = -?\d+\.\d{6}$/);
+    expect(at3.find((l) => l.name === "c")!.text).toMatch(/^cₜ = f·c₍ₜ₋₁₎ \+ i·c̃ = /);
+    // Back at step 2: explain's own lines again.
+    await page.keyboard.press("ArrowLeft");
+    expect(await lines()).toEqual(want.equations.map((e) => ({ name: e.name, text: e.substituted, value: e.value })));
+    await page.close();
+  });
 });
