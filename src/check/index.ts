@@ -1,7 +1,7 @@
 /**
  * `check`: runs every applicable check on a loaded model and returns them as data.
  *
- * Always: structure, dtypes, finite. On request: max-abs, require-layer, keras-version,
+ * Always: structure, dtypes, finite, plausible (a warning). On request: max-abs, require-layer, keras-version,
  * reference (weights against a known-good file), expect (needs an input), golden. With
  * an input: saturation (information only).
  * Behaviour checks (expect, golden, saturation) are skipped when the structure check
@@ -28,7 +28,7 @@ import { referenceCheck } from "./reference.js";
 import { dtypeCheck, structureCheck } from "./structure.js";
 import { DEFAULT_ATOL, DEFAULT_RTOL, type Tolerance } from "./tolerance.js";
 import { type Check, type CheckReport, makeReport } from "./types.js";
-import { finiteCheck, maxAbsCheck, saturationCheck } from "./values.js";
+import { finiteCheck, maxAbsCheck, plausibleCheck, saturationCheck } from "./values.js";
 
 export interface CheckOptions {
   maxAbs?: number;
@@ -43,6 +43,8 @@ export interface CheckOptions {
   hardSigmoid?: HardSigmoidVariant;
   /** --reference: a known-good model whose weights this one must equal within atol. */
   reference?: { model: Model; label: string; atol: number };
+  /** --strict: warnings fail the run. */
+  strict?: boolean;
 }
 
 export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
@@ -54,7 +56,7 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
   }
   const checks: Check[] = [];
   const structure = structureCheck(model);
-  checks.push(structure, dtypeCheck(model), finiteCheck(model));
+  checks.push(structure, dtypeCheck(model), finiteCheck(model), plausibleCheck(model));
   if (opts.maxAbs !== undefined) checks.push(maxAbsCheck(model, opts.maxAbs));
   for (const req of opts.requireLayers ?? []) checks.push(requireLayerCheck(model, req));
   if (opts.kerasVersion) checks.push(kerasVersionCheck(model, opts.kerasVersion));
@@ -104,7 +106,8 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
     else checks.push(saturationByLayer(model, inputs, dtype, opts.hardSigmoid, predictError));
   }
 
-  return makeReport(model.source, model.format, model.kerasVersion ?? null, checks);
+  const judged = opts.strict ? checks.map((k): Check => (k.status === "warn" ? { ...k, status: "fail", detail: `${k.detail} (a warning; --strict fails it)` } : k)) : checks;
+  return makeReport(model.source, model.format, model.kerasVersion ?? null, judged);
 }
 
 /**

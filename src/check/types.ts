@@ -4,10 +4,12 @@
  */
 
 /**
- * pass: the property holds. fail: it does not (exit 1). info: a measurement that
- * never fails the run (saturation). skip: the check does not apply, with the reason.
+ * pass: the property holds. fail: it does not (exit 1). warn: something looks wrong
+ * but may be right (an implausible weight, a golden input that cannot see a weight):
+ * exit 0, unless --strict makes it a failure. info: a measurement that never fails the
+ * run (saturation). skip: the check does not apply, with the reason.
  */
-export type CheckStatus = "pass" | "fail" | "info" | "skip";
+export type CheckStatus = "pass" | "fail" | "warn" | "info" | "skip";
 
 export interface Check {
   /** Stable identifier, for JSON and JUnit: `structure`, `finite`, `expect`, `require-layer:LSTM:64`, ... */
@@ -35,7 +37,7 @@ export interface CheckReport {
 }
 
 export function makeReport(file: string, format: string, kerasVersion: string | null, checks: Check[]): CheckReport {
-  const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, info: 0, skip: 0 };
+  const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, info: 0, skip: 0 };
   for (const c of checks) counts[c.status]++;
   return { file, format, kerasVersion, checks, verdict: counts.fail > 0 ? "fail" : "pass", counts };
 }

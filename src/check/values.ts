@@ -152,3 +152,110 @@ export function saturationCheck(traces: LayerTrace[] | null, reason: string | nu
     data: { low: SATURATION_LOW, high: SATURATION_HIGH, layers, unreached },
   };
 }
+
+/**
+ * `plausible` (a warning, never a failure unless --strict): a value no training run
+ * leaves in a float32 tensor, the mark of a corrupted or mis-decoded file.
+ *
+ * - |w| > 2^64 ≈ 1.8e19, the square root of float32's largest value: beyond it w² is
+ *   Infinity in float32, so an L2 penalty, a weight norm or any product of two such
+ *   weights overflows, and the training step that would have produced it diverges.
+ * - |w − median| > PLAUSIBLE_SPREAD · MAD, in a tensor of at least PLAUSIBLE_MIN_VALUES
+ *   finite values, where MAD = median |w − median| (the robust spread, untouched by the
+ *   outlier itself; the mean |w − median| where more than half the values equal the
+ *   median, as in a bias that is 0 but for its forget gate). For normally distributed
+ *   values the MAD is 0.674σ, so 10,000 MADs are 6,740σ. Trained weights are heavier
+ *   tailed than that: the real files in test/fixtures/real and ../shared/fixtures/real
+ *   reach 521 MADs (a Bidirectional GRU's kernel, whose rows for one input feature are
+ *   far larger than the rest; test/e2e/check-plausible.test.ts measures it), so the bound
+ *   leaves 19× room, and still flags 1e6 among values of ~0.2 (some 10^7 MADs) or an
+ *   exponent bit flipped upwards by 2^8 or more.
+ *   Smaller tensors have no spread to judge by.
+ * NaN and ±Infinity are the `finite` check's business and skipped here.
+ */
+export const PLAUSIBLE_MAX_ABS = 2 ** 64;
+export const PLAUSIBLE_SPREAD = 10_000;
+export const PLAUSIBLE_MIN_VALUES = 64;
+
+export interface Implausible {
+  tensor: string;
+  /** Index of the value in the tensor, one number per axis. */
+  index: number[];
+  value: number;
+  /** Why: beyond PLAUSIBLE_MAX_ABS, or how many MADs from the median. */
+  reason: "magnitude" | "spread";
+  median?: number;
+  mad?: number;
+}
+
+function median(sorted: Float64Array): number {
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+function unravel(flat: number, shape: number[]): number[] {
+  const index = new Array<number>(shape.length).fill(0);
+  for (let a = shape.length - 1; a >= 0; a--) {
+    const d = shape[a] || 1;
+    index[a] = flat % d;
+    flat = Math.floor(flat / d);
+  }
+  return shape.length ? index : [flat];
+}
+
+/** The robust centre and spread of a tensor's finite values, or null when it has too few. */
+export function robustSpread(data: ArrayLike<number>): { median: number; mad: number } | null {
+  const finite: number[] = [];
+  for (let k = 0; k < data.length; k++) if (Number.isFinite(data[k])) finite.push(data[k]);
+  if (finite.length < PLAUSIBLE_MIN_VALUES) return null;
+  const sorted = Float64Array.from(finite).sort();
+  const m = median(sorted);
+  const dev = Float64Array.from(finite, (v) => Math.abs(v - m)).sort();
+  let mad = median(dev);
+  if (mad === 0) mad = dev.reduce((a, v) => a + v, 0) / dev.length;
+  return { median: m, mad };
+}
+
+export function plausibleCheck(model: Model): Check {
+  const found: Implausible[] = [];
+  /** The largest |w − median| / MAD seen in any tensor judged by spread, and where. */
+  let widest: { tensor: string; mads: number } | null = null;
+  let tensors = 0;
+  for (const { layer, path } of walkLayers(model.layers)) {
+    for (const t of layer.weights) {
+      tensors++;
+      const name = `${path}/${t.name}`;
+      const spread = robustSpread(t.data);
+      for (let k = 0; k < t.data.length; k++) {
+        const v = t.data[k];
+        if (!Number.isFinite(v)) continue;
+        if (Math.abs(v) > PLAUSIBLE_MAX_ABS) {
+          found.push({ tensor: name, index: unravel(k, t.shape), value: v, reason: "magnitude" });
+          continue;
+        }
+        if (!spread || spread.mad === 0) continue;
+        const mads = Math.abs(v - spread.median) / spread.mad;
+        if (mads > PLAUSIBLE_SPREAD) found.push({ tensor: name, index: unravel(k, t.shape), value: v, reason: "spread", ...spread });
+        else if (widest === null || mads > widest.mads) widest = { tensor: name, mads };
+      }
+    }
+  }
+  const base = { id: "plausible", name: "plausible" };
+  const data = { maxAbs: PLAUSIBLE_MAX_ABS, spread: PLAUSIBLE_SPREAD, minValues: PLAUSIBLE_MIN_VALUES, implausible: found.slice(0, 100), count: found.length, widest };
+  if (found.length) {
+    const problems = found.map((f) => {
+      const why =
+        f.reason === "magnitude"
+          ? `beyond ±2^64, where w² overflows float32`
+          : `${(Math.abs(f.value - f.median!) / f.mad!).toPrecision(3)} MADs from the tensor's median ${f.median!.toPrecision(3)} (MAD ${f.mad!.toPrecision(3)}; trained weights stay within ${PLAUSIBLE_SPREAD})`;
+      return `${f.tensor}[${f.index.join(", ")}] = ${f.value.toPrecision(4)}: ${why}`;
+    });
+    return { ...base, status: "warn", detail: `implausible value(s): ${firstProblems(problems)}`, problems, data };
+  }
+  return {
+    ...base,
+    status: "pass",
+    detail: `every value of ${tensors} tensor(s) within ${PLAUSIBLE_SPREAD} MADs of its tensor's median and ±2^64${widest ? ` (widest: ${widest.mads.toFixed(1)} MADs, ${widest.tensor})` : ""}`,
+    data,
+  };
+}

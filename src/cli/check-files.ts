@@ -39,6 +39,8 @@ export interface CheckRequest {
   reference?: { file: string; atol: number };
   /** --config FILE: the structure of weights-only files. */
   config?: string;
+  /** --strict: warnings fail. */
+  strict?: boolean;
 }
 
 /** What one thread keeps between files: the reference model, loaded once. */
@@ -85,6 +87,7 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
       dtype: req.dtype,
       hardSigmoid: req.hardSigmoid,
       reference: reference && req.reference ? { model: reference, label: req.reference.file, atol: req.reference.atol } : undefined,
+      strict: req.strict,
     });
     return { outcome: { file, seconds: seconds(), report } };
   } catch (e) {

@@ -10,7 +10,7 @@ import { FORMAT_DESCRIPTIONS, type FormatName } from "../model.js";
 import { wrapLine } from "./notation.js";
 import { safe } from "./text.js";
 
-const ICON: Record<CheckStatus, string> = { pass: "✓", fail: "✗", info: "ℹ", skip: "–" };
+const ICON: Record<CheckStatus, string> = { pass: "✓", fail: "✗", warn: "!", info: "ℹ", skip: "–" };
 
 
 /**
@@ -20,7 +20,7 @@ const ICON: Record<CheckStatus, string> = { pass: "✓", fail: "✗", info: "ℹ
 export function formatCheckReport(report: CheckReport, options: { color?: boolean; width?: number } = {}): string {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const width = options.width ?? Infinity;
-  const paint: Record<CheckStatus, (s: string) => string> = { pass: c.green, fail: c.red, info: c.cyan, skip: c.dim };
+  const paint: Record<CheckStatus, (s: string) => string> = { pass: c.green, fail: c.red, warn: c.yellow, info: c.cyan, skip: c.dim };
   const nameWidth = Math.max(...report.checks.map((k) => k.name.length), 8);
   const lines = [
     ...wrapLine(`${safe(report.file)} (${FORMAT_DESCRIPTIONS[report.format as FormatName] ?? report.format}, ${report.kerasVersion ? `Keras ${safe(report.kerasVersion)}` : "Keras version not recorded"})`, width),
@@ -32,8 +32,8 @@ export function formatCheckReport(report: CheckReport, options: { color?: boolea
 
 function verdictLine(report: CheckReport, c: InstanceType<typeof Chalk>): string {
   const n = report.checks.length;
-  const { pass, fail, info, skip } = report.counts;
-  const extra = [info ? `${info} information` : "", skip ? `${skip} skipped` : ""].filter(Boolean).join(", ");
+  const { pass, fail, warn, info, skip } = report.counts;
+  const extra = [warn ? `${warn} warning(s)` : "", info ? `${info} information` : "", skip ? `${skip} skipped` : ""].filter(Boolean).join(", ");
   if (report.verdict === "pass") return c.green.bold(`PASS`) + `: ${pass} of ${n} check(s) passed${extra ? ` (${extra})` : ""}`;
   const failed = report.checks.filter((k) => k.status === "fail").map((k) => k.name);
   return c.red.bold(`FAIL`) + `: ${fail} of ${n} check(s) failed: ${failed.map(safe).join(", ")}`;
@@ -95,12 +95,14 @@ export function formatRunTotals(outcomes: FileOutcome[], options: { color?: bool
 }
 
 /**
- * GitHub Actions workflow commands, one per failed check
- * (docs.github.com: "Workflow commands for GitHub Actions", setting an error message).
- * Data escapes %, CR and LF; property values also ':' and ','.
+ * GitHub Actions workflow commands, one per failed check (`::error`) and one per warning
+ * (`::warning`) (docs.github.com: "Workflow commands for GitHub Actions", setting an
+ * error / a warning message). Data escapes %, CR and LF; property values also ':' and ','.
  */
 export function githubAnnotations(report: CheckReport): string[] {
-  return report.checks.filter((k) => k.status === "fail").map((k) => annotation(report.file, `keras-inspect check: ${k.name}`, k.detail));
+  return report.checks
+    .filter((k) => k.status === "fail" || k.status === "warn")
+    .map((k) => annotation(report.file, `keras-inspect check: ${k.name}`, k.detail, k.status === "warn" ? "warning" : "error"));
 }
 
 /** The annotations of one file: one per failed check, or one saying why it could not be checked. */
@@ -109,8 +111,8 @@ export function outcomeAnnotations(o: FileOutcome): string[] {
   return [annotation(o.file, `keras-inspect check: could not check it (exit ${outcomeExitCode(o)})`, o.error.message)];
 }
 
-function annotation(file: string, title: string, message: string): string {
+function annotation(file: string, title: string, message: string, kind: "error" | "warning" = "error"): string {
   const data = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
   const prop = (s: string) => data(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
-  return `::error file=${prop(file)},title=${prop(title)}::${data(safe(message))}`;
+  return `::${kind} file=${prop(file)},title=${prop(title)}::${data(safe(message))}`;
 }

@@ -4,8 +4,8 @@
  *   <testsuites tests failures errors skipped>
  *     <testsuite name tests failures errors skipped timestamp>
  *       <testcase classname name time> [<failure message type>detail</failure> | <skipped message/>] <system-out>detail</system-out>
- * One testsuite per file, one testcase per check. Information checks (saturation) pass and
- * carry their detail in system-out; skipped checks are <skipped/>; a file that could not be
+ * One testsuite per file, one testcase per check. Information checks (saturation) and
+ * warnings pass and carry their detail in system-out (a warning's starting "warning: "); skipped checks are <skipped/>; a file that could not be
  * checked is one <error/> test case.
  */
 import type { CheckReport, FileOutcome } from "../check/types.js";
@@ -72,6 +72,10 @@ function suiteXml(o: FileOutcome, ts: string): { xml: string; counts: { tests: n
       body.push(`      <failure message="${xmlEscape(k.detail)}" type="${xmlEscape(k.id)}">${xmlEscape(text)}</failure>`);
     } else if (k.status === "skip") {
       body.push(`      <skipped message="${xmlEscape(k.detail)}"/>`);
+    } else if (k.status === "warn") {
+      // A warning passes (unless --strict made it a failure): its text goes where reporters show a passing test's output.
+      const text = [`warning: ${k.detail}`, ...(k.problems && k.problems.length > 1 ? k.problems.map((p) => `- ${p}`) : [])].join("\n");
+      body.push(`      <system-out>${xmlEscape(text)}</system-out>`);
     } else {
       body.push(`      <system-out>${xmlEscape(k.detail)}</system-out>`);
     }

@@ -26,7 +26,7 @@ describe("saturation", () => {
 
   it("without an input it is not listed; masked steps are not counted", async () => {
     const model = await loadModel("samples/seed-lstm.h5");
-    expect(runChecks(model).checks.map((k) => k.id)).toEqual(["structure", "dtypes", "finite"]);
+    expect(runChecks(model).checks.map((k) => k.id)).toEqual(["structure", "dtypes", "finite", "plausible"]);
     const spec = {
       kind: "lstm" as const,
       units: 2,

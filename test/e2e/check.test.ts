@@ -41,8 +41,8 @@ describe("check: pass and fail", () => {
     expect(r.stderr).toBe("");
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("samples/stacked-lstm-dense.h5 (Keras HDF5 model, Keras 2.2.4)");
-    expect(lines.slice(1, 4).map((l) => l.split(/\s+/).slice(0, 2).join(" "))).toEqual(["✓ structure", "✓ dtypes", "✓ finite"]);
-    expect(lines[4]).toBe("PASS: 3 of 3 check(s) passed");
+    expect(lines.slice(1, 5).map((l) => l.split(/\s+/).slice(0, 2).join(" "))).toEqual(["✓ structure", "✓ dtypes", "✓ finite", "✓ plausible"]);
+    expect(lines[5]).toBe("PASS: 4 of 4 check(s) passed");
   });
 
   it("a NaN in one tensor: exit 1, the finite check names the tensor and the count", () => {
@@ -51,7 +51,7 @@ describe("check: pass and fail", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/^✗ finite\s+lstm_1\/recurrent_kernel has 1 NaN \(of 64 values\)$/m);
     expect(r.stdout).toMatch(/^✓ structure/m);
-    expect(r.stdout.trimEnd().split("\n").pop()).toBe("FAIL: 1 of 3 check(s) failed: finite");
+    expect(r.stdout.trimEnd().split("\n").pop()).toBe("FAIL: 1 of 4 check(s) failed: finite");
   });
 
   it("--json: one document with checks, results and verdict", () => {
@@ -63,10 +63,11 @@ describe("check: pass and fail", () => {
       ["structure", "pass"],
       ["dtypes", "pass"],
       ["finite", "fail"],
+      ["plausible", "pass"],
       ["max-abs", "pass"],
     ]);
     expect(doc.results.finite.tensors).toEqual([{ tensor: "lstm_1/recurrent_kernel", nan: 1, inf: 0, count: 64 }]);
-    expect(doc.counts).toEqual({ pass: 3, fail: 1, info: 0, skip: 0 });
+    expect(doc.counts).toEqual({ pass: 4, fail: 1, warn: 0, info: 0, skip: 0 });
   });
 
   it("contracts: --require-layer and --keras-version", () => {
@@ -85,14 +86,14 @@ describe("check --junit and GitHub annotations", () => {
     const r = runCli(["check", withNaN, "--junit", file, "--input-file", join(dir, "x.npy")]);
     expect(r.status).toBe(1);
     const xml = readFileSync(file, "utf8");
-    expect(xml).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="keras-inspect check" tests="4" failures="1" errors="0" skipped="0"/);
+    expect(xml).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="keras-inspect check" tests="5" failures="1" errors="0" skipped="0"/);
     if (spawnSync("python3", ["--version"]).status === 0) {
       const py = spawnSync(
         "python3",
         ["-c", "import sys,xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); s=r.find('testsuite'); print(r.get('tests'), r.get('failures'), len(s.findall('testcase')), len(s.findall('testcase/failure')))", file],
         { encoding: "utf8" },
       );
-      expect(py.stdout.trim()).toBe("4 1 4 1");
+      expect(py.stdout.trim()).toBe("5 1 5 1");
     }
   });
 

@@ -35,6 +35,7 @@ interface CheckCliOptions extends InputOptions, EvalCliOptions, OutputCliOptions
   jobs?: string;
   json?: boolean;
   junit?: string;
+  strict?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -87,6 +88,7 @@ function checkRequest(opts: CheckCliOptions, files: string[]): CheckRequest {
     hardSigmoid: opts.hardSigmoid,
     reference: opts.reference !== undefined ? { file: opts.reference, atol: referenceAtol } : undefined,
     config: opts.config,
+    strict: opts.strict === true,
   };
 }
 
@@ -126,6 +128,7 @@ export function registerCheck(program: Command): void {
         formatTolerance(DEFAULT_RTOL),
       ),
     )
+    .option("--strict", "warnings fail the run (exit 1): implausible weights, a golden input that cannot see a weight")
     .option("--jobs <n>", "check at most n files at once, each on its own thread (default: the number of cores)")
     .option("--json", "print one JSON document: checks, results, verdict (several files: one document with a 'files' list)")
     .option("--junit <file>", "also write the checks as JUnit XML, one test suite per file (GitLab, Jenkins, GitHub test reporters)");
