@@ -5,6 +5,10 @@
 
 /** Unicode notation -> 7-bit ASCII, longest first. */
 const ASCII: [string, string][] = [
+  // The matrix products of the definitions get numpy's @: with * for both, "x*W" and "f*c" read alike.
+  ["· is the matrix product", "@ is the matrix product"],
+  ["xₜ·", "x[t] @ "],
+  ["h₍ₜ₋₁₎·U", "h[t-1] @ U"],
   ["h₍ₜ₋₁₎", "h[t-1]"],
   ["c₍ₜ₋₁₎", "c[t-1]"],
   ["₍ₜ₋₁₎", "[t-1]"],

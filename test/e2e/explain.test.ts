@@ -308,7 +308,10 @@ describe("explain: layout, colour and ASCII", () => {
 
   it("ASCII spells the notation out", () => {
     const r = runCli(["explain", "samples/seed-lstm.h5", "--input", "1,10", "--ascii"]);
-    expect(r.stdout).toContain("i = sigmoid(x_i + h[t-1]*U_i) = sigmoid(-2.193540 + 0.000000*(-0.0660542))");
+    expect(r.stdout).toContain("i = sigmoid(x_i + h[t-1] @ U_i) = sigmoid(-2.193540 + 0.000000*(-0.0660542))");
+    // Two products, two symbols (issue 13, item 13): @ for the matrix product, * for the element-wise one.
+    expect(r.stdout).toContain("x_i = x[t] @ W_i + b_i");
+    expect(r.stdout).toContain("@ is the matrix product (a row times a matrix), * the element-wise one");
     expect(r.stdout).toContain("c[t] = f*c[t-1] + i*c_tilde = 0.037222*0.000000 + 0.100332*1.000000 = 0.100332");
   });
 

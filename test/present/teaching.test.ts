@@ -169,7 +169,7 @@ describe("heatmap scales, shades and bins", () => {
 
 describe("ASCII notation", () => {
   it("spells every symbol in 7 bits and escapes anything else", () => {
-    expect(asciiText("i = σ(x_i + h₍ₜ₋₁₎·U_i); cₜ = f ⊙ c₍ₜ₋₁₎ + i ⊙ c̃ … (1 − z)")).toBe("i = sigmoid(x_i + h[t-1]*U_i); c[t] = f * c[t-1] + i * c_tilde ... (1 - z)");
+    expect(asciiText("i = σ(x_i + h₍ₜ₋₁₎·U_i); cₜ = f ⊙ c₍ₜ₋₁₎ + i ⊙ c̃ … (1 − z)")).toBe("i = sigmoid(x_i + h[t-1] @ U_i); c[t] = f * c[t-1] + i * c_tilde ... (1 - z)");
     expect(asciiText("layer_é")).toBe("layer_\\u{e9}");
   });
 });
