@@ -2,8 +2,9 @@
 // 537 MB model (one LSTM, 4096 units over 4096 features, Keras 2 layout, written with
 // samples/keras-h5-writer.mjs), and `summary` of a file larger than 4 GB (the bundled
 // sample behind 4 GiB of sparse zeros, so that every address HDF5 reads lies past 2^32),
-// beside an h5py script printing the same model's layers (bench/h5py_summary.py) and the
-// start-up alone (`summary` of the 1 KB sample). Wall seconds and peak RSS as
+// beside an h5py script printing the same model's layers (bench/h5py_summary.py), the
+// start-up alone (`summary` of the 1 KB sample), and the refusal of a lying zip bomb
+// (test/fixtures/fuzz/zip-bomb-lying-2400mb.keras, issue 17). Wall seconds and peak RSS as
 // whole-process.mjs measures them (/usr/bin/time), after `npm run build`.
 //
 // bigFiles(dir) returns rows { what, wall (s: median, min, max), rssMiB, target, met } for
@@ -66,8 +67,8 @@ export async function bigFiles(dir, { repeats = 3 } = {}) {
   const node = process.execPath;
   const bin = join(root, "bin", "keras-inspect.js");
   const rows = [];
-  const run = (what, kind, exe, args, target, env = process.env) => {
-    const m = runRepeated(kind, exe, args, env, dir, repeats);
+  const run = (what, kind, exe, args, target, env = process.env, expected = 0) => {
+    const m = runRepeated(kind, exe, args, env, dir, repeats, expected);
     const rssMiB = m.rss.median;
     const met = target ? m.wall.median <= target.s && (target.rssMiB === undefined || rssMiB <= target.rssMiB) : null;
     const targetText = target ? `≤ ${target.s} s${target.rssMiB === undefined ? "" : `, ≤ ${target.rssMiB} MiB`}` : "";
@@ -80,6 +81,11 @@ export async function bigFiles(dir, { repeats = 3 } = {}) {
   const kernelMiB = (FEATURES * 4 * UNITS * 4) / MIB;
 
   run("summary, 1 KB sample (start-up alone)", "node", node, [bin, "summary", SAMPLE]);
+  // Issue 17: 2.3 MB of deflate inflating to 2.4 GB behind headers that declare 54 KB; refused (exit 2) within the start-up.
+  const bomb = join(root, "test", "fixtures", "fuzz", "zip-bomb-lying-2400mb.keras");
+  for (const command of ["summary", "weights", "check"]) {
+    run(`${command}, the lying 2.4 GB zip bomb (refused, exit 2)`, "node", node, [bin, command, bomb], { s: 0.5 }, process.env, 2);
+  }
   run(`summary, ${modelMB} MB model`, "node", node, [bin, "summary", model], { s: 0.3, rssMiB: 150 });
   run(
     `weights --layer lstm_1, ${modelMB} MB model (kernel and recurrent_kernel, ${kernelMiB} MiB each)`,

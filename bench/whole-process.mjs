@@ -21,7 +21,7 @@ export const RSS_HOW = hasGnuTime
  * Runs a command once; { s: wall seconds, rssMiB }. `kind` ("node" | "python") picks the
  * peak-RSS fallback when /usr/bin/time is missing: the child reports its own maxRSS at exit.
  */
-function runOnce(kind, exe, args, env, dir) {
+function runOnce(kind, exe, args, env, dir, expected = 0) {
   const rssFile = join(dir, "rss.txt");
   rmSync(rssFile, { force: true });
   let cmd = exe;
@@ -41,15 +41,15 @@ function runOnce(kind, exe, args, env, dir) {
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, { cwd: root, env, encoding: "utf8", maxBuffer: 64 << 20 });
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`${exe} ${args.join(" ")} failed (${r.status}): ${(r.stderr || r.error?.message || "").trim().split("\n").slice(-3).join(" | ")}`);
+  if (r.status !== expected) throw new Error(`${exe} ${args.join(" ")} failed (${r.status}): ${(r.stderr || r.error?.message || "").trim().split("\n").slice(-3).join(" | ")}`);
   const [s, kb] = readFileSync(rssFile, "utf8").trim().split("\n").pop().split(" ");
   return { s: s === "-" ? wall : Number(s), rssMiB: Number(kb) / 1024 };
 }
 
 /** `repeats` runs (one untimed warm-up first): wall-time and peak-RSS measurements, in s and MiB. */
-export function runRepeated(kind, exe, args, env, dir, repeats) {
-  runOnce(kind, exe, args, env, dir);
-  const runs = Array.from({ length: repeats }, () => runOnce(kind, exe, args, env, dir));
+export function runRepeated(kind, exe, args, env, dir, repeats, expected = 0) {
+  runOnce(kind, exe, args, env, dir, expected);
+  const runs = Array.from({ length: repeats }, () => runOnce(kind, exe, args, env, dir, expected));
   return { wall: fromTimes(runs.map((r) => r.s)), rss: fromTimes(runs.map((r) => r.rssMiB)) };
 }
 
