@@ -322,13 +322,16 @@ function noLstmRefusal(ctx: Context): FileError {
 
 /** Reads a TFLite flatbuffer already in memory. */
 export function readTflite(bytes: Uint8Array, label: string): Model {
-  let model: TfliteModel;
   try {
-    model = decodeTflite(bytes);
+    return readDecoded(decodeTflite(bytes), bytes, label);
   } catch (err) {
+    // Tables read after decoding (an op's options) check their bounds too.
     if (err instanceof FlatbufferError) throw new FileError(label, `is not a readable TFLite model: ${err.message}`, { cause: err });
     throw err;
   }
+}
+
+function readDecoded(model: TfliteModel, bytes: Uint8Array, label: string): Model {
   const ctx: Context = { label, bytes, model, materialized: 0 };
   const refused = new Map<number, string>([
     [Op.BIDIRECTIONAL_SEQUENCE_LSTM, "BIDIRECTIONAL_SEQUENCE_LSTM"],
