@@ -37,6 +37,7 @@ const REFUSED: { folder: string; file: string; says: RegExp }[] = [
 noteMissingExports("exports-tflite", [
   [MNIST, "trained_lstm.tflite"],
   [MNIST, "trained_lstm_int8.tflite"],
+  ["tflite_dtln_noise_suppression_int8_unpaired", "dtln_noise_suppression.tflite"],
   [HAR, "lstm.h5"],
   [HAR, "lstm.tflite"],
   ...REFUSED.map((r): [string, string] => [r.folder, r.file]),
@@ -89,6 +90,17 @@ describe("real TFLite files", () => {
       const line = notes2.find((n) => n.startsWith(`B's ${name} is quantized`))!;
       expect(line).toMatch(/within half a step, as quantizing the same weights gives/);
       expect(Number(/max \|Δ\| is ([0-9.e-]+) of/.exec(line)![1])).toBeLessThanOrEqual(0.5);
+    }
+  });
+
+  const dtln = exportPath("tflite_dtln_noise_suppression_int8_unpaired", "dtln_noise_suppression.tflite");
+  it.skipIf(!dtln)("reads tflite-micro's int8 DTLN core as two stacked Keras LSTMs (257 → 128 → 128)", async () => {
+    const m = await loadModel(dtln!);
+    expect(m.layers.map((l) => [l.className, l.config.units, tensor(l, "kernel").shape[0]])).toEqual([["LSTM", 128, 257], ["LSTM", 128, 128]]);
+    for (const l of m.layers) {
+      expect(l.notes!.join("\n")).toMatch(/int8 per tensor \(zero point 0\)/);
+      expect(tensor(l, "kernel").quantizationStep).toHaveLength(512);
+      expect([...tensor(l, "kernel").data].every(Number.isFinite)).toBe(true);
     }
   });
 
