@@ -11,7 +11,8 @@ import { makeChalk, terminalColourLevel } from "../../present/colour.js";
 import { buildExplanation, type ExplainContext, explanationJson, formatExplanation } from "../../present/explain.js";
 import { formatHeatmap } from "../../present/heatmap.js";
 import { htmlReport } from "../../present/html.js";
-import { thousands } from "../../present/text.js";
+import { runInteractive } from "../../present/interactive.js";
+import { safe, thousands } from "../../present/text.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { featureMapSelection, type FeatureMapCliOptions } from "../feature-map-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
@@ -33,6 +34,7 @@ interface ExplainOptions extends InputOptions, EvalCliOptions, FeatureMapCliOpti
   ascii?: boolean;
   json?: boolean;
   html?: string;
+  interactive?: boolean;
 }
 
 const EXPLAINED = "LSTM, GRU (reset_after True or False), SimpleRNN and ConvLSTM1D/2D/3D, also as CuDNNLSTM/CuDNNGRU or inside Bidirectional";
@@ -148,6 +150,7 @@ export function registerExplain(program: Command): void {
     .option("--ascii", "plain 7-bit text: ASCII diagram and notation (h[t-1], sigmoid, *)")
     .option("--json", "print one JSON document: equations, symbols, shapes and values")
     .option("--html <file>", "also write a self-contained HTML page (diagram, charts, tables)")
+    .option("--interactive", "full-screen in a terminal: ←/→ steps, ↑/↓ units, e/d/h equations, diagram, heatmap, q quits (static text when not a terminal)")
     .action(async (file: string, opts: ExplainOptions) => {
       const model = await openModel(file, opts);
       requireExplainable(model, opts.layer);
@@ -176,6 +179,24 @@ export function registerExplain(program: Command): void {
         const ctx = explainContext(model, resolved, file);
         const explainAt = (step: number, unit: number) => buildExplanation(t, { sample: choice.sample, step, unit }, ctx, opts.digits);
         writeHtml(opts.html, htmlReport(trace, { explanation: ex, digits: opts.digits, explainAt }));
+      }
+      if (opts.interactive && !opts.json) {
+        if (process.stdout.isTTY && process.stdin.isTTY) {
+          const ctx = explainContext(model, resolved, file);
+          const chalk = makeChalk(terminalColourLevel());
+          const source = {
+            title: `${safe(t.layer)} (${safe(t.className)}), ${safe(file)}`,
+            steps: t.steps,
+            units: t.units,
+            explain: (step: number, unit: number, width: number) =>
+              formatExplanation(buildExplanation(t, { sample: choice.sample, step, unit }, ctx, opts.digits), { ascii: opts.ascii === true, chalk, width }),
+            heatmap: (width: number) => formatHeatmap(trace, { width, chalk }),
+            timeIndex: (step: number) => t.timeIndex[step],
+          };
+          await runInteractive(source, process.stdin, process.stdout, { step: choice.step, unit: choice.unit });
+          return;
+        }
+        process.stderr.write("keras-inspect: note: --interactive needs a terminal on standard input and output; printing the static explanation\n");
       }
       if (opts.json) await writeJson(trace.assumptions ? { ...explanationJson(ex), assumptions: trace.assumptions } : explanationJson(ex));
       else await writeLines([formatExplanation(ex, { ascii: opts.ascii === true, chalk: makeChalk(terminalColourLevel()) })]);
