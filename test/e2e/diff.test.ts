@@ -32,6 +32,21 @@ beforeAll(async () => {
 });
 
 describe("keras-inspect diff", () => {
+  it("--partial compares B as a part of A: A's layers B lacks are a warning, not a difference", async () => {
+    const spec = await lstmDenseSpec();
+    const part = clone(spec);
+    part.layers = part.layers.filter((l) => l.name === "lstm_1");
+    const p = join(dir, "part.h5");
+    writeFileSync(p, await writeSpec(part));
+    const whole = runCli(["diff", a, p]);
+    expect(whole.status).toBe(1);
+    expect(whole.stdout).toMatch(/^− dense_1 \(Dense\): only in A$/m);
+    const r = runCli(["diff", a, p, "--partial"]);
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^warning: B is compared as part of A: A's layers not in B are not compared: dense_1$/m);
+    expect(r.stdout).toMatch(/^= lstm_1 \(LSTM\)/m);
+  });
+
   it("a change of 1.9e-9 prints enough digits to show it, and says what each relative size is relative to", () => {
     const r = runCli(["diff", tiny, join(dir, "tiny-b.h5")]);
     expect(r.status).toBe(1);

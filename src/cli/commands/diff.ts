@@ -19,10 +19,11 @@ export function registerDiff(program: Command): void {
     .argument("<a>", "a Keras model or weights file")
     .argument("<b>", "another one")
     .option("--atol <x>", `largest |Δ| still counted as equal; the default 0 asks for identical values (two saves of one model store the same float32 numbers)`, tolerance, DEFAULT_DIFF_ATOL)
+    .option("--partial", "B holds part of A (one stage of a model exported in pieces): A's layers that B lacks are named in a warning instead of counted as differences")
     .option("--json", "print one JSON document");
-  addWidthOption(cmd).action(async (a: string, b: string, opts: { atol: number; json?: boolean; width?: number }) => {
+  addWidthOption(cmd).action(async (a: string, b: string, opts: { atol: number; partial?: boolean; json?: boolean; width?: number }) => {
     const [ma, mb] = [await loadModel(a), await loadModel(b)];
-    const report = diffModels(ma, mb, { atol: opts.atol });
+    const report = diffModels(ma, mb, { atol: opts.atol, partial: opts.partial === true });
     if (opts.json) await writeJson(diffJson(report));
     else await writeLines([formatDiff(report, outputWidth(opts))]);
     if (report.verdict === "different") process.exitCode = EXIT_CHECK_FAILED;
