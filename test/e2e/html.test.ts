@@ -194,17 +194,21 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
   }
 
   async function shown(page: Page) {
-    return page.evaluate(() => ({
-      equations: [...document.querySelectorAll("#numbers li.equation")].map((li) => ({ name: li.getAttribute("data-name")!, text: li.querySelector(".plain")!.textContent! })),
-      typeset: [...document.querySelectorAll("#numbers li.equation")].map((li) => ({
-        maths: [...li.querySelectorAll(".typeset > math")].map((m) => ({ ns: m.namespaceURI, text: m.textContent!, width: m.getBoundingClientRect().width })),
-        result: li.querySelector(".typeset mn.result")!.textContent!,
-      })),
-      wires: Object.fromEntries([...document.querySelectorAll("svg.diagram tspan.value")].map((e) => [e.getAttribute("data-name"), { text: e.textContent, value: Number(e.getAttribute("data-value")) }])),
-      current: [...document.querySelectorAll("table.current tr.chosen td[data-name]")].map((td) => ({ name: td.getAttribute("data-name")!, text: td.textContent!, value: Number(td.getAttribute("data-value")) })),
-      heading: document.querySelector("#numbers h2")!.textContent!,
-      marker: [...document.querySelectorAll("figure.chart.chosen line.marker")].map((m) => m.getAttribute("x1")),
-    }));
+    return {
+      equations: await page.$$eval("#numbers li.equation", (lis) => lis.map((li) => ({ name: li.getAttribute("data-name")!, text: li.querySelector(".plain")!.textContent! }))),
+      typeset: await page.$$eval("#numbers li.equation", (lis) =>
+        lis.map((li) => ({
+          maths: [...li.querySelectorAll(".typeset > math")].map((m) => ({ ns: m.namespaceURI, text: m.textContent!, width: m.getBoundingClientRect().width })),
+          result: li.querySelector(".typeset mn.result")!.textContent!,
+        })),
+      ),
+      wires: Object.fromEntries<{ text: string; value: number }>(
+        await page.$$eval("svg.diagram tspan.value", (els) => els.map((e) => [e.getAttribute("data-name")!, { text: e.textContent!, value: Number(e.getAttribute("data-value")) }] as const)),
+      ),
+      current: await page.$$eval("table.current tr.chosen td[data-name]", (tds) => tds.map((td) => ({ name: td.getAttribute("data-name")!, text: td.textContent!, value: Number(td.getAttribute("data-value")) }))),
+      heading: (await page.textContent("#numbers h2"))!,
+      marker: await page.$$eval("figure.chart.chosen line.marker", (ms) => ms.map((m) => m.getAttribute("x1"))),
+    };
   }
 
   // The page computes nothing: at every (step, unit) it chooses, its equations must read as
@@ -286,11 +290,11 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
   it("interactive page: play walks the steps to the last and stops; the chart reads out the value under the pointer", async () => {
     const { path } = writePage(["step", "samples/stacked-lstm-dense.h5", "--input", STACKED_INPUT], "interactive-play.html");
     const page = await open(path);
-    await page.evaluate(() => document.getElementById("play")!.setAttribute("data-interval", "20"));
+    await page.locator("#play").evaluate((b) => b.setAttribute("data-interval", "20"));
     await page.keyboard.press("Home");
     expect(await page.textContent("#pick-step-out")).toContain("1 of 5");
     await page.click("#play");
-    await page.waitForFunction(() => document.getElementById("play")!.textContent!.includes("play"), undefined, { timeout: 5000 });
+    await expect.poll(() => page.textContent("#play"), { timeout: 5000 }).toContain("play");
     expect(await page.textContent("#pick-step-out")).toContain("5 of 5");
     // Pointer over the chosen unit's chart, at its left edge: the first step's values.
     const json = runCli(["step", "samples/stacked-lstm-dense.h5", "--input", STACKED_INPUT, "--json"]);
@@ -323,7 +327,11 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
       const page = await open(path);
       // Every coloured number on the page, legend included, against the white page (WCAG AA: 4.5:1).
       const colours = await page.$$eval(".colour-legend .sample, td[data-name], .typeset mn.result, svg.diagram tspan.value", (els) =>
-        els.map((e) => (e instanceof SVGElement ? getComputedStyle(e).fill : getComputedStyle(e).color)),
+        els.map((e) => {
+          // The browser's own getComputedStyle (this file is typed without the DOM library).
+          const style = (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string; color: string } }).getComputedStyle(e);
+          return e.tagName === "tspan" ? style.fill : style.color;
+        }),
       );
       expect(colours.length).toBeGreaterThan(10);
       for (const c of colours) expect(contrastRatio(rgb(c), WHITE), c).toBeGreaterThanOrEqual(4.5);
@@ -332,7 +340,7 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
       expect(gates).toEqual(n === 1 ? ["z", "hh", "r"] : ["f", "i", "c̃", "o"]);
       await page.screenshot({ path: join(ARTIFACTS, `class-${n}-1280.png`), fullPage: true });
       await page.setViewportSize({ width: 700, height: 900 });
-      const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      const widths = await page.$eval("html", (h) => [h.scrollWidth, h.clientWidth]);
       expect(widths[0], `page ${n} at 700 px`).toBeLessThanOrEqual(widths[1]);
       await page.screenshot({ path: join(ARTIFACTS, `class-${n}-700.png`), fullPage: true });
       if (n === 0) {
