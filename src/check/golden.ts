@@ -121,6 +121,11 @@ export function parseGolden(text: string, label: string): GoldenTrace {
 }
 
 export function readGolden(file: string): GoldenTrace {
+  return parseGolden(readGoldenText(file), file);
+}
+
+/** The text of a --golden file, refused with one line when it cannot be read or is too large. */
+export function readGoldenText(file: string): string {
   let text: string;
   try {
     const st = statSync(file);
@@ -131,7 +136,7 @@ export function readGolden(file: string): GoldenTrace {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`--golden ${file}: ${systemReason(e)}`);
   }
-  return parseGolden(text, file);
+  return text;
 }
 
 /**

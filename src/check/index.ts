@@ -24,6 +24,7 @@ import { stepJson } from "../present/step.js";
 import { type LayerRequirement, kerasVersionCheck, requireLayerCheck, type VersionRange } from "./contract.js";
 import { type ExpectedOutput, expectCheck } from "./expect.js";
 import { goldenCheck, goldenRequest, type GoldenTrace, parseGolden } from "./golden.js";
+import { coverageCheck, type GoldenModel, goldenModelChecks } from "./golden-model.js";
 import { referenceCheck } from "./reference.js";
 import { dtypeCheck, structureCheck } from "./structure.js";
 import { DEFAULT_ATOL, DEFAULT_RTOL, type Tolerance } from "./tolerance.js";
@@ -37,7 +38,8 @@ export interface CheckOptions {
   /** The model's inputs (--input / --input-file), in model input order. */
   inputs?: NdArray[];
   expected?: ExpectedOutput[];
-  golden?: { label: string; trace: GoldenTrace };
+  /** --golden: one layer's `step --json` trace, or a model's golden file (golden-model.ts). */
+  golden?: { label: string; trace?: GoldenTrace; model?: GoldenModel };
   tolerance?: Tolerance;
   dtype?: EvalDType;
   hardSigmoid?: HardSigmoidVariant;
@@ -89,11 +91,14 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
   if (opts.golden) {
     if (blocked) checks.push({ id: "golden", name: "golden", status: "skip", detail: blocked });
     else {
-      const { label, trace: golden } = opts.golden;
-      const req = goldenRequest(golden, inputs, label, opts.hardSigmoid);
-      const { trace } = evaluateStep(model, req);
-      const fresh = parseGolden(toJson(stepJson(trace, {})), "(fresh trace)");
-      checks.push(goldenCheck(golden, fresh, trace.directions.map((d) => d.columns), tol, label, !req.rawInput));
+      const { label, trace: golden, model: goldenModel } = opts.golden;
+      if (goldenModel) checks.push(...goldenModelChecks(model, goldenModel, label, tol, inputs, opts.hardSigmoid));
+      else if (golden) {
+        const req = goldenRequest(golden, inputs, label, opts.hardSigmoid);
+        const { trace } = evaluateStep(model, req);
+        const fresh = parseGolden(toJson(stepJson(trace, {})), "(fresh trace)");
+        checks.push(goldenCheck(golden, fresh, trace.directions.map((d) => d.columns), tol, label, !req.rawInput), coverageCheck([trace], label));
+      }
     }
   }
 

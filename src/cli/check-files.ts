@@ -13,9 +13,12 @@ import { runChecks } from "../check/index.js";
 import type { LayerRequirement, VersionRange } from "../check/contract.js";
 import type { ExpectedOutput } from "../check/expect.js";
 import type { GoldenTrace } from "../check/golden.js";
+import { type GoldenModel, goldenDocument, goldenPrediction, parseGoldenFile } from "../check/golden-model.js";
 import type { Tolerance } from "../check/tolerance.js";
 import type { CheckError, FileOutcome } from "../check/types.js";
-import { InspectError } from "../errors.js";
+import { writeFileSync } from "node:fs";
+import { InspectError, systemReason, UsageError } from "../errors.js";
+import { toJson } from "../present/json.js";
 import type { HardSigmoidVariant } from "../activations.js";
 import type { EvalDType } from "../eval/trace.js";
 import { requireStructureForModel } from "../eval/assumptions.js";
@@ -31,7 +34,9 @@ export interface CheckRequest {
   requireLayers: LayerRequirement[];
   kerasVersion?: VersionRange;
   expected: ExpectedOutput[];
-  golden?: { label: string; trace: GoldenTrace };
+  golden?: { label: string; trace?: GoldenTrace; model?: GoldenModel };
+  /** --write-golden FILE: record the model's golden file for the input first (one model only). */
+  writeGolden?: string;
   tolerance: Tolerance;
   dtype: EvalDType;
   hardSigmoid?: HardSigmoidVariant;
@@ -73,8 +78,20 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
     // A tensor the file lists but lacks is a failed structure check, not a refusal.
     const model = await loadModel(file, { missingTensors: "keep", config: req.config });
     // --expect and --golden evaluate the model: a weights-only file needs its structure for that.
-    if (req.expected.length > 0 || req.golden) requireStructureForModel(model, `check ${req.golden ? "--golden" : "--expect"}`);
+    if (req.expected.length > 0 || req.golden || req.writeGolden) requireStructureForModel(model, `check ${req.writeGolden ? "--write-golden" : req.golden ? "--golden" : "--expect"}`);
     const inputs = collectInputs(model, req, false);
+    let golden = req.golden;
+    if (req.writeGolden !== undefined) {
+      if (!inputs || inputs.length === 0) throw new UsageError("--write-golden records the model's answer to an input: pass --input or --input-file");
+      const text = toJson(goldenDocument(model, inputs, goldenPrediction(model, inputs, req.dtype, req.hardSigmoid), req.dtype));
+      try {
+        writeFileSync(req.writeGolden, text);
+      } catch (e) {
+        throw new UsageError(`--write-golden ${req.writeGolden}: ${systemReason(e, "a file", "write")}`);
+      }
+      // Checked against itself at once: the report says what the recorded input cannot exercise.
+      golden = { label: req.writeGolden, model: parseGoldenFile(text, req.writeGolden).model };
+    }
     const reference = await referenceModel(req, ctx);
     const report = runChecks(model, {
       maxAbs: req.maxAbs,
@@ -82,7 +99,7 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
       kerasVersion: req.kerasVersion,
       inputs,
       expected: req.expected,
-      golden: req.golden,
+      golden,
       tolerance: req.tolerance,
       dtype: req.dtype,
       hardSigmoid: req.hardSigmoid,

@@ -2,7 +2,7 @@ import { statSync, writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { parseLayerRequirement, parseVersionRange } from "../../check/contract.js";
 import { parseExpectArgument } from "../../check/expect.js";
-import { readGolden } from "../../check/golden.js";
+import { readGoldenFile } from "../../check/golden-model.js";
 import { DEFAULT_ATOL, DEFAULT_RTOL, formatTolerance } from "../../check/tolerance.js";
 import { type FileOutcome, runExitCode } from "../../check/types.js";
 import { DEFAULT_DIFF_ATOL } from "../../diff/index.js";
@@ -28,6 +28,7 @@ interface CheckCliOptions extends InputOptions, EvalCliOptions, OutputCliOptions
   kerasVersion?: string;
   expect?: string[];
   golden?: string;
+  writeGolden?: string;
   reference?: string;
   referenceAtol: string;
   atol: string;
@@ -70,7 +71,9 @@ function checkRequest(opts: CheckCliOptions, files: string[]): CheckRequest {
   if (files.length > 1 && (opts.inputFile ?? []).some((f) => f === "-" || f.endsWith("=-"))) {
     throw new UsageError("--input-file - (standard input) can be read for one model only; save it to a file to check several models");
   }
-  const golden = opts.golden !== undefined ? { label: opts.golden, trace: readGolden(opts.golden) } : undefined;
+  if (opts.writeGolden !== undefined && files.length > 1) throw new UsageError("--write-golden records one model: give one file");
+  if (opts.writeGolden !== undefined && opts.golden !== undefined) throw new UsageError("--write-golden and --golden: write the golden file first, then check against it");
+  const golden = opts.golden !== undefined ? { label: opts.golden, ...readGoldenFile(opts.golden) } : undefined;
   const expected = (opts.expect ?? []).map((arg) => {
     const { output, file } = parseExpectArgument(arg, isFile);
     return { label: file, ...(output !== undefined ? { output } : {}), array: readInputFile(file) };
@@ -88,6 +91,7 @@ function checkRequest(opts: CheckCliOptions, files: string[]): CheckRequest {
     hardSigmoid: opts.hardSigmoid,
     reference: opts.reference !== undefined ? { file: opts.reference, atol: referenceAtol } : undefined,
     config: opts.config,
+    writeGolden: opts.writeGolden,
     strict: opts.strict === true,
   };
 }
@@ -115,7 +119,8 @@ export function registerCheck(program: Command): void {
       "compare predict(--input) with Y saved from Keras' model.predict(X) (.npy or JSON): one per model output in output order, or NAME=FILE per output as predict names them (lstm_3, lstm_3:1)",
       collect,
     )
-    .option("--golden <trace.json>", "compare a fresh 'step --json' trace with one saved earlier (regression of every intermediate)")
+    .option("--golden <file.json>", "compare with a golden file written by --write-golden (every recurrent layer's intermediates and every output), or with a 'step --json' trace of one layer")
+    .option("--write-golden <file.json>", "record the model's golden file for --input: the input, every recurrent layer's trace and the outputs (then checked against itself)")
     .addOption(
       new Option("--atol <x>", "absolute tolerance for --expect and --golden: |ours − y| ≤ atol + rtol·|y| (Keras' own tests use 1e-5)").default(
         String(DEFAULT_ATOL),
