@@ -173,7 +173,7 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
   });
 
   /** Explain's own lines at (step, unit), from 0: what the page must show there. */
-  function explainJson(file: string, input: string, step: number, unit: number): { equations: { name: string; substituted: string }[]; values: Record<string, number> } {
+  function explainJson(file: string, input: string, step: number, unit: number): { masked: boolean; equations: { name: string; substituted: string }[]; values: Record<string, number> } {
     const r = runCli(["explain", file, "--input", input, "--steps", String(step), "--unit", String(unit), "--json"]);
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout);
@@ -231,12 +231,15 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
     { label: "GRU reset_after=False", file: async () => "samples/gru.h5", input: "1,2;3,4;-5,6;0.5,-1", picks: [[0, 1, "keys"], [3, 3, "slider"], [2, 0, "keys"]] },
     { label: "GRU reset_after=True", file: () => modelFile(GRU_RA, "gru-ra.h5"), input: "1,2;3,-4;0.5,0.25", picks: [[0, 2, "keys"], [2, 1, "slider"], [1, 0, "keys"]] },
     { label: "SimpleRNN", file: () => modelFile(SRNN, "srnn.h5"), input: "1,2;3,-4;0.5,0.25", picks: [[0, 0, "slider"], [1, 2, "keys"], [2, 1, "keys"]] },
+    // Masking(0) in front: steps 2 and 4 are masked, the states carried over (explain writes them so).
+    { label: "GRU with masked steps", file: () => modelFile(GRU_RA, "gru-masked.h5", true), input: "1,2;0,0;0.5,0.25;0,0", picks: [[1, 2, "keys"], [2, 0, "slider"], [3, 1, "keys"]] },
+    { label: "SimpleRNN with masked steps", file: () => modelFile(SRNN, "srnn-masked.h5", true), input: "1,2;0,0;0.5,0.25;0,0", picks: [[1, 1, "keys"], [0, 2, "slider"]] },
   ];
-  async function modelFile(spec: import("../reference/rnn-spec.js").RnnSpec, name: string): Promise<string> {
+  async function modelFile(spec: import("../reference/rnn-spec.js").RnnSpec, name: string, masking = false): Promise<string> {
     const { writeRnnModel } = await import("../support/rnn-model-file.js");
     const { writeFileSync } = await import("node:fs");
     const file = join(tmp, name);
-    writeFileSync(file, (await writeRnnModel(spec)).bytes);
+    writeFileSync(file, (await writeRnnModel(spec, { masking })).bytes);
     return file;
   }
 
@@ -250,6 +253,7 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
       for (const [step, unit, how] of c.picks) {
         await choose(page, step, unit, how);
         const want = explainJson(file, c.input, step, unit);
+        if (c.label.includes("masked")) expect(want.masked, `step ${step} masked`).toBe(step % 2 === 1);
         const got = await shown(page);
         const where = `${c.label} step ${step} unit ${unit} (${how})`;
         expect(got.heading, where).toContain(`step ${step + 1} of`);
