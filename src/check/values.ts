@@ -203,10 +203,14 @@ function unravel(flat: number, shape: number[]): number[] {
   return shape.length ? index : [flat];
 }
 
+/** At most this many values (evenly strided) estimate a tensor's median and MAD: a 537 MB kernel is not sorted whole. */
+const SPREAD_SAMPLE = 1 << 20;
+
 /** The robust centre and spread of a tensor's finite values, or null when it has too few. */
 export function robustSpread(data: ArrayLike<number>): { median: number; mad: number } | null {
   const finite: number[] = [];
-  for (let k = 0; k < data.length; k++) if (Number.isFinite(data[k])) finite.push(data[k]);
+  const stride = Math.max(1, Math.ceil(data.length / SPREAD_SAMPLE));
+  for (let k = 0; k < data.length; k += stride) if (Number.isFinite(data[k])) finite.push(data[k]);
   if (finite.length < PLAUSIBLE_MIN_VALUES) return null;
   const sorted = Float64Array.from(finite).sort();
   const m = median(sorted);
@@ -218,6 +222,12 @@ export function robustSpread(data: ArrayLike<number>): { median: number; mad: nu
 
 export function plausibleCheck(model: Model): Check {
   const found: Implausible[] = [];
+  /** Every implausible value counted; the first 100 kept (a damaged tensor may hold millions). */
+  let count = 0;
+  const note = (f: Implausible) => {
+    count++;
+    if (found.length < 100) found.push(f);
+  };
   /** The largest |w − median| / MAD seen in any tensor judged by spread, and where. */
   let widest: { tensor: string; mads: number } | null = null;
   let tensors = 0;
@@ -225,24 +235,31 @@ export function plausibleCheck(model: Model): Check {
     for (const t of layer.weights) {
       tensors++;
       const name = `${path}/${t.name}`;
-      const spread = robustSpread(t.data);
-      for (let k = 0; k < t.data.length; k++) {
-        const v = t.data[k];
-        if (!Number.isFinite(v)) continue;
-        if (Math.abs(v) > PLAUSIBLE_MAX_ABS) {
-          found.push({ tensor: name, index: unravel(k, t.shape), value: v, reason: "magnitude" });
+      const data = t.data; // read once: loaders decode it on first access
+      const spread = robustSpread(data);
+      const centre = spread?.median ?? 0;
+      const limit = spread && spread.mad > 0 ? PLAUSIBLE_SPREAD * spread.mad : Infinity;
+      let widestDev = 0;
+      for (let k = 0; k < data.length; k++) {
+        const v = data[k];
+        const dev = Math.abs(v - centre);
+        // NaN fails every comparison; ±Infinity is the finite check's.
+        if (!(dev > limit || Math.abs(v) > PLAUSIBLE_MAX_ABS) || !Number.isFinite(v)) {
+          if (dev > widestDev) widestDev = dev;
           continue;
         }
-        if (!spread || spread.mad === 0) continue;
-        const mads = Math.abs(v - spread.median) / spread.mad;
-        if (mads > PLAUSIBLE_SPREAD) found.push({ tensor: name, index: unravel(k, t.shape), value: v, reason: "spread", ...spread });
-        else if (widest === null || mads > widest.mads) widest = { tensor: name, mads };
+        if (Math.abs(v) > PLAUSIBLE_MAX_ABS) note({ tensor: name, index: unravel(k, t.shape), value: v, reason: "magnitude" });
+        else note({ tensor: name, index: unravel(k, t.shape), value: v, reason: "spread", ...spread! });
+      }
+      if (spread && spread.mad > 0 && Number.isFinite(widestDev)) {
+        const mads = widestDev / spread.mad;
+        if (widest === null || mads > widest.mads) widest = { tensor: name, mads };
       }
     }
   }
   const base = { id: "plausible", name: "plausible" };
-  const data = { maxAbs: PLAUSIBLE_MAX_ABS, spread: PLAUSIBLE_SPREAD, minValues: PLAUSIBLE_MIN_VALUES, implausible: found.slice(0, 100), count: found.length, widest };
-  if (found.length) {
+  const data = { maxAbs: PLAUSIBLE_MAX_ABS, spread: PLAUSIBLE_SPREAD, minValues: PLAUSIBLE_MIN_VALUES, implausible: found, count, widest };
+  if (count) {
     const problems = found.map((f) => {
       const why =
         f.reason === "magnitude"
@@ -250,7 +267,9 @@ export function plausibleCheck(model: Model): Check {
           : `${(Math.abs(f.value - f.median!) / f.mad!).toPrecision(3)} MADs from the tensor's median ${f.median!.toPrecision(3)} (MAD ${f.mad!.toPrecision(3)}; trained weights stay within ${PLAUSIBLE_SPREAD})`;
       return `${f.tensor}[${f.index.join(", ")}] = ${f.value.toPrecision(4)}: ${why}`;
     });
-    return { ...base, status: "warn", detail: `implausible value(s): ${firstProblems(problems)}`, problems, data };
+    if (count > found.length) problems.push(`and ${count - found.length} more value(s)`);
+    const detail = count > 2 ? `${count} implausible values, the first: ${problems.slice(0, 2).join("; ")}` : `implausible value(s): ${problems.join("; ")}`;
+    return { ...base, status: "warn", detail, problems, data };
   }
   return {
     ...base,
