@@ -41,7 +41,7 @@ describe("every real fixture passes structure, dtypes and finite", () => {
       const report = runChecks(model);
       const failing = report.checks.filter((c) => c.status === "fail").map((c) => `${c.id}: ${c.detail}`);
       expect(failing).toEqual([]);
-      expect(statusOf(model)).toEqual({ structure: "pass", dtypes: "pass", finite: "pass" });
+      expect(statusOf(model)).toEqual({ structure: "pass", dtypes: "pass", finite: "pass", plausible: "pass" });
     });
   }
 
