@@ -245,7 +245,8 @@ function flatGates(t: StepTrace): { unit: number; gates: string[] }[] {
         for (let step = 0; step < t.steps; step++) {
           if (t.mask[s * t.steps + step]) continue;
           seen = true;
-          if (Math.abs(t.get(s, step, arg, j)) <= bound) return false;
+          // NaN is not flat: it is the finite check's and the comparison's business.
+          if (!(Math.abs(t.get(s, step, arg, j)) > bound)) return false;
         }
       }
       anyStep ||= seen;

@@ -32,6 +32,7 @@ beforeAll(async () => {
   await save("good.h5");
   await save("dense.h5", (s) => (tensor(s, "dense_1", "kernel").data[at(2, 1, 0)] += 0.5));
   await save("recurrent.h5", (s) => (tensor(s, "lstm_1", "recurrent_kernel").data[at(16, 3, 4 + 1)] += 0.5)); // U_f[3, 1]
+  await save("nan.h5", (s) => (tensor(s, "lstm_1", "recurrent_kernel").data[7] = NaN));
   await save("saturated.h5", (s) => (tensor(s, "lstm_1", "bias").data[4 + 2] = 30)); // b_f of unit 2: σ flat at 1
   writeFileSync(p("x.npy"), writeNpyFloat32([2, 5, 3], X.flat(2)));
   writeFileSync(p("x1.npy"), writeNpyFloat32([2, 1, 3], X.map((s) => s[0]).flat()));
@@ -97,6 +98,12 @@ describe("the coverage warning", () => {
     const r = runCli(["check", p("saturated.h5"), "--input-file", p("x.npy"), "--write-golden", p("sat.json")]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^! golden coverage\s+.*lstm_1: 1 unit\(s\) have a gate saturated at every step .*: unit 2 gate f$/m);
+  });
+
+  it("NaN pre-activations are not called saturated (they fail the comparison instead)", () => {
+    const r = runCli(["check", p("nan.h5"), "--golden", p("golden.json")]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^✓ golden coverage\s/m);
   });
 
   it("--write-golden without an input, or with several files, cannot run (exit 2)", () => {
