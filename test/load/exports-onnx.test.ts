@@ -39,7 +39,7 @@ import { exportPath, noteMissingExports } from "./export-fixtures.js";
 interface OrtSession {
   inputNames: readonly string[];
   outputNames: readonly string[];
-  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>;
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
   release(): Promise<void>;
 }
 interface Ort {
