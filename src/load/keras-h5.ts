@@ -24,6 +24,9 @@ interface WeightEntry {
   h5Path: string;
 }
 
+/** A UTF-16 surrogate without its pair: a name no UTF-8 encoding (what the HDF5 library is given) can carry. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 const KERAS1_FLAT_WEIGHT = /_(W|U|b)(_[a-z])?(:\d+)?$/;
 
 function weightEntries(h5: H5File, groupPath: string): WeightEntry[] {
@@ -44,7 +47,10 @@ function readLeafTensors(h5: H5File, layerName: string, entries: WeightEntry[]):
   const missing: MissingTensor[] = [];
   entries.forEach((e, i) => {
     if (h5.isDataset(e.h5Path)) weights.push(readTensor(h5, e.h5Path, names[i]));
-    else missing.push({ name: names[i], path: e.h5Path });
+    else if (LONE_SURROGATE.test(e.h5Path)) {
+      // Not missing: its name is no UTF-8 text (a lone surrogate), so the HDF5 library cannot be asked for it by name.
+      throw new FileError(h5.label, `weight path '${e.h5Path}' is not valid Unicode text (a lone surrogate), so its dataset cannot be looked up`);
+    } else missing.push({ name: names[i], path: e.h5Path });
   });
   return { weights, missing };
 }
