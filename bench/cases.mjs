@@ -17,7 +17,7 @@ export function random(seed) {
 }
 
 /** n float32 values uniform in [-scale, scale). */
-function uniform(r, n, scale) {
+export function uniform(r, n, scale) {
   const a = new Float32Array(n);
   for (let k = 0; k < n; k++) a[k] = scale * (2 * r() - 1);
   return a;

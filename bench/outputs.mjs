@@ -17,7 +17,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { lstmConfig, sequentialConfig, writeKerasH5 } from "../samples/keras-h5-writer.mjs";
-import { random } from "./cases.mjs";
+import { writeNpyFloat32 as npyFloat32 } from "../dist/npy.js";
+import { random, uniform as uniformOf } from "./cases.mjs";
+
+const uniform = (n, scale, r) => uniformOf(r, n, scale);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const BIN = join(root, "bin", "keras-inspect.js");
