@@ -6,7 +6,8 @@
  */
 import { type Floats, type PackedMatrix, packPanels, Workspace } from "../kernel/gemm.js";
 import type { CellActivations, CellWeights, FastStep, RecurrentKind, StepProducts, Value } from "../layers/kind.js";
-import { convLstmGates, windows } from "../layers/conv-lstm.js";
+import { windows } from "../layers/conv-lstm.js";
+import { lstmGates } from "../layers/lstm.js";
 import type { Layer, Model } from "../model.js";
 import type { EvalDType } from "./trace.js";
 
@@ -230,7 +231,7 @@ export class KernelEngine implements Engine, StepProducts {
  * ConvLSTM's fast path, for the cell whose readable step is layers/conv-lstm.ts: each step's
  * two convolutions as products in the SIMD kernel over the windows laid out as rows (one
  * per output position: every tap and channel in the order `convolve` sums them, 0 where a
- * tap reads padding), then the cell's own elementwise half (convLstmGates).
+ * tap reads padding), then the LSTM's elementwise half (lstmGates).
  *
  * Bit for bit the reference: the kernel sums each output in order of d, rounding as
  * `convolve` does, and a padding tap adds round(0·w) = ±0, which leaves any sum unchanged
@@ -327,6 +328,6 @@ export class ConvKernelEngine implements Engine {
         }
       }
     }
-    convLstmGates(out, this.prev[1], this.act, u, round);
+    lstmGates(out, this.prev[1], this.act, u, round);
   }
 }

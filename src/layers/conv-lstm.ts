@@ -21,7 +21,7 @@
  *
  * `step` is the readable reference. What runs by default is eval/engines.ts
  * ConvKernelEngine: the same convolutions as products in the SIMD kernel over `windows`,
- * then the same convLstmGates, equal to `step` bit for bit (test/layers/conv-lstm-kernel.test.ts).
+ * then the same lstmGates, equal to `step` bit for bit (test/layers/conv-lstm-kernel.test.ts).
  */
 import { activationName } from "../activations.js";
 import { InspectError, UsageError } from "../errors.js";
@@ -30,13 +30,11 @@ import type { Layer, Model } from "../model.js";
 import { convLstmWeights } from "../slice/conv-lstm.js";
 import { convGeometry } from "./conv1d.js";
 import type { CellActivations, CellWeights, FeatureMapCell, RecurrentKind, Shape, Value } from "./kind.js";
-import { INTERMEDIATES } from "./lstm.js";
+import { INTERMEDIATES, lstmGates } from "./lstm.js";
 import { paddingOption, product } from "./options.js";
 import { columns, recurrentOptions, toFloat64 } from "./recurrent.js";
 
 const GATES = ["i", "f", "c", "o"] as const;
-const at = (name: (typeof INTERMEDIATES)[number]) => INTERMEDIATES.indexOf(name);
-const [ARG, I, F, C_TILDE, C, ACT_C, O, H] = [at("arg_i"), at("i"), at("f"), at("c_tilde"), at("c"), at("act_c"), at("o"), at("h")];
 
 /** A ConvLSTM's convolution settings, read from its config. */
 export interface ConvLstmOptions {
@@ -112,6 +110,28 @@ export function featureMapShape(o: ConvLstmOptions, inputSpatial: number[]): Fea
   };
 }
 
+/** The coordinates of row-major index `index` into `dims`, last axis fastest, written into `into`. */
+function unravel(index: number, dims: number[], into: number[]): void {
+  for (let a = dims.length - 1, r = index; a >= 0; a--) {
+    into[a] = r % dims[a];
+    r = Math.floor(r / dims[a]);
+  }
+}
+
+/**
+ * The input position (row-major over `inSpatial`) that kernel tap κ reads for output
+ * position p, p·s + κ·d − pad on each axis; -1 where that falls in the zero padding.
+ */
+function tapSource(p: number[], k: number[], inSpatial: number[], strides: number[], dilation: number[], padBefore: number[]): number {
+  let inPos = 0;
+  for (let a = 0; a < inSpatial.length; a++) {
+    const x = p[a] * strides[a] + k[a] * dilation[a] - padBefore[a];
+    if (x < 0 || x >= inSpatial[a]) return -1;
+    inPos = inPos * inSpatial[a] + x;
+  }
+  return inPos;
+}
+
 /**
  * out[p, j] = Σ_κ Σ_c v[p·s + κ·d − pad, c] · K[κ, c, col0 + j], a zero where the window
  * leaves the input, for every output position p and filter j < n. v is (inSpatial…, channels)
@@ -134,33 +154,18 @@ export function convolve(
   out: Float64Array,
   round: (x: number) => number,
 ): void {
-  const rank = inSpatial.length;
   const positions = product(outSpatial);
   const taps = product(kernelSize);
-  const p = new Array<number>(rank);
-  const k = new Array<number>(rank);
+  const p = new Array<number>(inSpatial.length);
+  const k = new Array<number>(inSpatial.length);
   for (let pos = 0; pos < positions; pos++) {
-    // The output position's coordinates, last axis fastest.
-    for (let a = rank - 1, r = pos; a >= 0; a--) {
-      p[a] = r % outSpatial[a];
-      r = Math.floor(r / outSpatial[a]);
-    }
+    unravel(pos, outSpatial, p);
     const sum = out.subarray(pos * n, (pos + 1) * n);
     sum.fill(0);
     for (let tap = 0; tap < taps; tap++) {
-      for (let a = rank - 1, r = tap; a >= 0; a--) {
-        k[a] = r % kernelSize[a];
-        r = Math.floor(r / kernelSize[a]);
-      }
-      // The input position this tap reads; outside the input it reads the zero padding.
-      let inPos = 0;
-      let inside = true;
-      for (let a = 0; a < rank; a++) {
-        const x = p[a] * strides[a] + k[a] * dilation[a] - padBefore[a];
-        if (x < 0 || x >= inSpatial[a]) inside = false;
-        inPos = inPos * inSpatial[a] + x;
-      }
-      if (!inside) continue;
+      unravel(tap, kernelSize, k);
+      const inPos = tapSource(p, k, inSpatial, strides, dilation, padBefore);
+      if (inPos < 0) continue; // the zero padding
       for (let c = 0; c < channels; c++) {
         const vc = v[inPos * channels + c];
         const row = (tap * channels + c) * cols + col0;
@@ -322,36 +327,9 @@ export const convLstm: RecurrentKind = {
       const rec = out.subarray((4 + g) * u, (5 + g) * u);
       convolve(hPrev, m.outputSpatial, f, w.recurrentKernel, m.kernelSize, 4 * f, g * f, f, m.outputSpatial, ones, ones, m.recurrentPadBefore, rec, round);
     }
-    convLstmGates(out, cPrev, act, u, round);
+    lstmGates(out, cPrev, act, u, round);
   },
 };
-
-/**
- * The LSTM's elementwise half of a step, at every (position, filter): from x_g and rec_g
- * (already in `out`) the arguments, the gates, c and h. The reference step and the kernel
- * engine (eval/engines.ts) both end with it.
- */
-export function convLstmGates(out: Floats, cPrev: Floats, act: CellActivations, u: number, round: (x: number) => number): void {
-  for (let g = 0; g < 4; g++) {
-    for (let j = 0; j < u; j++) out[(ARG + g) * u + j] = round(out[g * u + j] + out[(4 + g) * u + j]);
-  }
-  const arg = (g: number, j: number) => out[(ARG + g) * u + j];
-  for (let j = 0; j < u; j++) {
-    const i = round(act.recurrentActivation(arg(0, j)));
-    const fg = round(act.recurrentActivation(arg(1, j)));
-    const cTilde = round(act.activation(arg(2, j)));
-    const c = round(round(fg * cPrev[j]) + round(i * cTilde));
-    const o = round(act.recurrentActivation(arg(3, j)));
-    const actC = round(act.activation(c));
-    out[I * u + j] = i;
-    out[F * u + j] = fg;
-    out[C_TILDE * u + j] = cTilde;
-    out[C * u + j] = c;
-    out[ACT_C * u + j] = actC;
-    out[O * u + j] = o;
-    out[H * u + j] = round(o * actC);
-  }
-}
 
 /**
  * The windows `convolve` reads, one row per output position: row p holds, for every
@@ -369,30 +347,17 @@ export function windows(
   padBefore: number[],
   rows: Floats,
 ): void {
-  const rank = inSpatial.length;
   const positions = product(outSpatial);
   const taps = product(kernelSize);
-  const p = new Array<number>(rank);
-  const k = new Array<number>(rank);
+  const p = new Array<number>(inSpatial.length);
+  const k = new Array<number>(inSpatial.length);
   let o = 0;
   for (let pos = 0; pos < positions; pos++) {
-    for (let a = rank - 1, r = pos; a >= 0; a--) {
-      p[a] = r % outSpatial[a];
-      r = Math.floor(r / outSpatial[a]);
-    }
+    unravel(pos, outSpatial, p);
     for (let tap = 0; tap < taps; tap++) {
-      for (let a = rank - 1, r = tap; a >= 0; a--) {
-        k[a] = r % kernelSize[a];
-        r = Math.floor(r / kernelSize[a]);
-      }
-      let inPos = 0;
-      let inside = true;
-      for (let a = 0; a < rank; a++) {
-        const x = p[a] * strides[a] + k[a] * dilation[a] - padBefore[a];
-        if (x < 0 || x >= inSpatial[a]) inside = false;
-        inPos = inPos * inSpatial[a] + x;
-      }
-      if (inside) for (let c = 0; c < channels; c++) rows[o + c] = v[inPos * channels + c];
+      unravel(tap, kernelSize, k);
+      const inPos = tapSource(p, k, inSpatial, strides, dilation, padBefore);
+      if (inPos >= 0) for (let c = 0; c < channels; c++) rows[o + c] = v[inPos * channels + c];
       else rows.fill(0, o, o + channels);
       o += channels;
     }

@@ -95,6 +95,35 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
 }
 
 /**
+ * The elementwise half of an LSTM step, from x_g and rec_g (already in `out`, one unit per
+ * column): arg_g = x_g + rec_g, then
+ *   i = σ(arg_i), f = σ(arg_f), c̃ = tanh(arg_c), c = f·c₍ₜ₋₁₎ + i·c̃, o = σ(arg_o), h = o·tanh(c)
+ * (σ the recurrent activation, tanh the activation), each rounded as Keras computes. The
+ * reference step and ConvLSTM (whose units are (position, filter) pairs) both end with it.
+ */
+export function lstmGates(out: Floats, cPrev: Floats, act: CellActivations, u: number, round: (x: number) => number): void {
+  for (let g = 0; g < 4; g++) {
+    for (let j = 0; j < u; j++) out[(ARG + g) * u + j] = round(out[g * u + j] + out[(4 + g) * u + j]);
+  }
+  const arg = (g: number, j: number) => out[(ARG + g) * u + j];
+  for (let j = 0; j < u; j++) {
+    const i = round(act.recurrentActivation(arg(0, j)));
+    const f = round(act.recurrentActivation(arg(1, j)));
+    const cTilde = round(act.activation(arg(2, j)));
+    const c = round(round(f * cPrev[j]) + round(i * cTilde));
+    const o = round(act.recurrentActivation(arg(3, j)));
+    const actC = round(act.activation(c));
+    out[I * u + j] = i;
+    out[F * u + j] = f;
+    out[C_TILDE * u + j] = cTilde;
+    out[C * u + j] = c;
+    out[ACT_C * u + j] = actC;
+    out[O * u + j] = o;
+    out[H * u + j] = round(o * actC);
+  }
+}
+
+/**
  * lstm.step with x·W and h₍ₜ₋₁₎·U from the SIMD kernel: every elementwise operation as
  * step does it, in the same order. One closure per dtype, so each is compiled for its rounding.
  */
@@ -155,25 +184,7 @@ export const lstm: RecurrentKind = {
       if (w.bias) for (let j = 0; j < u; j++) xg[j] = round(xg[j] + w.bias[g * u + j]);
       dotColumns(hPrev, w.recurrentKernel, u, width, g * u, u, out.subarray((4 + g) * u, (5 + g) * u), round);
     }
-    for (let g = 0; g < 4; g++) {
-      for (let j = 0; j < u; j++) out[(ARG + g) * u + j] = round(out[g * u + j] + out[(4 + g) * u + j]);
-    }
-    const arg = (g: number, j: number) => out[(ARG + g) * u + j];
-    for (let j = 0; j < u; j++) {
-      const i = round(act.recurrentActivation(arg(0, j)));
-      const f = round(act.recurrentActivation(arg(1, j)));
-      const cTilde = round(act.activation(arg(2, j)));
-      const c = round(round(f * cPrev[j]) + round(i * cTilde));
-      const o = round(act.recurrentActivation(arg(3, j)));
-      const actC = round(act.activation(c));
-      out[I * u + j] = i;
-      out[F * u + j] = f;
-      out[C_TILDE * u + j] = cTilde;
-      out[C * u + j] = c;
-      out[ACT_C * u + j] = actC;
-      out[O * u + j] = o;
-      out[H * u + j] = round(o * actC);
-    }
+    lstmGates(out, cPrev, act, u, round);
   },
 
   fast: { recurrentColumns: (w) => 4 * w.units, float32: fastStep(Math.fround), float64: fastStep((x) => x) },

@@ -98,7 +98,7 @@ export function cellWithGates(w: Omit<CellWeights, "gates">, gateLetters: readon
   let gates: GateWeights | undefined;
   return Object.defineProperty(w, "gates", {
     enumerable: true,
-    get: () => (gates ??= sliceGates(gateLetters, w.units, w.inputDim, w.kernel, w.recurrentKernel, w.bias, w.recurrentBias)),
+    get: () => (gates ??= sliceGates(gateLetters, w)),
   }) as CellWeights;
 }
 
@@ -109,6 +109,9 @@ export function columns(data: Floats, rows: number, cols: number, from: number, 
   for (let r = 0; r < rows; r++) out.set(data.subarray(r * cols + from, r * cols + to), r * width);
   return { rows, cols: width, data: out };
 }
+
+/** A cell's packed tensors and sizes: what gate blocks are cut from. */
+type PackedWeights = Pick<CellWeights, "units" | "inputDim" | "kernel" | "recurrentKernel" | "bias" | "recurrentBias">;
 
 /** Where one gate block lies: columns [from, to) of a packed (rows × cols) tensor. */
 export interface GateBlock {
@@ -126,43 +129,25 @@ export interface GateBlock {
  * seed notebook: kernel_i, recurrent_kernel_i, bias_i, ... Gate k is columns [k·u, (k+1)·u).
  * For a kind without gates (SimpleRNN) the names are kernel, recurrent_kernel, bias.
  */
-export function gateBlocks(
-  gates: readonly string[],
-  units: number,
-  inputDim: number,
-  kernel: Floats,
-  recurrentKernel: Floats,
-  bias: Floats | null,
-  recurrentBias: Floats | null = null,
-): GateBlock[] {
+export function gateBlocks(gates: readonly string[], w: PackedWeights): GateBlock[] {
   const out: GateBlock[] = [];
   const letters = gates.length === 0 ? [""] : gates;
-  const width = letters.length * units;
+  const width = letters.length * w.units;
   letters.forEach((g, k) => {
     const suffix = g ? `_${g}` : "";
-    const at = { cols: width, from: k * units, to: (k + 1) * units };
-    out.push({ name: `kernel${suffix}`, packed: kernel, rows: inputDim, ...at });
-    out.push({ name: `recurrent_kernel${suffix}`, packed: recurrentKernel, rows: units, ...at });
-    if (bias) out.push({ name: `bias${suffix}`, packed: bias, rows: 1, ...at });
-    if (recurrentBias) out.push({ name: `recurrent_bias${suffix}`, packed: recurrentBias, rows: 1, ...at });
+    const at = { cols: width, from: k * w.units, to: (k + 1) * w.units };
+    out.push({ name: `kernel${suffix}`, packed: w.kernel, rows: w.inputDim, ...at });
+    out.push({ name: `recurrent_kernel${suffix}`, packed: w.recurrentKernel, rows: w.units, ...at });
+    if (w.bias) out.push({ name: `bias${suffix}`, packed: w.bias, rows: 1, ...at });
+    if (w.recurrentBias) out.push({ name: `recurrent_bias${suffix}`, packed: w.recurrentBias, rows: 1, ...at });
   });
   return out;
 }
 
 /** The gate blocks (gateBlocks) copied out, by name. */
-export function sliceGates(
-  gates: readonly string[],
-  units: number,
-  inputDim: number,
-  kernel: Floats,
-  recurrentKernel: Floats,
-  bias: Floats | null,
-  recurrentBias: Floats | null = null,
-): GateWeights {
+export function sliceGates(gates: readonly string[], w: PackedWeights): GateWeights {
   const out: GateWeights = {};
-  for (const b of gateBlocks(gates, units, inputDim, kernel, recurrentKernel, bias, recurrentBias)) {
-    out[b.name] = columns(b.packed, b.rows, b.cols, b.from, b.to);
-  }
+  for (const b of gateBlocks(gates, w)) out[b.name] = columns(b.packed, b.rows, b.cols, b.from, b.to);
   return out;
 }
 

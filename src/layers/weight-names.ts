@@ -52,6 +52,12 @@ export function storedWeightNames(className: string, config: Config): string[] |
   return lookup(TABLE, className)?.(config);
 }
 
+/** Does a layer of a config store tensors? A leaf does when its class creates some; wrappers and nested models when an inner layer does. */
+export function storesTensors(layer: Layer): boolean {
+  if (layer.children.length > 0) return layer.children.some(storesTensors);
+  return (storedWeightNames(layer.className, layer.config)?.length ?? 0) > 0;
+}
+
 /**
  * Before a layer's arithmetic runs: it must store as many tensors as its class creates.
  * Keras refuses such a file ("Layer #0 (named 'dense_1') expects 2 weight(s), but the

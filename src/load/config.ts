@@ -12,9 +12,10 @@
  * Nothing in a config is ever executed: a Lambda layer keeps its class name and its
  * config as data.
  */
-import { FileError } from "../errors.js";
+import { readFile, stat } from "node:fs/promises";
+import { FileError, systemReason } from "../errors.js";
 import { lookup, setOwn } from "../lookup.js";
-import type { CallArguments, CallValue, InboundRef, Layer } from "../model.js";
+import type { CallArguments, CallValue, InboundRef, Layer, Model } from "../model.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -81,6 +82,34 @@ export function parseConfigJson(text: string, label: string, what: string): Json
     throw new FileError(label, `${what} is nested deeper than ${MAX_CONFIG_DEPTH} levels; not a Keras model config`);
   }
   return value;
+}
+
+/** Bytes that must be UTF-8 text (a config, metadata, an index); `what` names them in the error, when they are not the whole file. */
+export function decodeUtf8(bytes: Uint8Array, label: string, what?: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (err) {
+    throw new FileError(label, `${what === undefined ? "" : `${what} `}is not UTF-8 text`, { cause: err });
+  }
+}
+
+/**
+ * A JSON file on disk (a model.json, a weights index, a --config model JSON): a regular
+ * file under MAX_CONFIG_BYTES (`kind` names it in that message, e.g. "a model.json"), UTF-8,
+ * parsed by parseConfigJson (`what` names it there). Every failure is a FileError naming `path`.
+ */
+export async function readJsonFile(path: string, kind: string, what: string): Promise<Json> {
+  let bytes: Uint8Array;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new FileError(path, "is not a regular file");
+    if (st.size > MAX_CONFIG_BYTES) throw new FileError(path, `is ${st.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for ${kind}`);
+    bytes = await readFile(path);
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    throw new FileError(path, systemReason(err), { cause: err });
+  }
+  return parseConfigJson(decodeUtf8(bytes, path), path, what);
 }
 
 /** Major version from a keras_version string: "1.2.2" -> 1, "2.2.4-tf" -> 2, "3.12.0" -> 3. */
@@ -374,6 +403,11 @@ export function layerFromEntry(entryJson: Json, ctx: ConfigContext, where: strin
     layer.children = [layerFromEntry(innerEntry, ctx, `TimeDistributed '${name}'`, depth)];
   }
   return layer;
+}
+
+/** The fields of a Model that a parsed config gives (an unnamed model is named after its class). */
+export function modelFieldsOf(parsed: ParsedModelConfig): Pick<Model, "modelClass" | "name" | "layers" | "inputs" | "outputs"> {
+  return { modelClass: parsed.modelClass, name: parsed.name ?? parsed.modelClass.toLowerCase(), layers: parsed.layers, inputs: parsed.inputs, outputs: parsed.outputs };
 }
 
 /** Parses a whole `{class_name, config}` model entry. */

@@ -12,11 +12,11 @@ import { storesBfloat16 } from "../dtype-policy.js";
 import { FileError } from "../errors.js";
 import type { Layer, MissingTensor, Model, Tensor } from "../model.js";
 import { joinH5, loadStringList, readTensor, stringAttr, tensorNames } from "./common.js";
-import { kerasMajorOf, parseConfigJson, parseModelConfig, type ConfigContext } from "./config.js";
+import { kerasMajorOf, parseConfigJson, parseModelConfig, modelFieldsOf, type ConfigContext } from "./config.js";
 import type { H5File } from "./hdf5.js";
 import { inferLayer } from "./infer.js";
 import type { StructureSource } from "./structure.js";
-import { storedWeightNames } from "../layers/weight-names.js";
+import { storesTensors } from "../layers/weight-names.js";
 
 /** One entry of a layer group's `weight_names`, with the dataset path it resolves to. */
 interface WeightEntry {
@@ -202,19 +202,9 @@ export function readFullModel(h5: H5File): Model {
     kerasVersion: version,
     kerasMajor,
     backend: stringAttr(h5, "/", "backend") ?? stringAttr(h5, weightsRoot, "backend"),
-    modelClass: parsed.modelClass,
-    name: parsed.name ?? parsed.modelClass.toLowerCase(),
-    layers: parsed.layers,
-    inputs: parsed.inputs,
-    outputs: parsed.outputs,
+    ...modelFieldsOf(parsed),
     notes,
   };
-}
-
-/** Does a layer of a config store tensors? Wrappers and nested models do when their inner layers do. */
-function storesTensors(layer: Layer): boolean {
-  if (layer.children.length > 0) return layer.children.some(storesTensors);
-  return (storedWeightNames(layer.className, layer.config)?.length ?? 0) > 0;
 }
 
 /**
@@ -282,11 +272,7 @@ export function readWeightsWithConfig(h5: H5File, weightsRoot: string, structure
     format: "keras-h5-weights",
     kerasVersion: version,
     kerasMajor,
-    modelClass: parsed.modelClass,
-    name: parsed.name ?? parsed.modelClass.toLowerCase(),
-    layers: parsed.layers,
-    inputs: parsed.inputs,
-    outputs: parsed.outputs,
+    ...modelFieldsOf(parsed),
     notes,
     configFrom: config,
   };

@@ -18,12 +18,11 @@
  * every shard it names must exist and open, and each must hold the groups the map places in
  * it, or the whole set is refused in one line.
  */
-import { readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { FileError, systemReason } from "../errors.js";
+import { FileError } from "../errors.js";
 import type { Model } from "../model.js";
 import { fileOpener } from "./byte-source.js";
-import { isObject, MAX_CONFIG_BYTES, parseConfigJson, type Json } from "./config.js";
+import { isObject, type Json, readJsonFile } from "./config.js";
 import { fileInFolder } from "./folder-files.js";
 import { type DatasetInfo, H5File, type NumericData } from "./hdf5.js";
 import { readKeras3Weights, readKeras3WeightsWithConfig, type WeightStore } from "./keras3.js";
@@ -106,19 +105,8 @@ class ShardedStore implements WeightStore {
   }
 }
 
-async function readIndex(path: string): Promise<Json> {
-  let text: string;
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new FileError(path, "is not a regular file");
-    if (st.size > MAX_CONFIG_BYTES) throw new FileError(path, `is ${st.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a weights index`);
-    text = new TextDecoder("utf-8", { fatal: true }).decode(await readFile(path));
-  } catch (err) {
-    if (err instanceof FileError) throw err;
-    if (err instanceof TypeError) throw new FileError(path, "is not UTF-8 text", { cause: err });
-    throw new FileError(path, systemReason(err), { cause: err });
-  }
-  return parseConfigJson(text, path, "the weights index");
+function readIndex(path: string): Promise<Json> {
+  return readJsonFile(path, "a weights index", "the weights index");
 }
 
 /** Reads a Keras 3 sharded weights set from its `*.weights.json` index at `path`; with `structure`, as the model it gives (--config). */

@@ -15,9 +15,9 @@
  */
 import { FileError } from "../errors.js";
 import { type Layer, type Model, type Tensor, walkLayers } from "../model.js";
-import { storedWeightNames } from "../layers/weight-names.js";
+import { storedWeightNames, storesTensors } from "../layers/weight-names.js";
 import { joinH5, readTensor, stringAttr } from "./common.js";
-import { isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, type Json } from "./config.js";
+import { decodeUtf8, isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, modelFieldsOf, type Json } from "./config.js";
 import { type ByteSource, MemorySource, type OpenSource, PagedReader, WindowSource } from "./byte-source.js";
 import { H5File } from "./hdf5.js";
 import { npzWeightStore } from "./keras3-npz.js";
@@ -49,14 +49,6 @@ function unzipArchive(bytes: PagedReader, label: string, limits: ArchiveLimits):
     maxTotalBytes: limits.maxTotalBytes,
     inPlace: new Set([WEIGHTS_ENTRY]),
   });
-}
-
-function decodeUtf8(bytes: Uint8Array, label: string, what: string): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (err) {
-    throw new FileError(label, `${what} is not UTF-8 text`, { cause: err });
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -391,11 +383,7 @@ export async function readKerasArchive(
     source: label,
     kerasVersion,
     kerasMajor,
-    modelClass: parsed.modelClass,
-    name: parsed.name ?? parsed.modelClass.toLowerCase(),
-    layers: parsed.layers,
-    inputs: parsed.inputs,
-    outputs: parsed.outputs,
+    ...modelFieldsOf(parsed),
     notes,
   };
 }
@@ -523,8 +511,7 @@ export function readKeras3WeightsWithConfig(h5: WeightStore, structure: Structur
   const parsed = parseModelConfig(structure.json, { label: structure.label, kerasMajor, notes }, "the --config model");
   mapContainer({ h5, displayPrefix: "", notes, strict: true }, container, parsed.layers, "", 0);
   for (const { layer, path } of walkLayers(parsed.layers)) {
-    const names = layer.children.length === 0 ? storedWeightNames(layer.className, layer.config) : undefined;
-    if (names && names.length > 0 && layer.weights.length === 0) {
+    if (layer.children.length === 0 && storesTensors(layer) && layer.weights.length === 0) {
       throw new FileError(h5.label, `holds no weights for layer '${path}' (${layer.className}) of the model in ${structure.label}; not this model's weights`);
     }
   }
@@ -534,11 +521,7 @@ export function readKeras3WeightsWithConfig(h5: WeightStore, structure: Structur
     source: h5.label,
     kerasVersion: structure.kerasVersion,
     kerasMajor,
-    modelClass: parsed.modelClass,
-    name: parsed.name ?? parsed.modelClass.toLowerCase(),
-    layers: parsed.layers,
-    inputs: parsed.inputs,
-    outputs: parsed.outputs,
+    ...modelFieldsOf(parsed),
     notes,
     configFrom: structure.label,
   };

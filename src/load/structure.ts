@@ -10,10 +10,9 @@
  * - another model file of the same architecture: a full-model HDF5 (`model_config`) or a
  *   `.keras` archive (`config.json`). Only its config is read, never its weights.
  */
-import { readFileSync, statSync } from "node:fs";
-import { FileError, systemReason } from "../errors.js";
+import { FileError } from "../errors.js";
 import { fileOpener, PagedReader } from "./byte-source.js";
-import { isObject, type Json, MAX_CONFIG_BYTES, parseConfigJson } from "./config.js";
+import { decodeUtf8, isObject, type Json, MAX_CONFIG_BYTES, parseConfigJson, readJsonFile } from "./config.js";
 import { H5File } from "./hdf5.js";
 import { sniff } from "./sniff.js";
 import { entryBytes, readZipEntries } from "./zip.js";
@@ -26,14 +25,6 @@ export interface StructureSource {
   json: Json;
   /** The Keras version the file records, when it records one. */
   kerasVersion?: string;
-}
-
-function text(bytes: Uint8Array, label: string, what: string): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (err) {
-    throw new FileError(label, `${what} is not UTF-8 text`, { cause: err });
-  }
 }
 
 /** The model config inside a parsed JSON document, whichever of the accepted forms it is. */
@@ -67,10 +58,10 @@ export async function readStructure(path: string): Promise<StructureSource> {
         maxTotalBytes: 2 * MAX_CONFIG_BYTES,
       });
       if (!entries["config.json"]) throw new FileError(label, "is a zip archive without config.json; --config needs a model config");
-      const { json } = modelConfigOf(parseConfigJson(text(entryBytes(bytes, entries["config.json"]), label, "config.json"), label, "config.json"), label);
+      const { json } = modelConfigOf(parseConfigJson(decodeUtf8(entryBytes(bytes, entries["config.json"]), label, "config.json"), label, "config.json"), label);
       let kerasVersion: string | undefined;
       if (entries["metadata.json"]) {
-        const meta = parseConfigJson(text(entryBytes(bytes, entries["metadata.json"]), label, "metadata.json"), label, "metadata.json");
+        const meta = parseConfigJson(decodeUtf8(entryBytes(bytes, entries["metadata.json"]), label, "metadata.json"), label, "metadata.json");
         if (isObject(meta) && typeof meta.keras_version === "string") kerasVersion = meta.keras_version;
       }
       return { label, json, kerasVersion: kerasVersion ?? "3" };
@@ -95,13 +86,6 @@ export async function readStructure(path: string): Promise<StructureSource> {
   }
   if (kind === "onnx") throw new FileError(label, "is an ONNX model, which records no Keras config; --config needs a Keras model JSON or model file");
   if (kind === "tflite") throw new FileError(label, "is a TFLite model, which records no Keras config; --config needs a Keras model JSON or model file");
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (err) {
-    throw new FileError(label, systemReason(err as NodeJS.ErrnoException), { cause: err });
-  }
-  if (size > MAX_CONFIG_BYTES) throw new FileError(label, `is ${size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a model config`);
-  const doc = parseConfigJson(text(readFileSync(path), label, "the file"), label, "the file");
+  const doc = await readJsonFile(path, "a model config", "the file");
   return { label, ...modelConfigOf(doc, label) };
 }

@@ -25,12 +25,12 @@
  * and the bytes the manifest claims are checked against the shards' real sizes before any
  * buffer is allocated.
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { FileError, systemReason } from "../errors.js";
 import type { DType, Layer, Model, Tensor } from "../model.js";
 import { tensorNames } from "./common.js";
-import { isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, type Json, type JsonObject } from "./config.js";
+import { isObject, kerasMajorOf, parseModelConfig, readJsonFile, type ConfigContext, type Json, type JsonObject } from "./config.js";
 import { fileInFolder, readFolderFile, type FolderFile } from "./folder-files.js";
 import { halfToNumber } from "./half.js";
 
@@ -79,19 +79,8 @@ async function modelJsonPath(path: string): Promise<string> {
   }
 }
 
-async function readModelJson(label: string): Promise<Json> {
-  let text: string;
-  try {
-    const st = await stat(label);
-    if (!st.isFile()) throw new FileError(label, "is not a regular file");
-    if (st.size > MAX_CONFIG_BYTES) throw new FileError(label, `is ${st.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit for a model.json`);
-    text = new TextDecoder("utf-8", { fatal: true }).decode(await readFile(label));
-  } catch (err) {
-    if (err instanceof FileError) throw err;
-    if (err instanceof TypeError) throw new FileError(label, "is not UTF-8 text", { cause: err });
-    throw new FileError(label, systemReason(err), { cause: err });
-  }
-  return parseConfigJson(text, label, "model.json");
+function readModelJson(label: string): Promise<Json> {
+  return readJsonFile(label, "a model.json", "model.json");
 }
 
 // ---------------------------------------------------------------------------

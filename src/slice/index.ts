@@ -191,7 +191,7 @@ export function sliceCell(model: Model, layer: Layer, path: string, direction: "
   const w = kind.cellWeights(layer, model);
   const gates = kind.gates;
   // Each gate block stays a window of the packed tensor until read: statistics in place, values copied on demand.
-  const tensors: GateTensor[] = gateBlocks(gates, w.units, w.inputDim, w.kernel, w.recurrentKernel, w.bias, w.recurrentBias).map((b) => {
+  const tensors: GateTensor[] = gateBlocks(gates, w).map((b) => {
     const role = roleOf(b.name);
     const matrix = role === "kernel" || role === "recurrent_kernel";
     const t = {
