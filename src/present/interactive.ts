@@ -7,7 +7,9 @@
  *
  * It computes nothing of its own: each frame is the explanation explain.ts writes for the
  * chosen step and unit (the same text, cut into its sections) or heatmap.ts's map, on the
- * alternate screen. The streams are parameters, so a test drives it with fake ones.
+ * alternate screen. When the terminal is resized (Node's "resize" on a TTY stdout, from
+ * SIGWINCH) the frame is drawn again for the new columns and rows.
+ * The streams are parameters, so a test drives it with fake ones.
  */
 import { displayWidth } from "./notation.js";
 
@@ -21,12 +23,14 @@ export interface KeySource {
   pause(): unknown;
 }
 
-/** Where it draws: a TTY (or a test's stand-in). */
+/** Where it draws: a TTY (or a test's stand-in). A TTY emits "resize" when the terminal changes size (SIGWINCH). */
 export interface Screen {
   isTTY?: boolean;
   columns?: number;
   rows?: number;
   write(s: string): unknown;
+  on?(event: "resize", listener: () => void): unknown;
+  off?(event: "resize", listener: () => void): unknown;
 }
 
 export type View = "equations" | "diagram" | "heatmap";
@@ -123,6 +127,7 @@ export function runInteractive(src: InteractiveSource, keys: KeySource, screen: 
       for (const key of decodeKeys(typeof chunk === "string" ? chunk : chunk.toString("utf8"))) {
         if (key === "q" || key === "quit") {
           keys.off("data", onData);
+          screen.off?.("resize", onResize);
           keys.setRawMode?.(false);
           keys.pause();
           screen.write(LEAVE);
@@ -145,8 +150,13 @@ export function runInteractive(src: InteractiveSource, keys: KeySource, screen: 
       }
       draw();
     };
+    // explain's text is laid out for the width, so a resize draws the whole frame again.
+    const onResize = () => {
+      draw();
+    };
     keys.setRawMode?.(true);
     keys.on("data", onData);
+    screen.on?.("resize", onResize);
     keys.resume();
     screen.write(ENTER);
     draw();

@@ -31,7 +31,7 @@ class FakeKeys extends EventEmitter {
   }
 }
 
-class FakeScreen {
+class FakeScreen extends EventEmitter {
   isTTY = true;
   columns = 100;
   rows = 60;
@@ -129,6 +129,37 @@ describe("explain --interactive", () => {
     keys.press("\x03");
     await done;
     expect(screen.written[screen.written.length - 1]).toBe(LEAVE);
+  });
+
+  it("a resized terminal gets the frame again, laid out for its new columns and rows", async () => {
+    const { text, src } = await source();
+    const keys = new FakeKeys();
+    const screen = new FakeScreen();
+    const done = runInteractive(src, keys, screen, { step: 2, unit: 3 });
+    expect(screen.listenerCount("resize")).toBe(1);
+    expect(screen.frame().slice(3)).toEqual(section(text(2, 3, 100), "THE NUMBERS"));
+    // Narrower and shorter, as SIGWINCH reports it: Node updates columns and rows, then emits "resize".
+    screen.columns = 60;
+    screen.rows = 14;
+    const before = screen.written.length;
+    screen.emit("resize");
+    expect(screen.written.length).toBe(before + 1);
+    const f = screen.frame();
+    expect(f.length).toBe(14);
+    // explain's own text at 60 columns (its lines wrap there), cut to the 11 rows left under the header.
+    const body = section(text(2, 3, 60), "THE NUMBERS");
+    expect(body).not.toEqual(section(text(2, 3, 100), "THE NUMBERS"));
+    expect(f.slice(3, 13)).toEqual(body.slice(0, 10));
+    expect(f[13]).toMatch(/^… \d+ more line\(s\)/);
+    for (const line of f) expect(line.length).toBeLessThanOrEqual(60);
+    // Wider again: the whole section fits.
+    screen.columns = 120;
+    screen.rows = 80;
+    screen.emit("resize");
+    expect(screen.frame().slice(3)).toEqual(section(text(2, 3, 120), "THE NUMBERS"));
+    keys.press("q");
+    await done;
+    expect(screen.listenerCount("resize")).toBe(0);
   });
 
   it("without a terminal (a pipe), --interactive prints the static explanation and says why", () => {
