@@ -49,6 +49,12 @@ export interface Tensor {
    * 0 where that column was stored unquantized; `diff` reports |Δ| in these steps.
    */
   quantizationStep?: Float64Array;
+  /**
+   * An export's weights stored as float16 and widened exactly (tfjs float16, TFLite and ONNX
+   * float16 tensors): each value is a float16 number, so `diff` measures |Δ| against the
+   * spacing of float16 numbers at that value, its step.
+   */
+  storedAsFloat16?: boolean;
 }
 
 /** One input edge of a functional node: which layer, which of its nodes, which output tensor. */

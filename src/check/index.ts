@@ -43,8 +43,8 @@ export interface CheckOptions {
   tolerance?: Tolerance;
   dtype?: EvalDType;
   hardSigmoid?: HardSigmoidVariant;
-  /** --reference: a known-good model whose weights this one must equal within atol. */
-  reference?: { model: Model; label: string; atol: number };
+  /** --reference: a known-good model whose weights this one must equal within atol (a quantized export: within half a step, unless exact). */
+  reference?: { model: Model; label: string; atol: number; exact?: boolean };
   /** --strict: warnings fail the run. */
   strict?: boolean;
 }
@@ -62,7 +62,7 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
   if (opts.maxAbs !== undefined) checks.push(maxAbsCheck(model, opts.maxAbs));
   for (const req of opts.requireLayers ?? []) checks.push(requireLayerCheck(model, req));
   if (opts.kerasVersion) checks.push(kerasVersionCheck(model, opts.kerasVersion));
-  if (opts.reference) checks.push(referenceCheck(model, opts.reference.model, opts.reference.label, opts.reference.atol));
+  if (opts.reference) checks.push(referenceCheck(model, opts.reference.model, opts.reference.label, opts.reference.atol, opts.reference.exact === true));
 
   const blocked = structure.status === "fail" ? "not run: the structure check failed, so the model cannot be evaluated" : null;
   let prediction: (PredictResult & { grouped?: BatchCoupling }) | null = null;

@@ -5,9 +5,13 @@
  * (kernel_f, recurrent_kernel_f, bias_f, ...). The check fails when a layer differs by more
  * than atol (default 0, as for `diff`: two saves of one model store the same float32 values
  * bit for bit), is only in one file, or has a different setting (units, activation, ...).
+ * A quantized export (TFLite int8, tfjs uint8/uint16/float16) passes when every value lies
+ * within half a quantization step of the reference's, as diff's "within quantization" (the
+ * detail gives the largest |Δ| in steps, per gate), unless `exact` asks for atol alone.
  */
-import type { DiffReport, LayerDiff, TensorDiff } from "../diff/index.js";
+import type { DiffReport, GateDiff, LayerDiff, TensorDiff } from "../diff/index.js";
 import { diffModels } from "../diff/index.js";
+import { fmtSteps } from "../present/diff.js";
 import type { Model } from "../model.js";
 import { formatTolerance } from "./tolerance.js";
 import { type Check, firstProblems } from "./types.js";
@@ -33,7 +37,9 @@ function tensorProblem(label: string, t: TensorDiff): string {
       const w = t.worst;
       const where = w ? ` at [${w.index.join(", ")}] (reference ${val(w.a)}, here ${val(w.b)})` : "";
       const size = t.maxAbsDiff !== null && !Number.isFinite(t.maxAbsDiff) ? "NaN or Inf differs" : `max |Δ| ${sci(t.maxAbsDiff)}`;
-      return `${label}: '${t.name}' ${t.changed} of ${t.count} value(s) changed, ${size}${where}`;
+      const q = t.quantization;
+      const steps = q ? ` (${q.beyond} beyond half a quantization step, max |Δ| = ${fmtSteps(q.maxSteps)})` : "";
+      return `${label}: '${t.name}' ${t.changed} of ${t.count} value(s) changed${steps}, ${size}${where}`;
     }
   }
 }
@@ -43,38 +49,68 @@ function layerProblems(l: LayerDiff): string[] {
   const label = layerLabel(l);
   if (l.status === "only-a") return [`${l.pathA} (${l.classA}): only in the reference`];
   if (l.status === "only-b") return [`${label}: not in the reference`];
-  if (l.status === "equal") return [];
+  if (l.status === "equal" || l.status === "within-quantization") return [];
   const out = l.configChanges.map((c) => `${label}: config ${c} (reference → here)`);
-  const changedGates = l.gates.filter((g) => g.changed);
+  const changedGates = l.gates.filter((g) => g.status === "different");
   if (changedGates.length > 0) {
     for (const g of changedGates) {
-      const size = Number.isFinite(g.maxAbsDiff) ? `max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}` : `NaN or Inf differs at ${g.worst}`;
+      const unit = g.unit !== null ? ` (unit ${g.unit})` : "";
+      const size = !Number.isFinite(g.maxAbsDiff)
+        ? `NaN or Inf differs at ${g.worst}`
+        : g.maxSteps !== null
+          ? `max |Δ| = ${fmtSteps(g.maxSteps)} at ${g.worst}${unit}`
+          : `max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}${unit}`;
       out.push(`${label} gate ${g.gate}: ${g.changedValues} value(s) changed, ${size}`);
     }
     // Tensors the gates do not cover (a shape change, a tensor only in one file).
-    for (const t of l.tensors) if (t.status !== "equal" && t.status !== "different") out.push(tensorProblem(label, t));
+    for (const t of l.tensors) if (t.status !== "equal" && t.status !== "different" && t.status !== "within-quantization") out.push(tensorProblem(label, t));
   } else {
-    for (const t of l.tensors) if (t.status !== "equal") out.push(tensorProblem(label, t));
+    for (const t of l.tensors) if (t.status !== "equal" && t.status !== "within-quantization") out.push(tensorProblem(label, t));
   }
   return out;
 }
 
-export function referenceCheck(model: Model, reference: Model, label: string, atol: number): Check {
-  const report: DiffReport = diffModels(reference, model, { atol });
+const quantized = (report: DiffReport) => report.layers.some((l) => l.tensors.some((t) => t.quantization));
+
+/** The layers within quantization, each with its gates' largest |Δ| in steps: "lstm: i 0.43 step, f 0.50 step, …". */
+function quantizedLayers(report: DiffReport): string {
+  const gates = (gs: GateDiff[]) => gs.filter((g) => g.maxSteps !== null).map((g) => `${g.gate} ${fmtSteps(g.maxSteps!)}`);
+  return report.layers
+    .filter((l) => l.status === "within-quantization")
+    .map((l) => {
+      const per = gates(l.gates);
+      const steps = Math.max(0, ...l.tensors.filter((t) => t.quantization).map((t) => t.quantization!.maxSteps));
+      return `${l.pathB ?? l.pathA} ${per.length ? per.join(", ") : fmtSteps(steps)}`;
+    })
+    .join("; ");
+}
+
+export function referenceCheck(model: Model, reference: Model, label: string, atol: number, exact = false): Check {
+  const report: DiffReport = diffModels(reference, model, { atol, exact });
   const problems = report.layers.flatMap(layerProblems);
   const { layers, different, tensors } = report.counts;
   const within = atol > 0 ? `within atol ${formatTolerance(atol)}` : "identical";
   const gates = report.layers.filter((l) => l.gates.length > 0).map((l) => ({ layer: l.pathB ?? l.pathA, gates: l.gates }));
-  const data = { reference: label, atol, verdict: report.verdict, counts: report.counts, warnings: report.warnings, gates, layers: report.layers };
+  const data = { reference: label, atol, exact, verdict: report.verdict, counts: report.counts, warnings: report.warnings, gates, layers: report.layers };
   const warned = report.warnings.length ? `; warning: ${report.warnings.join("; ")}` : "";
   if (report.verdict === "equal") {
     return { id: "reference", name: "reference", status: "pass", detail: `${layers} layer(s), ${tensors} tensor(s) ${within} to ${label}${warned}`, data };
+  }
+  if (report.verdict === "within-quantization") {
+    const q = report.counts.withinQuantizationTensors;
+    return {
+      id: "reference",
+      name: "reference",
+      status: "pass",
+      detail: `${layers} layer(s), ${tensors} tensor(s) within quantization of ${label}: ${q} tensor(s) within half a quantization step (max |Δ| per gate: ${quantizedLayers(report)}), the others ${within}${warned}`,
+      data,
+    };
   }
   return {
     id: "reference",
     name: "reference",
     status: "fail",
-    detail: `${different} of ${layers} layer(s) differ from ${label} (|Δ| > ${formatTolerance(atol)}): ${firstProblems(problems)}${warned}`,
+    detail: `${different} of ${layers} layer(s) differ from ${label} (|Δ| > ${formatTolerance(atol)}${quantized(report) ? (exact ? "; --reference-exact: quantized values too" : ", and beyond half a quantization step where quantized") : ""}): ${firstProblems(problems)}${warned}`,
     problems,
     data,
   };

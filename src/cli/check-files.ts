@@ -40,8 +40,8 @@ export interface CheckRequest {
   tolerance: Tolerance;
   dtype: EvalDType;
   hardSigmoid?: HardSigmoidVariant;
-  /** --reference FILE and the largest |Δ| its weights may differ by. */
-  reference?: { file: string; atol: number };
+  /** --reference FILE, the largest |Δ| its weights may differ by, and whether a quantized export must be within it too (--reference-exact). */
+  reference?: { file: string; atol: number; exact?: boolean };
   /** --config FILE: the structure of weights-only files. */
   config?: string;
   /** --strict: warnings fail. */
@@ -103,7 +103,7 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
       tolerance: req.tolerance,
       dtype: req.dtype,
       hardSigmoid: req.hardSigmoid,
-      reference: reference && req.reference ? { model: reference, label: req.reference.file, atol: req.reference.atol } : undefined,
+      reference: reference && req.reference ? { model: reference, label: req.reference.file, atol: req.reference.atol, exact: req.reference.exact === true } : undefined,
       strict: req.strict,
     });
     return { outcome: { file, seconds: seconds(), report } };

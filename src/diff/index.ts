@@ -18,15 +18,38 @@
  * bit for bit (HDF5 datasets and .keras archives both hold raw IEEE floats), so any
  * difference is a change. A float64 copy of a float32 model differs by up to half a
  * float32 ulp (≈ 6e-8 relative); compare those with --atol.
+ *
+ * Quantized exports (Tensor.quantizationStep: TFLite int8, tfjs uint8/uint16; and
+ * Tensor.storedAsFloat16) are measured in their quantization step: a tensor, gate or layer
+ * whose every value lies within half a step of the other file's (what quantizing those very
+ * weights gives) is "within quantization", not "different", unless `exact` asks for
+ * values within atol only. Either way the largest |Δ| in steps is reported.
  */
 import { recurrentKindOf } from "../layers/registry.js";
 import type { CellWeights } from "../layers/kind.js";
+import { gateBlocks } from "../layers/recurrent.js";
 import { type Layer, type Model, walkLayers } from "../model.js";
 import { unravel } from "../check/tolerance.js";
 
 export const DEFAULT_DIFF_ATOL = 0;
 
-export type TensorStatus = "equal" | "different" | "shape" | "only-a" | "only-b";
+/** within-quantization: not equal, but every value within half a quantization step (quantizationFit). */
+export type TensorStatus = "equal" | "within-quantization" | "different" | "shape" | "only-a" | "only-b";
+
+/**
+ * Where one file holds a tensor quantized (integer codes times a scale, `step`) or as float16
+ * numbers (`float16`, whose step at a value is the float16 spacing there): how far the other
+ * file's values lie, in steps.
+ */
+export interface QuantizationFit {
+  /** The file that holds the quantized values. */
+  side: "A" | "B";
+  scheme: "step" | "float16";
+  /** Largest |Δ| in quantization steps, over the quantized values (≤ 0.5, plus float32 rounding, when quantizing these very weights explains them). */
+  maxSteps: number;
+  /** Values further apart than half a step (with the float32 slack) and than atol: what makes the tensor different. */
+  beyond: number;
+}
 
 export interface TensorDiff {
   name: string;
@@ -39,20 +62,31 @@ export interface TensorDiff {
   maxAbsDiff: number | null;
   /** max |Δ| / max |A|: the change relative to the tensor's scale. */
   relativeDiff: number | null;
+  /** The largest change: in quantization steps where one file is quantized (a value beyond half a step first), else in |Δ|. */
   worst: { index: number[]; a: number; b: number; gate?: string; unit?: number } | null;
+  /** Present where one file holds this tensor quantized or as float16. */
+  quantization?: QuantizationFit;
 }
+
+export type GateStatus = "equal" | "within-quantization" | "different";
 
 export interface GateDiff {
   gate: string;
+  status: GateStatus;
+  /** Some value differs by more than atol (within quantization or not). */
   changed: boolean;
   changedValues: number;
   maxAbsDiff: number;
   relativeDiff: number;
-  /** Where the largest change is, e.g. `kernel_f[0, 3]`. */
+  /** Largest |Δ| in quantization steps over the gate's quantized values; null where neither file quantized them. */
+  maxSteps: number | null;
+  /** Where the largest change is, e.g. `kernel_f[0, 3]` (in steps where quantized, as TensorDiff.worst). */
   worst: string | null;
+  /** The unit (column of the gate block) of `worst`. */
+  unit: number | null;
 }
 
-export type LayerStatus = "equal" | "different" | "only-a" | "only-b";
+export type LayerStatus = "equal" | "within-quantization" | "different" | "only-a" | "only-b";
 
 export interface LayerDiff {
   pathA: string | null;
@@ -80,10 +114,13 @@ export interface DiffReport {
   a: FileInfo;
   b: FileInfo;
   atol: number;
+  /** Quantized values had to be within atol too (--exact): nothing is "within quantization". */
+  exact: boolean;
   warnings: string[];
   layers: LayerDiff[];
-  verdict: "equal" | "different";
-  counts: { layers: number; different: number; tensors: number; differentTensors: number };
+  /** within-quantization: no layer differs, and some only within their quantization step. */
+  verdict: "equal" | "within-quantization" | "different";
+  counts: { layers: number; different: number; withinQuantization: number; tensors: number; differentTensors: number; withinQuantizationTensors: number };
 }
 
 interface Weighted {
@@ -109,14 +146,138 @@ interface Named {
   name: string;
   shape: number[];
   data: ArrayLike<number>;
+  /** As on Tensor: the step of each index of the last axis, for a quantized export's values. */
+  quantizationStep?: Float64Array;
+  storedAsFloat16?: boolean;
 }
 
-function compareTensor(name: string, a: Named | undefined, b: Named | undefined, atol: number): TensorDiff {
+/**
+ * Room for float32 rounding beyond half a step, per unit of the largest |value| of the column.
+ * The runtimes dequantize in float32 (TFLite: float(scale · (q − zero_point)); tfjs: q·scale +
+ * min rounded to float32), and the quantizer picked q from x/scale (x − min) computed in
+ * float32 too: at most four roundings, each within 2^-24 of a quantity no larger than twice
+ * the column's largest |value| (a value's distance from min or from the zero point, which lie
+ * in the quantized range). 4 · 2^-24 · 2 = 2^-21: 6e-5 of an int8 step, 0.016 of a uint16 step.
+ */
+const STEP_SLACK = 2 ** -21;
+
+/** The spacing of float16 numbers at |v|: 2^(e − 10) in [2^e, 2^(e+1)), 2^-24 below 2^-14 (subnormals). */
+export function float16Spacing(v: number): number {
+  const m = Math.abs(v);
+  if (!(m >= 2 ** -14)) return 2 ** -24;
+  let e = Math.min(Math.floor(Math.log2(m)), 15);
+  // log2 of a value just below a power of two can round up to it.
+  if (2 ** e > m) e--;
+  return 2 ** (e - 10);
+}
+
+/** How one value pair is judged where a file is quantized: the step there and the float32 room beyond half of it. */
+interface Judge {
+  fit: Omit<QuantizationFit, "maxSteps" | "beyond">;
+  /** The step at index k of values x (A) and y (B); 0 where the value was not quantized. */
+  step(k: number, x: number, y: number): number;
+  slack(k: number, x: number, y: number): number;
+}
+
+/**
+ * The judge for two tensors of the same shape of which one (B first) is quantized, or undefined.
+ * float16: x rounded to the float16 y moves it by at most half the spacing between y and its
+ * neighbour towards x, the spacing at min(|x|, |y|); the slack is one float32 rounding of the
+ * value (the float32 weight may itself be a rounding of what the converter rounded).
+ */
+function judgeOf(a: Named, b: Named): Judge | undefined {
+  const side = b.quantizationStep || b.storedAsFloat16 ? "B" : a.quantizationStep || a.storedAsFloat16 ? "A" : null;
+  if (!side) return undefined;
+  const q = side === "B" ? b : a;
+  if (!q.quantizationStep) {
+    return {
+      fit: { side, scheme: "float16" },
+      step: (_k, x, y) => float16Spacing(Math.min(Math.abs(x), Math.abs(y))),
+      slack: (_k, x, y) => 2 ** -24 * Math.max(Math.abs(x), Math.abs(y)),
+    };
+  }
+  const steps = q.quantizationStep;
+  const cols = steps.length;
+  if (cols === 0 || q.shape[q.shape.length - 1] !== cols) return undefined;
+  const largest = new Float64Array(cols);
+  for (let k = 0; k < a.data.length; k++) {
+    const m = Math.max(Number.isFinite(a.data[k]) ? Math.abs(a.data[k]) : 0, Number.isFinite(b.data[k]) ? Math.abs(b.data[k]) : 0);
+    if (m > largest[k % cols]) largest[k % cols] = m;
+  }
+  return { fit: { side, scheme: "step" }, step: (k) => steps[k % cols], slack: (k) => STEP_SLACK * largest[k % cols] };
+}
+
+/** The |Δ| of two values: NaN against a number, or two different infinities, are Infinity apart; NaN and NaN 0. */
+function distance(x: number, y: number): number {
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y) ? 0 : Infinity;
+  if (!Number.isFinite(x) || !Number.isFinite(y)) return x === y ? 0 : Infinity;
+  return Math.abs(x - y);
+}
+
+/** Value pairs added one by one: how many changed, the largest |Δ| and, where quantized, in steps. */
+class Tally {
+  changed = 0;
+  maxAbsDiff = 0;
+  maxAbsA = 0;
+  worstIndex: number | null = null;
+  maxSteps = 0;
+  beyond = 0;
+  private worstWithin = true;
+  private worstRank = 0;
+
+  constructor(
+    private readonly atol: number,
+    private readonly judge?: Judge,
+  ) {}
+
+  add(k: number, x: number, y: number): void {
+    if (Number.isFinite(x)) this.maxAbsA = Math.max(this.maxAbsA, Math.abs(x));
+    const d = distance(x, y);
+    if (d > this.atol) this.changed++;
+    if (!this.judge) {
+      if (d > this.maxAbsDiff || (this.worstIndex === null && d > 0)) {
+        this.maxAbsDiff = d;
+        this.worstIndex = k;
+      }
+      return;
+    }
+    this.maxAbsDiff = Math.max(this.maxAbsDiff, d);
+    const step = Number.isFinite(d) ? this.judge.step(k, x, y) : 0;
+    if (step > 0) this.maxSteps = Math.max(this.maxSteps, d / step);
+    const within = d <= this.atol || (step > 0 && d <= step / 2 + this.judge.slack(k, x, y));
+    if (!within) this.beyond++;
+    // The worst value: one beyond quantization before any within it, then the most steps apart.
+    const rank = step > 0 ? d / step : d > 0 ? Infinity : 0;
+    if (this.worstIndex === null ? d > 0 : (this.worstWithin && !within) || (this.worstWithin === within && rank > this.worstRank)) {
+      this.worstIndex = k;
+      this.worstWithin = within;
+      this.worstRank = rank;
+    }
+  }
+
+  get relativeDiff(): number {
+    return this.maxAbsA > 0 ? this.maxAbsDiff / this.maxAbsA : this.maxAbsDiff > 0 ? Infinity : 0;
+  }
+
+  /** equal: every value within atol; within-quantization: the others within half a step (unless exact). */
+  status(exact: boolean): GateStatus {
+    if (this.changed === 0) return "equal";
+    return this.judge && !exact && this.beyond === 0 ? "within-quantization" : "different";
+  }
+
+  fit(): QuantizationFit | undefined {
+    return this.judge ? { ...this.judge.fit, maxSteps: this.maxSteps, beyond: this.beyond } : undefined;
+  }
+}
+
+function compareTensor(name: string, a: Named | undefined, b: Named | undefined, atol: number, exact: boolean): TensorDiff {
   const base = { name, shapeA: a?.shape ?? null, shapeB: b?.shape ?? null, count: 0, changed: 0, maxAbsDiff: null, relativeDiff: null, worst: null };
   if (!a) return { ...base, status: "only-b" };
   if (!b) return { ...base, status: "only-a" };
   if (a.shape.length !== b.shape.length || a.shape.some((d, k) => d !== b.shape[k])) return { ...base, status: "shape" };
-  const r = compareValues(a.data, b.data, atol);
+  const r = new Tally(atol, judgeOf(a, b));
+  for (let k = 0; k < a.data.length; k++) r.add(k, a.data[k], b.data[k]);
+  const fit = r.fit();
   return {
     ...base,
     count: a.data.length,
@@ -124,31 +285,31 @@ function compareTensor(name: string, a: Named | undefined, b: Named | undefined,
     maxAbsDiff: r.maxAbsDiff,
     relativeDiff: r.relativeDiff,
     worst: r.worstIndex === null ? null : { index: unravel(r.worstIndex, a.shape), a: a.data[r.worstIndex], b: b.data[r.worstIndex] },
-    status: r.changed > 0 ? "different" : "equal",
+    status: r.status(exact),
+    ...(fit ? { quantization: fit } : {}),
   };
 }
 
-function compareValues(a: ArrayLike<number>, b: ArrayLike<number>, atol: number) {
-  let changed = 0;
-  let maxAbsDiff = 0;
-  let maxAbsA = 0;
-  let worstIndex: number | null = null;
-  for (let k = 0; k < a.length; k++) {
-    const x = a[k];
-    const y = b[k];
-    if (Number.isFinite(x)) maxAbsA = Math.max(maxAbsA, Math.abs(x));
-    let d: number;
-    if (Number.isNaN(x) || Number.isNaN(y)) d = Number.isNaN(x) && Number.isNaN(y) ? 0 : Infinity;
-    else if (!Number.isFinite(x) || !Number.isFinite(y)) d = x === y ? 0 : Infinity;
-    else d = Math.abs(x - y);
-    if (d > atol) changed++;
-    if (d > maxAbsDiff || (worstIndex === null && d > 0)) {
-      maxAbsDiff = d;
-      worstIndex = k;
-    }
+/**
+ * A packed tensor with the quantization of the stored tensor it was read from: only where its
+ * values are that tensor's own (same name, same last axis, equal values from a row boundary:
+ * GRU's packed recurrent_bias is row 1 of its stored bias), so that the steps of the last axis
+ * line up with its columns. A layout the layer kind rearranged (Keras 1 per-gate arrays,
+ * CuDNN) keeps none; no export stores those.
+ */
+function withStoredQuantization(t: Named, layer: Layer): Named {
+  const stored = layer.weights.find((w) => w.name === (t.name === "recurrent_bias" ? "bias" : t.name));
+  if (!stored || !(stored.quantizationStep || stored.storedAsFloat16)) return t;
+  const cols = t.shape[t.shape.length - 1];
+  if (stored.shape[stored.shape.length - 1] !== cols || (stored.quantizationStep && stored.quantizationStep.length !== cols)) return t;
+  const same = (at: number) => {
+    for (let k = 0; k < t.data.length; k++) if (!Object.is(stored.data[at + k], t.data[k]) && stored.data[at + k] !== t.data[k]) return false;
+    return true;
+  };
+  for (let at = 0; at + t.data.length <= stored.data.length; at += cols) {
+    if (same(at)) return { ...t, quantizationStep: stored.quantizationStep, storedAsFloat16: stored.storedAsFloat16 };
   }
-  const relativeDiff = maxAbsA > 0 ? maxAbsDiff / maxAbsA : maxAbsDiff > 0 ? Infinity : 0;
-  return { changed, maxAbsDiff, relativeDiff, worstIndex };
+  return t;
 }
 
 /** The packed recurrent tensors of CellWeights, with their shapes. */
@@ -198,7 +359,7 @@ function configChanges(a: Layer, b: Layer): string[] {
   return out;
 }
 
-function compareLayers(a: Weighted, b: Weighted, matchedBy: LayerDiff["matchedBy"], atol: number): LayerDiff {
+function compareLayers(a: Weighted, b: Weighted, matchedBy: LayerDiff["matchedBy"], atol: number, exact: boolean): LayerDiff {
   const kindA = recurrentKindOf(a.layer.className);
   const kindB = recurrentKindOf(b.layer.className);
   const notes: string[] = [];
@@ -215,10 +376,10 @@ function compareLayers(a: Weighted, b: Weighted, matchedBy: LayerDiff["matchedBy
   if (kindA && wa && wb) {
     canonical = true;
     const G = kindA.gates.length;
-    const pa = packed(wa, G);
-    const pb = packed(wb, G);
+    const pa = packed(wa, G).map((t) => withStoredQuantization(t, a.layer));
+    const pb = packed(wb, G).map((t) => withStoredQuantization(t, b.layer));
     const names = [...new Set([...pa.map((t) => t.name), ...pb.map((t) => t.name)])];
-    tensors = names.map((n) => compareTensor(n, pa.find((t) => t.name === n), pb.find((t) => t.name === n), atol));
+    tensors = names.map((n) => compareTensor(n, pa.find((t) => t.name === n), pb.find((t) => t.name === n), atol, exact));
     // Which gate and unit the largest change of a packed tensor falls in.
     for (const t of tensors) {
       if (t.worst && G > 0) {
@@ -228,7 +389,7 @@ function compareLayers(a: Weighted, b: Weighted, matchedBy: LayerDiff["matchedBy
       }
     }
     const sameShape = wa.units === wb.units && wa.inputDim === wb.inputDim;
-    if (sameShape) gates = gateDiffs(kindA.gates, wa, wb, atol);
+    if (sameShape) gates = gateDiffs(kindA.gates, wa, wb, pa, pb, atol, exact);
     const layoutA = wa.notes[0];
     const layoutB = wb.notes[0];
     if (layoutA && layoutA === layoutB) notes.push(`compared in Keras 2's packed layout; A and B: ${layoutA}`);
@@ -237,17 +398,16 @@ function compareLayers(a: Weighted, b: Weighted, matchedBy: LayerDiff["matchedBy
     const na: Named[] = a.layer.weights.map((t) => ({ ...t, name: canonicalName(a.layer, t.name) }));
     const nb: Named[] = b.layer.weights.map((t) => ({ ...t, name: canonicalName(b.layer, t.name) }));
     const names = [...new Set([...na.map((t) => t.name), ...nb.map((t) => t.name)])];
-    tensors = names.map((n) => compareTensor(n, na.find((t) => t.name === n), nb.find((t) => t.name === n), atol));
+    tensors = names.map((n) => compareTensor(n, na.find((t) => t.name === n), nb.find((t) => t.name === n), atol, exact));
   }
-  notes.push(...quantizationNotes(a.layer, b.layer));
-  const different = changes.length > 0 || tensors.some((t) => t.status !== "equal");
+  const different = changes.length > 0 || tensors.some((t) => t.status !== "equal" && t.status !== "within-quantization");
   return {
     pathA: a.path,
     pathB: b.path,
     classA: a.layer.className,
     classB: b.layer.className,
     matchedBy,
-    status: different ? "different" : "equal",
+    status: different ? "different" : tensors.some((t) => t.status === "within-quantization") ? "within-quantization" : "equal",
     canonical,
     tensors,
     gates,
@@ -257,59 +417,77 @@ function compareLayers(a: Weighted, b: Weighted, matchedBy: LayerDiff["matchedBy
 }
 
 /**
- * Dequantized export weights (Tensor.quantizationStep) against the other file's tensor of the
- * same name and shape: the largest |Δ| in quantization steps. Rounding to the step moves a
- * value by at most half a step, so ≤ 0.5 is what quantizing these very weights gives.
+ * Each gate's blocks (kernel_f, recurrent_kernel_f, bias_f, ...) compared as their packed
+ * tensors are, with the same quantization judge: a block's value at row r, unit j is packed
+ * column from + j, whose step the stored tensor gives.
  */
-function quantizationNotes(a: Layer, b: Layer): string[] {
-  const out: string[] = [];
-  for (const [side, q, other] of [["A", a, b], ["B", b, a]] as const) {
-    for (const t of q.weights) {
-      const steps = t.quantizationStep;
-      const o = other.weights.find((w) => w.name === t.name);
-      if (!steps || !o || o.shape.join(",") !== t.shape.join(",")) continue;
-      const cols = steps.length;
-      let worst = 0;
-      for (let k = 0; k < t.data.length; k++) {
-        const step = steps[k % cols];
-        if (step > 0) worst = Math.max(worst, Math.abs(t.data[k] - o.data[k]) / step);
-      }
-      const verdict = worst <= 0.5 + 1e-6 ? "within half a step, as quantizing the same weights gives" : "more than rounding to the step explains";
-      out.push(`${side}'s ${t.name} is quantized: max |Δ| is ${worst.toPrecision(3)} of its quantization step (${verdict})`);
-    }
+function gateDiffs(letters: readonly string[], wa: CellWeights, wb: CellWeights, pa: Named[], pb: Named[], atol: number, exact: boolean): GateDiff[] {
+  const blocksA = gateBlocks(letters, wa);
+  const blocksB = gateBlocks(letters, wb);
+  const judges = new Map<string, Judge | undefined>();
+  for (const t of pa) {
+    const o = pb.find((x) => x.name === t.name);
+    if (o) judges.set(t.name, judgeOf(t, o));
   }
-  return out;
-}
-
-function gateDiffs(letters: readonly string[], wa: CellWeights, wb: CellWeights, atol: number): GateDiff[] {
   const gates = letters.length > 0 ? letters : [""];
   return gates.map((g) => {
     const suffix = g ? `_${g}` : "";
     let maxAbsDiff = 0;
     let maxAbsA = 0;
     let changedValues = 0;
+    let beyond = 0;
+    let maxSteps: number | null = null;
+    let quantized = false;
     let worst: string | null = null;
+    let unit: number | null = null;
+    let worstKey: [number, number] = [-1, 0]; // [beyond quantization ? 1 : 0, |Δ| or steps]
     for (const base of ["kernel", "recurrent_kernel", "bias", "recurrent_bias"]) {
-      const ma = wa.gates[`${base}${suffix}`];
-      const mb = wb.gates[`${base}${suffix}`];
+      const ma = blocksA.find((x) => x.name === `${base}${suffix}`);
+      const mb = blocksB.find((x) => x.name === `${base}${suffix}`);
       if (!ma && !mb) continue;
       if (!ma || !mb) {
-        changedValues += (ma ?? mb)!.data.length;
+        changedValues += (ma ?? mb)!.rows * ((ma ?? mb)!.to - (ma ?? mb)!.from);
+        beyond++;
         maxAbsDiff = Infinity;
         worst = `${base}${suffix} (only in ${ma ? "A" : "B"})`;
+        unit = null;
+        worstKey = [2, Infinity];
         continue;
       }
-      const r = compareValues(ma.data, mb.data, atol);
-      for (let k = 0; k < ma.data.length; k++) if (Number.isFinite(ma.data[k])) maxAbsA = Math.max(maxAbsA, Math.abs(ma.data[k]));
+      const judge = judges.get(base);
+      const r = new Tally(atol, judge);
+      const width = ma.to - ma.from;
+      for (let row = 0; row < ma.rows; row++) {
+        for (let j = 0; j < width; j++) {
+          const k = row * ma.cols + ma.from + j;
+          r.add(k, ma.packed[k], mb.packed[k]);
+        }
+      }
+      maxAbsA = Math.max(maxAbsA, r.maxAbsA);
       changedValues += r.changed;
-      if (r.worstIndex !== null && r.maxAbsDiff > maxAbsDiff) {
-        maxAbsDiff = r.maxAbsDiff;
-        const [row, col] = [Math.floor(r.worstIndex / ma.cols), r.worstIndex % ma.cols];
-        worst = ma.rows === 1 ? `${base}${suffix}[${col}]` : `${base}${suffix}[${row}, ${col}]`;
+      beyond += judge ? r.beyond : r.changed;
+      maxAbsDiff = Math.max(maxAbsDiff, r.maxAbsDiff);
+      if (judge) {
+        quantized = true;
+        maxSteps = Math.max(maxSteps ?? 0, r.maxSteps);
+      }
+      if (r.worstIndex !== null) {
+        const at = r.worstIndex;
+        const d = distance(ma.packed[at], mb.packed[at]);
+        const step = judge && Number.isFinite(d) ? judge.step(at, ma.packed[at], mb.packed[at]) : 0;
+        const isBeyond = d > atol && (!judge || !(step > 0 && d <= step / 2 + judge.slack(at, ma.packed[at], mb.packed[at])));
+        const key: [number, number] = [isBeyond ? 1 : 0, judge ? (step > 0 ? d / step : d > 0 ? Infinity : 0) : d];
+        if (key[0] > worstKey[0] || (key[0] === worstKey[0] && key[1] > worstKey[1])) {
+          worstKey = key;
+          const [row, col] = [Math.floor(at / ma.cols), (at % ma.cols) - ma.from];
+          worst = ma.rows === 1 ? `${base}${suffix}[${col}]` : `${base}${suffix}[${row}, ${col}]`;
+          unit = col;
+        }
       }
     }
     const relativeDiff = maxAbsA > 0 ? maxAbsDiff / maxAbsA : maxAbsDiff > 0 ? Infinity : 0;
-    return { gate: g || "(none)", changed: changedValues > 0, changedValues, maxAbsDiff, relativeDiff, worst };
+    const status: GateStatus = changedValues === 0 ? "equal" : quantized && !exact && beyond === 0 ? "within-quantization" : "different";
+    return { gate: g || "(none)", status, changed: changedValues > 0, changedValues, maxAbsDiff, relativeDiff, maxSteps: quantized ? maxSteps : null, worst, unit };
   });
 }
 
@@ -336,6 +514,8 @@ export interface DiffOptions {
   atol?: number;
   /** B holds part of A: layers only in A are named in a warning instead of counted as differences. */
   partial?: boolean;
+  /** Quantized values too must be within atol: no "within quantization" (--exact). */
+  exact?: boolean;
 }
 
 /** Which file holds only its recurrent layers as layers, for the warning. */
@@ -358,6 +538,7 @@ function comparable(list: Weighted[], reader: Model, side: "A" | "B", warnings: 
 
 export function diffModels(a: Model, b: Model, options: DiffOptions = {}): DiffReport {
   const atol = options.atol ?? DEFAULT_DIFF_ATOL;
+  const exact = options.exact === true;
   const warnings: string[] = [];
   const la = comparable(weightedLayers(a), b, "A", warnings);
   const lb = comparable(weightedLayers(b), a, "B", warnings);
@@ -390,7 +571,7 @@ export function diffModels(a: Model, b: Model, options: DiffOptions = {}): DiffR
   const missingFromPart: string[] = [];
   for (const x of la) {
     const p = pairs.find((q) => q.a === x);
-    if (p) layers.push(compareLayers(p.a, p.b, p.by, atol));
+    if (p) layers.push(compareLayers(p.a, p.b, p.by, atol, exact));
     else if (options.partial) missingFromPart.push(x.path);
     else layers.push(only(x, "a"));
   }
@@ -411,14 +592,24 @@ export function diffModels(a: Model, b: Model, options: DiffOptions = {}): DiffR
   }
 
   const tensors = layers.flatMap((l) => l.tensors);
-  const different = layers.filter((l) => l.status !== "equal").length;
+  const withinQuantization = layers.filter((l) => l.status === "within-quantization").length;
+  const different = layers.filter((l) => l.status !== "equal" && l.status !== "within-quantization").length;
+  const quantizedTensors = tensors.filter((t) => t.status === "within-quantization").length;
   return {
     a: info(a),
     b: info(b),
     atol,
+    exact,
     warnings,
     layers,
-    verdict: different > 0 ? "different" : "equal",
-    counts: { layers: layers.length, different, tensors: tensors.length, differentTensors: tensors.filter((t) => t.status !== "equal").length },
+    verdict: different > 0 ? "different" : withinQuantization > 0 ? "within-quantization" : "equal",
+    counts: {
+      layers: layers.length,
+      different,
+      withinQuantization,
+      tensors: tensors.length,
+      differentTensors: tensors.filter((t) => t.status !== "equal" && t.status !== "within-quantization").length,
+      withinQuantizationTensors: quantizedTensors,
+    },
   };
 }

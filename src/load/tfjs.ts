@@ -184,7 +184,12 @@ async function readGroup(group: ManifestGroup, index: number, folder: string, la
 // Decoding and dequantizing
 // ---------------------------------------------------------------------------
 
-function decodeSpec(spec: WeightSpec, bytes: Uint8Array): { data: Float32Array | Float64Array; dtype: DType; note?: string } {
+/**
+ * One weight's values; for quantized ones also what `diff` measures them in (Tensor.quantizationStep:
+ * the scale, the same for every column, as tfjs quantizes a whole tensor with one scale; or
+ * Tensor.storedAsFloat16).
+ */
+function decodeSpec(spec: WeightSpec, bytes: Uint8Array): { data: Float32Array | Float64Array; dtype: DType; note?: string; quantizationStep?: Float64Array; storedAsFloat16?: boolean } {
   const view = new DataView(bytes.buffer, bytes.byteOffset + spec.offset, spec.bytes);
   const q = spec.quantization;
   const count = spec.bytes / (q ? QUANTIZED_DTYPES[q.dtype] : 4);
@@ -201,7 +206,7 @@ function decodeSpec(spec: WeightSpec, bytes: Uint8Array): { data: Float32Array |
   if (q.dtype === "float16") {
     const data = new Float32Array(count);
     for (let k = 0; k < count; k++) data[k] = halfToNumber(view.getUint16(2 * k, true));
-    return { data, dtype: "float32", note: "stored as float16, widened to float32 exactly (as TensorFlow.js does)" };
+    return { data, dtype: "float32", note: "stored as float16, widened to float32 exactly (as TensorFlow.js does)", storedAsFloat16: true };
   }
   const read = q.dtype === "uint8" ? (k: number) => view.getUint8(k) : (k: number) => view.getUint16(2 * k, true);
   const how = `stored as ${q.dtype} q with scale ${q.scale} and min ${q.min}`;
@@ -217,6 +222,7 @@ function decodeSpec(spec: WeightSpec, bytes: Uint8Array): { data: Float32Array |
     data,
     dtype: "float32",
     note: `${how}: dequantized as q·scale + min in double precision, rounded to float32 (as TensorFlow.js does); one quantization step is ${q.scale}`,
+    quantizationStep: new Float64Array(spec.shape.length > 0 ? spec.shape[spec.shape.length - 1] : 1).fill(q.scale),
   };
 }
 
@@ -360,8 +366,9 @@ export async function loadTfjs(path: string): Promise<Model> {
   for (const [k, group] of groups.entries()) {
     const bytes = await readGroup(group, k, folder, label, notes);
     for (const spec of group.specs) {
-      const { data, dtype, note } = decodeSpec(spec, bytes);
-      weights.push({ name: spec.name.replace(/:\d+$/, ""), tensor: { path: spec.name, shape: spec.shape, dtype, data }, note });
+      const { data, dtype, note, quantizationStep, storedAsFloat16 } = decodeSpec(spec, bytes);
+      const quantized = { ...(quantizationStep ? { quantizationStep } : {}), ...(storedAsFloat16 ? { storedAsFloat16 } : {}) };
+      weights.push({ name: spec.name.replace(/:\d+$/, ""), tensor: { path: spec.name, shape: spec.shape, dtype, data, ...quantized }, note });
     }
   }
   const quantized = weights.filter((w) => w.note).length;

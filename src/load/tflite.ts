@@ -100,6 +100,8 @@ interface Read {
   scales?: string;
   /** Quantized tensors: the step of each unit (row of [units, cols]; entry of a bias). */
   unitSteps?: number[];
+  /** Stored as float16 (widened exactly). */
+  float16?: boolean;
 }
 
 /** The stored values of tensor `index` of `graph`, as float; a DEQUANTIZE op feeding it is followed to its constant. */
@@ -149,7 +151,7 @@ function tensorValues(graph: TfliteSubgraph, index: number, ctx: Context, what: 
       return { values, shape, ...(viaDequantize ? { how: "float32 behind a DEQUANTIZE op" } : {}) };
     }
     for (let k = 0; k < count; k++) values[k] = halfToNumber(view.getUint16(2 * k, true));
-    return { values, shape, how: `float16${viaDequantize ? " behind a DEQUANTIZE op" : ""}, widened exactly` };
+    return { values, shape, how: `float16${viaDequantize ? " behind a DEQUANTIZE op" : ""}, widened exactly`, float16: true };
   }
   const q = tensor.quantization;
   if (!q) throw new FileError(ctx.label, `${what} (tensor ${name}) holds ${typeName} values without a quantization scale`);
@@ -260,9 +262,11 @@ function layerOfLstm(graph: TfliteSubgraph, op: TfliteOperator, name: string, wh
     gates.forEach((r, g) => r.unitSteps?.forEach((step, j) => (out[g * u + j] = step)));
     return out;
   };
+  // A Keras tensor whose four gate tensors were all float16 holds float16 numbers throughout.
   const withSteps = (t: Tensor, gates: Read[]): Tensor => {
     const q = steps(gates);
-    return q ? { ...t, quantizationStep: q } : t;
+    if (q) return { ...t, quantizationStep: q };
+    return gates.every((r) => r.float16) ? { ...t, storedAsFloat16: true } : t;
   };
   const path = (indices: number[]) => `${where}: tensors ${indices.map(input).join(", ")}`;
   const weights: Tensor[] = [

@@ -1,9 +1,9 @@
 /**
- * `diff` output: the two files, warnings, one line per layer (= equal, ≠ different,
- * − only in A, + only in B) with an indented line per changed tensor and, for
- * recurrent layers, the gates that changed; then the verdict.
+ * `diff` output: the two files, warnings, one line per layer (= equal, ≈ within
+ * quantization, ≠ different, − only in A, + only in B) with an indented line per changed
+ * tensor and, for recurrent layers, the gates that changed; then the verdict.
  */
-import type { DiffReport, LayerDiff, TensorDiff } from "../diff/index.js";
+import type { DiffReport, GateDiff, LayerDiff, QuantizationFit, TensorDiff } from "../diff/index.js";
 import { wrapLine } from "./notation.js";
 import { safe } from "./text.js";
 
@@ -34,6 +34,20 @@ function layerName(l: LayerDiff): string {
   return `${safe(name)} (${safe(cls)})`;
 }
 
+/** |Δ| in quantization steps: "0.43 step". */
+export const fmtSteps = (v: number) => `${Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toPrecision(3)) : String(v)} step`;
+
+/** What the quantized side holds: "B quantized" / "B float16". */
+const quantizedSide = (q: QuantizationFit) => `${q.side} ${q.scheme === "float16" ? "float16" : "quantized"}`;
+
+/** One gate of a layer that is not equal: "f (max |Δ| = 2.00 step at kernel_f[1, 2], unit 2)". */
+function gateText(g: GateDiff): string {
+  if (!Number.isFinite(g.maxAbsDiff)) return `${g.gate} (NaN or Inf differs at ${g.worst})`;
+  const unit = g.unit !== null ? `, unit ${g.unit}` : "";
+  if (g.maxSteps !== null) return `${g.gate} (max |Δ| = ${fmtSteps(g.maxSteps)}${g.status === "different" ? ` at ${g.worst}${unit}` : ""})`;
+  return `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}${unit}, relative to the gate's largest |value| ${sci(g.relativeDiff)})`;
+}
+
 function tensorLine(t: TensorDiff): string {
   switch (t.status) {
     case "only-a":
@@ -49,6 +63,11 @@ function tensorLine(t: TensorDiff): string {
       const size = t.maxAbsDiff !== null && !Number.isFinite(t.maxAbsDiff) ? "NaN or Inf differs" : `max |Δ| ${sci(t.maxAbsDiff)}`;
       // Relative to the whole tensor here, to one gate's block in the layer line: say which, they differ for one element.
       const rel = t.relativeDiff !== null && Number.isFinite(t.relativeDiff) ? `, relative to the tensor's largest |value| ${sci(t.relativeDiff)}` : "";
+      const q = t.quantization;
+      if (q) {
+        const verdict = t.status === "within-quantization" ? "within quantization" : q.beyond > 0 ? `${q.beyond} value(s) beyond half a step` : "within half a step, but --exact asks for values within atol";
+        return `${safe(t.name)}: ${verdict}: max |Δ| = ${fmtSteps(q.maxSteps)} (${quantizedSide(q)}); ${size}${where}, ${t.changed} of ${t.count} value(s) changed`;
+      }
       return `${safe(t.name)}: ${size}${where}${rel}, ${t.changed} of ${t.count} value(s) changed`;
     }
   }
@@ -69,24 +88,29 @@ export function formatDiff(r: DiffReport, width = Infinity): string {
     }
     if (l.status === "equal") {
       lines.push(`= ${layerName(l)}: ${l.tensors.map((t) => safe(t.name)).join(", ")} equal${r.atol > 0 ? ` within ${r.atol}` : ""}`);
+    } else if (l.status === "within-quantization") {
+      const within = l.gates.filter((g) => g.status === "within-quantization");
+      const gates = within.length ? `: gates ${within.map(gateText).join(", ")}` : "";
+      lines.push(`≈ ${layerName(l)}: within quantization${gates}`);
+      for (const t of l.tensors) if (t.status !== "equal") lines.push(`    ${tensorLine(t)}`);
     } else {
-      const changedGates = l.gates.filter((g) => g.changed);
-      const gates = changedGates.length
-        ? `; gates changed: ${changedGates
-            .map((g) => (Number.isFinite(g.maxAbsDiff) ? `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}, relative to the gate's largest |value| ${sci(g.relativeDiff)})` : `${g.gate} (NaN or Inf differs at ${g.worst})`))
-            .join(", ")}`
-        : "";
+      const changed = l.gates.filter((g) => g.status === "different");
+      const within = l.gates.filter((g) => g.status === "within-quantization");
+      const gates = `${changed.length ? `; gates changed: ${changed.map(gateText).join(", ")}` : ""}${within.length ? `; within quantization: ${within.map(gateText).join(", ")}` : ""}`;
       lines.push(`≠ ${layerName(l)}${gates}`);
       for (const c of l.configChanges) lines.push(`    config ${safe(c)}`);
       for (const t of l.tensors) if (t.status !== "equal") lines.push(`    ${tensorLine(t)}`);
     }
     for (const n of l.notes) lines.push(`    note: ${safe(n)}`);
   }
-  const { layers, different, tensors, differentTensors } = r.counts;
+  const { layers, different, tensors, differentTensors, withinQuantization, withinQuantizationTensors } = r.counts;
+  const steps = Math.max(0, ...r.layers.flatMap((l) => l.tensors.filter((t) => t.status === "within-quantization").map((t) => t.quantization!.maxSteps)));
   lines.push(
     r.verdict === "equal"
       ? `EQUAL: ${layers} layer(s), ${tensors} tensor(s) ${r.atol > 0 ? `within atol ${r.atol}` : "identical"}`
-      : `DIFFERENT: ${different} of ${layers} layer(s) differ (${differentTensors} of ${tensors} tensor(s))`,
+      : r.verdict === "within-quantization"
+        ? `WITHIN QUANTIZATION: ${layers} layer(s), ${tensors} tensor(s): ${withinQuantizationTensors} tensor(s) of ${withinQuantization} layer(s) within half a quantization step (max |Δ| = ${fmtSteps(steps)}), the others ${r.atol > 0 ? `within atol ${r.atol}` : "identical"}`
+        : `DIFFERENT: ${different} of ${layers} layer(s) differ (${differentTensors} of ${tensors} tensor(s))`,
   );
   return lines.flatMap((line) => wrapLine(line, width, 2)).join("\n");
 }

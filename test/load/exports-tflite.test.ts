@@ -1,7 +1,8 @@
 // TFLite models with fused UNIDIRECTIONAL_SEQUENCE_LSTM ops (src/load/tflite.ts):
 // - the real tflite-micro MNIST LSTM (float32) and its int8 twin: the int8 file's dequantized
 //   weights lie within half a quantization step of the float32 file's, tensor by tensor (the
-//   converter quantized those very weights; tolerance: scale/2 plus one float32 rounding);
+//   converter quantized those very weights; tolerance: scale/2 plus one float32 rounding), and
+//   diff says so: "within quantization" per tensor, gate and layer, exit 0 (1 with --exact);
 // - the HAR pair, whose .tflite holds other weights than its .h5, diffs "different", naming
 //   the gates (read from ../shared when present);
 // - TFLite files written here by test/support/tflite-writer.ts (its own flatbuffer layout and
@@ -9,7 +10,9 @@
 //   Keras layer (tolerance 0: the values are copied) and `step --raw-input` gives the same h
 //   bit for bit; float16 behind DEQUANTIZE reads as the float16 rounding of each weight; int8
 //   (per tensor and per unit) reads back as scale · q exactly and within half a step of the
-//   Keras weights, and its step stays within what that error allows;
+//   Keras weights, diffs "within quantization", and its step stays within what that error
+//   allows; per unit, each Keras column carries its own unit's step (a value 0.6 of the
+//   smallest step off is "different", naming its gate and unit, which a misaligned step would hide);
 // - WHILE/Flex, resource-variable and unrolled exports are refused in one line saying what the
 //   file holds; damaged flatbuffers are refused in one line.
 import { readFileSync } from "node:fs";
@@ -29,7 +32,7 @@ const MNIST = "tflite_mnist_lstm_unpaired";
 const HAR = "tflite_lstm_har_MISMATCH_pair";
 const REFUSED: { folder: string; file: string; says: RegExp }[] = [
   { folder: "tflite_lstm_flood_NOWEIGHTS_pair", file: "lstm_model.tflite", says: /LSTM weights are not stored in this file \(resource variables/ },
-  { folder: "tflite_lstm_whileflex_hybridquant_pair", file: "lstm_model.tflite", says: /recurrent layer exported as a WHILE loop with Flex ops; its weights are not read/ },
+  { folder: "tflite_lstm_whileflex_hybridquant_pair", file: "lstm_model.tflite", says: /recurrent layer exported as a WHILE loop with Flex ops; its weights are plain constants of the loop, not mapped back to a Keras layer or evaluated/ },
   { folder: "onnx_tflite_lstm_airquality_keras3_triple", file: "lstm_model.tflite", says: /recurrent layer exported as a WHILE loop with Flex ops/ },
   { folder: "onnx_tflite_fp16_lstm_earthpulse_no_keras", file: "lstm_model_quantized.tflite", says: /WHILE loop with Flex ops/ },
   { folder: "dtln_keras_onnx_tflite_pair", file: "model_1.tflite", says: /look unrolled into FULLY_CONNECTED\/LOGISTIC\/TANH ops/ },
@@ -84,13 +87,23 @@ describe("real TFLite files", () => {
         expect(worst, `${name}_${GATES[g]}`).toBeLessThanOrEqual(scale / 2 + 2 ** -22);
       }
     }
-    // diff says the same in quantization steps, per tensor.
-    const notes2 = diffModels(await loadModel(float!), await loadModel(int8!)).layers[0].notes;
-    for (const name of ["kernel", "recurrent_kernel", "bias"]) {
-      const line = notes2.find((n) => n.startsWith(`B's ${name} is quantized`))!;
-      expect(line).toMatch(/within half a step, as quantizing the same weights gives/);
-      expect(Number(/max \|Δ\| is ([0-9.e-]+) of/.exec(line)![1])).toBeLessThanOrEqual(0.5);
+    // diff says the same in quantization steps, per tensor and per gate: within quantization.
+    // Tolerance: 0.5 step plus diff's float32 slack (2^-21 of a column's largest |value|, under 1e-3 step here).
+    const report = diffModels(await loadModel(float!), await loadModel(int8!));
+    expect(report.verdict).toBe("within-quantization");
+    const layer = report.layers[0];
+    expect(layer.status).toBe("within-quantization");
+    for (const t of layer.tensors) {
+      expect([t.name, t.status, t.quantization?.side, t.quantization?.scheme, t.quantization?.beyond]).toEqual([t.name, "within-quantization", "B", "step", 0]);
+      expect(t.quantization!.maxSteps).toBeGreaterThan(0.4);
+      expect(t.quantization!.maxSteps).toBeLessThanOrEqual(0.5 + 1e-3);
     }
+    expect(layer.gates.map((g) => [g.gate, g.status])).toEqual(GATES.map((g) => [g, "within-quantization"]));
+    for (const g of layer.gates) expect(g.maxSteps!).toBeLessThanOrEqual(0.5 + 1e-3);
+    // --exact: quantized values must be within atol too.
+    const exact = diffModels(await loadModel(float!), await loadModel(int8!), { exact: true });
+    expect([exact.verdict, exact.layers[0].gates.map((g) => g.status)]).toEqual(["different", ["different", "different", "different", "different"]]);
+    expect(exact.layers[0].tensors[0].quantization!.maxSteps).toBe(report.layers[0].tensors[0].quantization!.maxSteps);
   });
 
   const dtln = exportPath("tflite_dtln_noise_suppression_int8_unpaired", "dtln_noise_suppression.tflite");
@@ -110,7 +123,8 @@ describe("real TFLite files", () => {
     const report = diffModels(await loadModel(harH5!), await loadModel(harTflite!));
     expect(report.verdict).toBe("different");
     expect(report.layers).toHaveLength(1);
-    expect(report.layers[0].gates.map((g) => g.gate).sort()).toEqual(["c", "f", "i", "o"]);
+    expect(report.layers[0].gates.filter((g) => g.status === "different").map((g) => g.gate).sort()).toEqual(["c", "f", "i", "o"]);
+    for (const g of report.layers[0].gates) expect([g.worst, g.unit]).not.toContain(null);
   });
 
   for (const r of REFUSED) {
@@ -202,11 +216,41 @@ describe("TFLite files written from a Keras LSTM", () => {
       const a = hs(keras, "lstm_2");
       const b = hs(tflite, "lstm");
       expect(Math.max(...a.map((v, k) => Math.abs(v - b[k])))).toBeLessThan(0.05);
+      // Tolerance: 0.5 step plus diff's float32 slack (the writer rounds in double: only the dequantizing fround remains).
       const report = diffModels(keras, tflite, { partial: true });
-      expect(report.verdict).toBe("different");
-      expect(report.layers[0].notes.filter((n) => /is quantized: .*within half a step/.test(n))).toHaveLength(3);
+      expect(report.verdict).toBe("within-quantization");
+      // The int32 biases (2^20 levels) read back bit for bit here: equal.
+      expect(report.layers[0].tensors.map((t) => [t.name, t.status])).toEqual([["kernel", "within-quantization"], ["recurrent_kernel", "within-quantization"], ["bias", "equal"]]);
+      for (const t of report.layers[0].tensors) expect(t.quantization!.maxSteps).toBeLessThanOrEqual(0.5 + 1e-6);
+      expect(report.layers[0].gates.map((g) => g.status)).toEqual(["within-quantization", "within-quantization", "within-quantization", "within-quantization"]);
     });
   }
+
+  it("int8 per unit: each Keras column carries its own unit's step, so 0.6 of the smallest step is different, naming gate and unit", async () => {
+    const { keras, tflite, stored, kerasLayer } = await written("int8-per-channel");
+    const u = 8;
+    const width = 4 * u;
+    const steps = tensor(tflite.layers[0], "kernel").quantizationStep!;
+    // Column g·u + j of Keras' kernel is unit j of gate g's input_to weights: its scale.
+    for (const s of stored.filter((t) => t.role === "kernel")) for (let j = 0; j < u; j++) expect(steps[s.gate * u + j]).toBe(s.scales![j]);
+    // The column with the smallest step, and a step at least 1.2 times it elsewhere: a step taken from
+    // the wrong column (or the largest, as a per-tensor scale) would call 0.6 of the smallest step within half a step.
+    let col = 0;
+    for (let c = 1; c < width; c++) if (steps[c] < steps[col]) col = c;
+    expect(Math.max(...steps)).toBeGreaterThan(1.2 * steps[col]);
+    const k = tensor(kerasLayer, "kernel").data;
+    const b = tensor(tflite.layers[0], "kernel").data;
+    k[1 * width + col] = b[1 * width + col] + 0.6 * steps[col];
+    const report = diffModels(keras, tflite, { partial: true });
+    expect(report.verdict).toBe("different");
+    const layer = report.layers[0];
+    const gate = GATES[Math.floor(col / u)];
+    expect(layer.gates.filter((g) => g.status === "different").map((g) => [g.gate, g.worst, g.unit])).toEqual([[gate, `kernel_${gate}[1, ${col % u}]`, col % u]]);
+    expect(layer.gates.filter((g) => g.status === "within-quantization")).toHaveLength(3);
+    const kernel = layer.tensors.find((t) => t.name === "kernel")!;
+    expect([kernel.status, kernel.quantization!.beyond, kernel.worst!.index, kernel.worst!.gate, kernel.worst!.unit]).toEqual(["different", 1, [1, col], gate, col % u]);
+    expect(kernel.quantization!.maxSteps).toBeCloseTo(0.6, 5);
+  });
 
   it("maps TFLite's fused activation (RELU) to Keras' activation and refuses one Keras lacks", async () => {
     expect((await written("float32", { activation: 1 })).tflite.layers[0].config.activation).toBe("relu");

@@ -31,6 +31,7 @@ interface CheckCliOptions extends InputOptions, EvalCliOptions, OutputCliOptions
   writeGolden?: string;
   reference?: string;
   referenceAtol: string;
+  referenceExact?: boolean;
   atol: string;
   rtol: string;
   jobs?: string;
@@ -89,7 +90,7 @@ function checkRequest(opts: CheckCliOptions, files: string[]): CheckRequest {
     tolerance,
     dtype: opts.dtype,
     hardSigmoid: opts.hardSigmoid,
-    reference: opts.reference !== undefined ? { file: opts.reference, atol: referenceAtol } : undefined,
+    reference: opts.reference !== undefined ? { file: opts.reference, atol: referenceAtol, exact: opts.referenceExact === true } : undefined,
     config: opts.config,
     writeGolden: opts.writeGolden,
     strict: opts.strict === true,
@@ -114,6 +115,7 @@ export function registerCheck(program: Command): void {
       new Option("--reference-atol <x>", "largest |Δ| between a weight and the reference's still counted as equal; 0 asks for identical values, as two saves of one model hold")
         .default(String(DEFAULT_DIFF_ATOL), String(DEFAULT_DIFF_ATOL)),
     )
+    .option("--reference-exact", "a quantized export must be within --reference-atol of the reference too; without it, every value within half a quantization step passes ('within quantization')")
     .option(
       "--expect <[NAME=]file>",
       "compare predict(--input) with Y saved from Keras' model.predict(X) (.npy or JSON): one per model output in output order, or NAME=FILE per output as predict names them (lstm_3, lstm_3:1)",

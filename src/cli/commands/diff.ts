@@ -15,15 +15,16 @@ function tolerance(value: string): number {
 export function registerDiff(program: Command): void {
   const cmd = program
     .command("diff")
-    .description("compare the weights of two model or weights files of any formats; exit 0 equal, 1 different, 2 error")
+    .description("compare the weights of two model or weights files of any formats; exit 0 equal (or within quantization), 1 different, 2 error")
     .argument("<a>", "a Keras model or weights file")
     .argument("<b>", "another one")
     .option("--atol <x>", `largest |Δ| still counted as equal; the default 0 asks for identical values (two saves of one model store the same float32 numbers)`, tolerance, DEFAULT_DIFF_ATOL)
     .option("--partial", "B holds part of A (one stage of a model exported in pieces): A's layers that B lacks are named in a warning instead of counted as differences")
+    .option("--exact", "a quantized export's values must be within --atol too: 'within quantization' (every value within half a step of the other file's) counts as different, exit 1")
     .option("--json", "print one JSON document");
-  addWidthOption(cmd).action(async (a: string, b: string, opts: { atol: number; partial?: boolean; json?: boolean; width?: number }) => {
+  addWidthOption(cmd).action(async (a: string, b: string, opts: { atol: number; partial?: boolean; exact?: boolean; json?: boolean; width?: number }) => {
     const [ma, mb] = [await loadModel(a), await loadModel(b)];
-    const report = diffModels(ma, mb, { atol: opts.atol, partial: opts.partial === true });
+    const report = diffModels(ma, mb, { atol: opts.atol, partial: opts.partial === true, exact: opts.exact === true });
     if (opts.json) await writeJson(diffJson(report));
     else await writeLines([formatDiff(report, outputWidth(opts))]);
     if (report.verdict === "different") process.exitCode = EXIT_CHECK_FAILED;
