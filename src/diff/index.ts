@@ -152,12 +152,14 @@ interface Named {
 }
 
 /**
- * Room for float32 rounding beyond half a step, per unit of the largest |value| of the column.
- * The runtimes dequantize in float32 (TFLite: float(scale · (q − zero_point)); tfjs: q·scale +
- * min rounded to float32), and the quantizer picked q from x/scale (x − min) computed in
- * float32 too: at most four roundings, each within 2^-24 of a quantity no larger than twice
- * the column's largest |value| (a value's distance from min or from the zero point, which lie
- * in the quantized range). 4 · 2^-24 · 2 = 2^-21: 6e-5 of an int8 step, 0.016 of a uint16 step.
+ * Room for float32 rounding beyond half a step, per unit of the largest |value| quantized with
+ * the same parameters (the columns that share the step: a whole tfjs tensor, one TFLite gate
+ * tensor, or one TFLite channel). The runtimes dequantize in float32 (TFLite: float(scale ·
+ * (q − zero_point)); tfjs: q·scale + min rounded to float32), and the quantizer picked q from
+ * x/scale (x − min) computed in float32 too: at most four roundings, each within 2^-24 of a
+ * quantity no larger than twice that largest |value| (a value's distance from min or from the
+ * zero point, which lie in the quantized range). 4 · 2^-24 · 2 = 2^-21: 6e-5 of an int8 step,
+ * 0.016 of a uint16 step.
  */
 const STEP_SLACK = 2 ** -21;
 
@@ -199,11 +201,15 @@ function judgeOf(a: Named, b: Named): Judge | undefined {
   const steps = q.quantizationStep;
   const cols = steps.length;
   if (cols === 0 || q.shape[q.shape.length - 1] !== cols) return undefined;
-  const largest = new Float64Array(cols);
+  const byColumn = new Float64Array(cols);
   for (let k = 0; k < a.data.length; k++) {
     const m = Math.max(Number.isFinite(a.data[k]) ? Math.abs(a.data[k]) : 0, Number.isFinite(b.data[k]) ? Math.abs(b.data[k]) : 0);
-    if (m > largest[k % cols]) largest[k % cols] = m;
+    if (m > byColumn[k % cols]) byColumn[k % cols] = m;
   }
+  // Columns with the same step were quantized together: the largest |value| of them all.
+  const byStep = new Map<number, number>();
+  steps.forEach((s, c) => byStep.set(s, Math.max(byStep.get(s) ?? 0, byColumn[c])));
+  const largest = Float64Array.from(steps, (s) => byStep.get(s)!);
   return { fit: { side, scheme: "step" }, step: (k) => steps[k % cols], slack: (k) => STEP_SLACK * largest[k % cols] };
 }
 

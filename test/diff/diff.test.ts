@@ -1,7 +1,8 @@
 // diff: layers matched by name (then order, with a warning), tensors compared value by
 // value, recurrent layers in Keras 2's packed layout with every change also named by gate.
 import { describe, expect, it } from "vitest";
-import { diffModels } from "../../src/diff/index.js";
+import { diffModels, float16Spacing } from "../../src/diff/index.js";
+import type { Model, Tensor } from "../../src/model.js";
 import { loadModel, loadModelFromBytes } from "../../src/load/index.js";
 import { fixturePath } from "../load/fixture-paths.js";
 import { writer } from "../support/rnn-model-file.js";
@@ -196,5 +197,51 @@ describe("matching and structural differences", () => {
     const r = diffModels(await loadSpec(spec), await loadSpec(other));
     expect(r.layers[0].configChanges).toEqual(['recurrent_activation: "sigmoid" → "hard_sigmoid"']);
     expect(r.verdict).toBe("different");
+  });
+});
+
+describe("quantized values: within quantization, measured in steps", () => {
+  /** A one-layer model whose Dense kernel holds `data`, stored as given (a quantized export's tensor carries its step). */
+  const dense = (data: number[], stored: Partial<Tensor> = {}): Model => ({
+    format: "tfjs-layers",
+    source: "m.json",
+    kerasMajor: 2,
+    modelClass: "Sequential",
+    name: "m",
+    layers: [{ className: "Dense", name: "dense", config: {}, weights: [{ name: "kernel", path: "dense/kernel", shape: [data.length], dtype: "float32", data: Float32Array.from(data), ...stored }], children: [], inbound: [] }],
+    inputs: [],
+    outputs: [],
+    notes: [],
+  });
+
+  it("float16Spacing: 2^(e − 10) in [2^e, 2^(e+1)), 2^-24 for subnormals and zero", () => {
+    expect([1, 1.5, 0.999, 2 ** -14, 2 ** -15, 0, 1e-9, 1024, 65504, -3].map(float16Spacing)).toEqual([2 ** -10, 2 ** -10, 2 ** -11, 2 ** -24, 2 ** -24, 2 ** -24, 2 ** -24, 1, 32, 2 ** -9]);
+  });
+
+  it("a step: half of it is within quantization, 0.51 of it different; max |Δ| in steps either way", () => {
+    const s = 0.01;
+    const a = dense([0.3, -0.2]);
+    const within = diffModels(a, dense([Math.fround(0.3 + 0.5 * s), -0.2], { quantizationStep: Float64Array.of(s, s) }));
+    expect([within.verdict, within.layers[0].status, within.counts.withinQuantization]).toEqual(["within-quantization", "within-quantization", 1]);
+    // float32 rounding of 0.305 moves it by under 2^-25: 0.5 step within 1e-5.
+    expect(within.layers[0].tensors[0].quantization!.maxSteps).toBeCloseTo(0.5, 5);
+    const beyond = diffModels(a, dense([Math.fround(0.3 + 0.51 * s), -0.2], { quantizationStep: Float64Array.of(s, s) }));
+    const t = beyond.layers[0].tensors[0];
+    expect([beyond.verdict, t.status, t.quantization!.beyond, t.worst!.index]).toEqual(["different", "different", 1, [0]]);
+    expect(t.quantization!.maxSteps).toBeCloseTo(0.51, 5);
+    // --exact: quantized values must be within atol too.
+    expect(diffModels(a, dense([Math.fround(0.3 + 0.5 * s), -0.2], { quantizationStep: Float64Array.of(s, s) }), { exact: true }).verdict).toBe("different");
+    // A column stored unquantized (step 0) gets no room.
+    expect(diffModels(a, dense([0.3, Math.fround(-0.2 + 1e-4)], { quantizationStep: Float64Array.of(s, 0) })).verdict).toBe("different");
+  });
+
+  it("float16: within half the spacing towards the Keras value, which is half as wide below a power of two", () => {
+    const a = dense([1 + 2 ** -11, 1 - 2 ** -12, 1 - 2 ** -12 - 2 ** -20]);
+    // 1 + 2^-11 and 1 − 2^-12 are ties that round to 1; 1 − 2^-12 − 2^-20 rounds to 1 − 2^-11, so 1 is beyond half a step below 1.
+    const r = diffModels(a, dense([1, 1, 1], { storedAsFloat16: true }));
+    const t = r.layers[0].tensors[0];
+    expect([t.status, t.quantization!.scheme, t.quantization!.beyond, t.worst!.index]).toEqual(["different", "float16", 1, [2]]);
+    const ok = diffModels(a, dense([1, 1, 1 - 2 ** -11], { storedAsFloat16: true }));
+    expect([ok.verdict, ok.layers[0].tensors[0].quantization!.maxSteps]).toEqual(["within-quantization", 0.5]);
   });
 });

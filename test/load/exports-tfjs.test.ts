@@ -4,7 +4,9 @@
 // - the model tfjs builds from the same files (tf.loadLayersModel on an in-memory handler,
 //   the weights laid out as tfjs' http loader lays them) predicts what our predict does;
 // - quantized weights (uint8, uint16, float16), which no public export was found to use,
-//   in a model this test writes itself: dequantized exactly as tfjs does;
+//   in a model this test writes itself: dequantized exactly as tfjs does; diffed against the
+//   float model they came from: "within quantization" in every tensor and gate, while one code
+//   moved by 2 steps is "different", naming the gate and unit;
 // - the Keras file a tfjs export was converted from diffs "equal" against it, and a copy
 //   with one value changed diffs "different" naming the gate and unit;
 // - shard paths and manifest claims from a hostile model.json are refused in one line.
@@ -271,8 +273,46 @@ describe("quantized weights (written by this test: no public export uses them)",
       expect(lstm.notes!.join("\n")).toMatch(schemes[0] === "float16" ? /kernel: stored as float16, widened to float32 exactly/ : new RegExp(`kernel: stored as ${schemes[0]} q with scale .* and min .*: dequantized as q·scale \\+ min`));
       expect(ours.notes.some((n) => /stored quantized; dequantized as TensorFlow\.js does/.test(n))).toBe(true);
       await expectSamePredict(ours, written.artifacts, 5, "quantized");
+      // Against the float model: every weight within half a step (uint: the scale, float16: the
+      // float16 spacing at the value), so "within quantization", each gate's max |Δ| ≤ 0.5 step
+      // (tolerance: diff's float32 slack, under 0.016 step for uint16, none beyond 0.5 here but 1e-3 is allowed).
+      const float = await writeTfjsModel(`float-for-${schemes.join("-")}`, topology, specs, new Uint8Array(Float32Array.from(values.flatMap((v) => Array.from(v))).buffer));
+      const r = diffModels(await loadTfjs(float.dir), ours);
+      expect(r.verdict).toBe("within-quantization");
+      expect(r.layers.map((l) => l.status)).toEqual(["within-quantization", "within-quantization"]);
+      const tensors = r.layers.flatMap((l) => l.tensors);
+      expect(tensors.map((t) => t.quantization?.scheme)).toEqual(q.specs.map((s) => (s.quantization!.dtype === "float16" ? "float16" : "step")));
+      // A tensor of two values (the Dense bias) holds exactly its min and max, which uint codes 0 and 255 give back: equal.
+      for (const t of tensors) expect([t.count > 2 || t.quantization!.scheme === "float16" ? t.status === "within-quantization" : t.status === "equal", t.quantization!.side, t.quantization!.beyond, t.quantization!.maxSteps <= 0.5 + 1e-3], t.name).toEqual([true, "B", 0, true]);
+      const gates = r.layers.find((l) => l.classA === "LSTM")!.gates;
+      expect(gates.map((g) => g.status)).toEqual(["within-quantization", "within-quantization", "within-quantization", "within-quantization"]);
+      for (const g of gates) expect(g.maxSteps!).toBeLessThanOrEqual(0.5 + 1e-3);
     });
   }
+
+  it("uint8 with one code moved by 2 steps: 'different', naming the gate and unit; the other gates within quantization", async () => {
+    const { topology, specs, values } = await smallModel();
+    const q = quantize(specs, values, ["uint8"]);
+    const kernel = specs.findIndex((s) => /lstm.*\/kernel$/.test(s.name));
+    // uint8: one byte per value, tensors in manifest order. kernel is (3, 20): row 1, column 7 is gate f (columns 5-9), unit 2.
+    const at = specs.slice(0, kernel).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0) + 1 * 20 + 7;
+    q.data[at] += q.data[at] <= 253 ? 2 : -2;
+    const float = await writeTfjsModel("float-for-nudged", topology, specs, new Uint8Array(Float32Array.from(values.flatMap((v) => Array.from(v))).buffer));
+    const nudged = await writeTfjsModel("uint8-nudged", topology, q.specs, q.data);
+    const r = diffModels(await loadTfjs(float.dir), await loadTfjs(nudged.dir));
+    expect(r.verdict).toBe("different");
+    const lstm = r.layers.find((l) => l.classA === "LSTM")!;
+    expect(lstm.status).toBe("different");
+    expect(lstm.gates.map((g) => [g.gate, g.status])).toEqual([["i", "within-quantization"], ["f", "different"], ["c", "within-quantization"], ["o", "within-quantization"]]);
+    const f = lstm.gates[1];
+    expect([f.worst, f.unit]).toEqual(["kernel_f[1, 2]", 2]);
+    // Moved by 2 steps from a code within half a step of the value: 1.5 to 2.5 steps away.
+    expect(f.maxSteps!).toBeGreaterThanOrEqual(1.5);
+    expect(f.maxSteps!).toBeLessThanOrEqual(2.5 + 1e-3);
+    const k = lstm.tensors.find((t) => t.name === "kernel")!;
+    expect([k.status, k.quantization!.beyond, k.worst!.index, k.worst!.gate, k.worst!.unit]).toEqual(["different", 1, [1, 7], "f", 2]);
+    expect(r.layers.find((l) => l.classA === "Dense")!.status).toBe("within-quantization");
+  });
 
   it("float16 zero, subnormals, the largest half, infinities and NaN decode as tfjs decodes them", async () => {
     const bits = Uint16Array.from([0x0000, 0x8000, 0x0001, 0x03ff, 0x0400, 0x3c00, 0xc000, 0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00, 0x3555]);
