@@ -10,6 +10,7 @@
  */
 import { availableParallelism } from "node:os";
 import { runChecks } from "../check/index.js";
+import { locatedReferenceReport } from "../check/located.js";
 import type { LayerRequirement, VersionRange } from "../check/contract.js";
 import type { ExpectedOutput } from "../check/expect.js";
 import type { GoldenTrace } from "../check/golden.js";
@@ -76,7 +77,15 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
   const seconds = () => (performance.now() - started) / 1000;
   try {
     // A tensor the file lists but lacks is a failed structure check, not a refusal.
-    const model = await loadModel(file, { missingTensors: "keep", config: req.config });
+    const model = await loadModel(file, { missingTensors: "keep", config: req.config }).catch(async (e: unknown) => {
+      // An export without RNN ops: --reference's weights are located among its constants, if nothing else needs the model.
+      const reference = referenceModel(req, ctx);
+      const needsModel = req.expected.length > 0 || req.golden !== undefined || req.writeGolden !== undefined || req.maxAbs !== undefined || req.requireLayers.length > 0 || req.kerasVersion !== undefined || (req.input ?? []).length + (req.inputFile ?? []).length > 0;
+      const report = await locatedReferenceReport(e, file, reference && req.reference ? { model: reference, label: req.reference.file, exact: req.reference.exact === true } : undefined, needsModel);
+      if (report) return report;
+      throw e;
+    });
+    if ("checks" in model) return { outcome: { file, seconds: seconds(), report: model } };
     // --expect and --golden evaluate the model: a weights-only file needs its structure for that.
     if (req.expected.length > 0 || req.golden || req.writeGolden) requireStructureForModel(model, `check ${req.writeGolden ? "--write-golden" : req.golden ? "--golden" : "--expect"}`);
     const inputs = collectInputs(model, req, false);

@@ -1,9 +1,10 @@
 /**
  * The part of ONNX's protobuf schema (onnx/onnx.proto, IR versions 3 to 10) that
  * keras-inspect reads, as a protobufjs reflection root: the model, its main graph, the
- * graph's nodes with their attributes, its initializer tensors (inline or external data),
- * and its inputs' types. Field numbers are ONNX's; every field left out (subgraphs in
- * attributes, functions, training info, sparse tensors, doc strings) is skipped by the
+ * graph's nodes with their attributes (subgraph attributes too: the bodies of Loop, Scan
+ * and If, whose constants may hold a layer's weights), its initializer tensors (inline or
+ * external data), and its inputs' types. Field numbers are ONNX's; every field left out
+ * (functions, training info, sparse tensors, doc strings) is skipped by the
  * decoder, which also refuses messages nested deeper than 100 levels.
  *
  * Written out here rather than generated from onnx.proto so that it stays this small and
@@ -53,9 +54,11 @@ const ONNX = {
       i: field("int64", 3),
       s: field("bytes", 4),
       t: field("TensorProto", 5),
+      g: field("GraphProto", 6),
       floats: repeated("float", 7),
       ints: repeated("int64", 8),
       strings: repeated("bytes", 9),
+      graphs: repeated("GraphProto", 11),
       type: field("int32", 20),
     },
   },
@@ -102,9 +105,12 @@ export interface AttributeMessage {
   i: Int64;
   s: Uint8Array;
   t?: TensorMessage;
+  /** A subgraph attribute: the body of a Loop or Scan, a branch of an If. */
+  g?: GraphMessage;
   floats: number[];
   ints: Int64[];
   strings: Uint8Array[];
+  graphs: GraphMessage[];
   type: number;
 }
 

@@ -31,6 +31,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { FileError, systemReason } from "../errors.js";
 import type { DType, Layer, Model, Tensor } from "../model.js";
+import { NoRecurrentOpError } from "./export-constants.js";
 import { fileInFolder, readFolderFile } from "./folder-files.js";
 import { halfToNumber } from "./half.js";
 import { decodeModel, type AttributeMessage, type GraphMessage, type Int64, type ModelMessage, type NodeMessage, type TensorMessage } from "./onnx-schema.js";
@@ -57,17 +58,17 @@ const FLOAT = 1;
 const FLOAT16 = 10;
 const DOUBLE = 11;
 const ELEMENT_BYTES: Record<number, number> = { [FLOAT]: 4, [FLOAT16]: 2, [DOUBLE]: 8 };
-const DATA_TYPE_NAMES: Record<number, string> = {
+export const DATA_TYPE_NAMES: Record<number, string> = {
   1: "float", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string", 9: "bool",
   10: "float16", 11: "double", 12: "uint32", 13: "uint64", 14: "complex64", 15: "complex128", 16: "bfloat16",
 };
 
-interface Context {
+export interface Context {
   label: string;
   folder: string;
 }
 
-function int64(v: Int64, ctx: Context, what: string): number {
+export function int64(v: Int64, ctx: Context, what: string): number {
   const n = typeof v === "number" ? v : v.toNumber();
   if (!Number.isSafeInteger(n)) throw new FileError(ctx.label, `${what} is ${typeof v === "number" ? v : `${v.high}:${v.low}`}, not an integer this tool can hold`);
   return n;
@@ -81,14 +82,14 @@ function decodeText(bytes: Uint8Array): string {
 // Tensors
 // ---------------------------------------------------------------------------
 
-interface Values {
+export interface Values {
   shape: number[];
   dtype: DType;
   data: Float32Array | Float64Array;
 }
 
 /** Reads a stored float tensor, checking its claimed size against what it holds before allocating. */
-async function tensorValues(t: TensorMessage, ctx: Context, what: string): Promise<Values> {
+export async function tensorValues(t: TensorMessage, ctx: Context, what: string): Promise<Values> {
   const shape = t.dims.map((d, k) => int64(d, ctx, `dimension ${k} of ${what}`));
   if (shape.some((d) => d < 0)) throw new FileError(ctx.label, `${what} has a negative dimension [${shape.join(", ")}]`);
   const size = ELEMENT_BYTES[t.data_type];
@@ -382,8 +383,8 @@ async function layerOfNode(node: NodeMessage, name: string, constants: Constants
   };
 }
 
-/** One line on what a graph without RNN nodes holds. */
-function noRnnRefusal(graph: GraphMessage, label: string): FileError {
+/** One line on what a graph without RNN nodes holds (`diff` then locates Keras weights among its constants). */
+function noRnnRefusal(graph: GraphMessage, label: string): NoRecurrentOpError {
   const counts = new Map<string, number>();
   for (const n of graph.node) counts.set(n.op_type, (counts.get(n.op_type) ?? 0) + 1);
   const ops = [...counts].sort((a, b) => b[1] - a[1]);
@@ -396,9 +397,10 @@ function noRnnRefusal(graph: GraphMessage, label: string): FileError {
       : unrolled
         ? "its recurrent layers look unrolled into MatMul/Sigmoid/Tanh ops, their weights plain constants"
         : "it holds no recurrent layer this tool can see";
-  return new FileError(
+  return new NoRecurrentOpError(
     label,
-    `ONNX graph with no LSTM, GRU or RNN node (${graph.node.length} nodes: ${listed}); ${what}, which keras-inspect does not map back to Keras layers yet`,
+    `ONNX graph with no LSTM, GRU or RNN node (${graph.node.length} nodes: ${listed}); ${what}, which keras-inspect does not map back to Keras layers or evaluate (diff KERAS EXPORT locates the Keras weights among them)`,
+    "onnx",
   );
 }
 

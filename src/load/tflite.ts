@@ -26,7 +26,8 @@
  * Keras 3 exports have no fused op: their LSTM is a `WHILE` loop over FULLY_CONNECTED ops
  * with Flex TensorList ops, its weights either constants of the loop or resource variables.
  * Those, and single-step cells unrolled into FULLY_CONNECTED/LOGISTIC/TANH, are refused in
- * one line that says what the file holds.
+ * one line that says what the file holds (a NoRecurrentOpError: `diff` then reads their
+ * constants, tflite-constants.ts, to locate a Keras model's weights among them).
  *
  * Untrusted bytes: tflite-schema.ts checks every offset and length; a tensor's claimed shape
  * is checked against the bytes its buffer holds before anything is allocated.
@@ -35,6 +36,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { FileError, systemReason } from "../errors.js";
 import type { ByteSource } from "./byte-source.js";
+import { NoRecurrentOpError } from "./export-constants.js";
 import type { Layer, Model, Tensor } from "../model.js";
 import { halfToNumber } from "./half.js";
 import {
@@ -80,7 +82,7 @@ const GATES = ["i", "f", "c", "o"];
 /** fused_activation_function → Keras activation name. */
 const KERAS_ACTIVATION: Record<string, string> = { NONE: "linear", RELU: "relu", TANH: "tanh" };
 
-interface Context {
+export interface Context {
   label: string;
   bytes: Uint8Array;
   model: TfliteModel;
@@ -91,7 +93,7 @@ interface Context {
 /** Weight bytes read at most, relative to the file: every op's own weights fit 1×; sharing gets some room. */
 const MATERIALIZED_FACTOR = 4;
 
-interface Read {
+export interface Read {
   values: Float32Array | Float64Array;
   shape: number[];
   /** How the values were obtained, when not read as stored float32 (for the notes). */
@@ -105,7 +107,7 @@ interface Read {
 }
 
 /** The stored values of tensor `index` of `graph`, as float; a DEQUANTIZE op feeding it is followed to its constant. */
-function tensorValues(graph: TfliteSubgraph, index: number, ctx: Context, what: string): Read {
+export function tensorValues(graph: TfliteSubgraph, index: number, ctx: Context, what: string): Read {
   let tensor = tensorAt(graph, index, ctx, what);
   let viaDequantize = false;
   const producer = graph.operators.find((o) => o.outputs.includes(index));
@@ -296,8 +298,8 @@ function layerOfLstm(graph: TfliteSubgraph, op: TfliteOperator, name: string, wh
   };
 }
 
-/** One line on what a file without a fused LSTM op holds. */
-function noLstmRefusal(ctx: Context): FileError {
+/** One line on what a file without a fused LSTM op holds (`diff` then locates Keras weights among its constants). */
+function noLstmRefusal(ctx: Context): NoRecurrentOpError {
   const counts = new Map<string, number>();
   let flex = 0;
   let total = 0;
@@ -317,11 +319,11 @@ function noLstmRefusal(ctx: Context): FileError {
     has(Op.WHILE) && has(Op.VAR_HANDLE) && has(Op.READ_VARIABLE) && !has(Op.ASSIGN_VARIABLE)
       ? "LSTM weights are not stored in this file (resource variables without an initializer, read by a WHILE loop)"
       : has(Op.WHILE)
-        ? `recurrent layer exported as a WHILE loop${flex > 0 ? " with Flex ops" : ""}; its weights are not read`
+        ? `recurrent layer exported as a WHILE loop${flex > 0 ? " with Flex ops" : ""}; its weights are plain constants of the loop, not mapped back to a Keras layer or evaluated (diff KERAS EXPORT locates them)`
         : has(Op.FULLY_CONNECTED) && has(Op.LOGISTIC) && has(Op.TANH)
-          ? "its recurrent layers look unrolled into FULLY_CONNECTED/LOGISTIC/TANH ops, their weights plain constants, which keras-inspect does not map back to Keras layers"
+          ? "its recurrent layers look unrolled into FULLY_CONNECTED/LOGISTIC/TANH ops, their weights plain constants, which keras-inspect does not map back to Keras layers or evaluate (diff KERAS EXPORT locates them)"
           : "it holds no recurrent layer this tool can see";
-  return new FileError(ctx.label, `TFLite model with no UNIDIRECTIONAL_SEQUENCE_LSTM op (${total} ops in ${ctx.model.subgraphs.length} subgraph(s): ${listed}): ${what}`);
+  return new NoRecurrentOpError(ctx.label, `TFLite model with no UNIDIRECTIONAL_SEQUENCE_LSTM op (${total} ops in ${ctx.model.subgraphs.length} subgraph(s): ${listed}): ${what}`, "tflite");
 }
 
 /** Reads a TFLite flatbuffer already in memory. */

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { DEFAULT_DIFF_ATOL, diffModels } from "../../diff/index.js";
 import { EXIT_CHECK_FAILED, UsageError } from "../../errors.js";
-import { loadModel } from "../../load/index.js";
+import { readDiffPair } from "../../diff/export-sides.js";
+import { formatLocate, locateJson } from "../../present/locate.js";
 import { diffJson, formatDiff } from "../../present/diff.js";
 import { parseNumber } from "../options.js";
 import { addWidthOption, outputWidth, writeJson, writeLines } from "../output.js";
@@ -23,7 +24,14 @@ export function registerDiff(program: Command): void {
     .option("--exact", "a quantized export's values must be within --atol too: 'within quantization' (every value within half a step of the other file's) counts as different, exit 1")
     .option("--json", "print one JSON document");
   addWidthOption(cmd).action(async (a: string, b: string, opts: { atol: number; partial?: boolean; exact?: boolean; json?: boolean; width?: number }) => {
-    const [ma, mb] = [await loadModel(a), await loadModel(b)];
+    const pair = await readDiffPair(a, b, { partial: opts.partial === true, exact: opts.exact === true });
+    if ("located" in pair) {
+      // An export without RNN ops: where each Keras weight lies among its constants.
+      await (opts.json ? writeJson(locateJson(pair.located)) : writeLines([formatLocate(pair.located, outputWidth(opts))]));
+      if (pair.located.verdict !== "equal") process.exitCode = EXIT_CHECK_FAILED;
+      return;
+    }
+    const [ma, mb] = pair.models;
     const report = diffModels(ma, mb, { atol: opts.atol, partial: opts.partial === true, exact: opts.exact === true });
     if (opts.json) await writeJson(diffJson(report));
     else await writeLines([formatDiff(report, outputWidth(opts))]);
