@@ -54,12 +54,11 @@ function layerProblems(l: LayerDiff): string[] {
   const changedGates = l.gates.filter((g) => g.status === "different");
   if (changedGates.length > 0) {
     for (const g of changedGates) {
-      const unit = g.unit !== null ? ` (unit ${g.unit})` : "";
       const size = !Number.isFinite(g.maxAbsDiff)
         ? `NaN or Inf differs at ${g.worst}`
         : g.maxSteps !== null
-          ? `max |Δ| = ${fmtSteps(g.maxSteps)} at ${g.worst}${unit}`
-          : `max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}${unit}`;
+          ? `max |Δ| = ${fmtSteps(g.maxSteps)} at ${g.worst}`
+          : `max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}`;
       out.push(`${label} gate ${g.gate}: ${g.changedValues} value(s) changed, ${size}`);
     }
     // Tensors the gates do not cover (a shape change, a tensor only in one file).
@@ -102,7 +101,7 @@ export function referenceCheck(model: Model, reference: Model, label: string, at
       id: "reference",
       name: "reference",
       status: "pass",
-      detail: `${layers} layer(s), ${tensors} tensor(s) within quantization of ${label}: ${q} tensor(s) within half a quantization step (max |Δ| per gate: ${quantizedLayers(report)}), the others ${within}${warned}`,
+      detail: `${layers} layer(s), ${tensors} tensor(s) within quantization of ${label}: ${q} tensor(s) within half a quantization step (max |Δ| per gate: ${quantizedLayers(report)})${q < tensors ? `, the others ${within}` : ""}${warned}`,
       data,
     };
   }

@@ -40,12 +40,11 @@ export const fmtSteps = (v: number) => `${Number.isFinite(v) ? (v < 10 ? v.toFix
 /** What the quantized side holds: "B quantized" / "B float16". */
 const quantizedSide = (q: QuantizationFit) => `${q.side} ${q.scheme === "float16" ? "float16" : "quantized"}`;
 
-/** One gate of a layer that is not equal: "f (max |Δ| = 2.00 step at kernel_f[1, 2], unit 2)". */
+/** One gate of a layer that is not equal: "f (max |Δ| = 2.00 step at kernel_f[1, 2])", the unit last in the brackets. */
 function gateText(g: GateDiff): string {
   if (!Number.isFinite(g.maxAbsDiff)) return `${g.gate} (NaN or Inf differs at ${g.worst})`;
-  const unit = g.unit !== null ? `, unit ${g.unit}` : "";
-  if (g.maxSteps !== null) return `${g.gate} (max |Δ| = ${fmtSteps(g.maxSteps)}${g.status === "different" ? ` at ${g.worst}${unit}` : ""})`;
-  return `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}${unit}, relative to the gate's largest |value| ${sci(g.relativeDiff)})`;
+  if (g.maxSteps !== null) return `${g.gate} (max |Δ| = ${fmtSteps(g.maxSteps)}${g.status === "different" ? ` at ${g.worst}` : ""})`;
+  return `${g.gate} (max |Δ| ${sci(g.maxAbsDiff)} at ${g.worst}, relative to the gate's largest |value| ${sci(g.relativeDiff)})`;
 }
 
 function tensorLine(t: TensorDiff): string {
@@ -109,7 +108,7 @@ export function formatDiff(r: DiffReport, width = Infinity): string {
     r.verdict === "equal"
       ? `EQUAL: ${layers} layer(s), ${tensors} tensor(s) ${r.atol > 0 ? `within atol ${r.atol}` : "identical"}`
       : r.verdict === "within-quantization"
-        ? `WITHIN QUANTIZATION: ${layers} layer(s), ${tensors} tensor(s): ${withinQuantizationTensors} tensor(s) of ${withinQuantization} layer(s) within half a quantization step (max |Δ| = ${fmtSteps(steps)}), the others ${r.atol > 0 ? `within atol ${r.atol}` : "identical"}`
+        ? `WITHIN QUANTIZATION: ${layers} layer(s), ${tensors} tensor(s): ${withinQuantizationTensors} tensor(s) of ${withinQuantization} layer(s) within half a quantization step (max |Δ| = ${fmtSteps(steps)})${withinQuantizationTensors < tensors ? `, the others ${r.atol > 0 ? `within atol ${r.atol}` : "identical"}` : ""}`
         : `DIFFERENT: ${different} of ${layers} layer(s) differ (${differentTensors} of ${tensors} tensor(s))`,
   );
   return lines.flatMap((line) => wrapLine(line, width, 2)).join("\n");

@@ -160,6 +160,27 @@ describe("check --reference", () => {
     expect(loose.stdout).toMatch(/^✓ reference\s+2 layer\(s\), 5 tensor\(s\) within atol 0\.6 to /m);
   });
 
+  // tflite-micro's MNIST LSTM and its int8 twin (Apache-2.0, in test/fixtures): every int8 value lies within half a
+  // quantization step of the float32 file's (tolerance: diff's, 0.5 step plus float32 slack).
+  it("an int8 export against its float32 model: passes within quantization (text, JSON, JUnit); --reference-exact fails it per gate", () => {
+    const mnist = (file: string) => join(REPO_ROOT, "test/fixtures/exports/tflite_mnist_lstm_unpaired", file);
+    const junit = path("quantized.xml");
+    const r = runCli(["check", mnist("trained_lstm_int8.tflite"), "--reference", mnist("trained_lstm.tflite"), "--junit", junit]);
+    expect(r.status, r.stdout).toBe(0);
+    const line = /^✓ reference\s+1 layer\(s\), 3 tensor\(s\) within quantization of .*trained_lstm\.tflite: 3 tensor\(s\) within half a quantization step \(max \|Δ\| per gate: unidirectional_sequence_lstm_1 i 0\.[45]\d step, f 0\.[45]\d step, c 0\.[45]\d step, o 0\.[45]\d step\)/m;
+    expect(r.stdout).toMatch(line);
+    expect(readFileSync(junit, "utf8")).toMatch(/<testcase classname="keras-inspect.check" name="reference" time="0">\n {6}<system-out>1 layer\(s\), 3 tensor\(s\) within quantization of /);
+    const doc = JSON.parse(runCli(["check", mnist("trained_lstm_int8.tflite"), "--reference", mnist("trained_lstm.tflite"), "--json"]).stdout);
+    expect([doc.results.reference.verdict, doc.results.reference.exact]).toEqual(["within-quantization", false]);
+    expect(doc.results.reference.gates[0].gates.map((g: { gate: string; status: string }) => [g.gate, g.status])).toEqual(["i", "f", "c", "o"].map((g) => [g, "within-quantization"]));
+    const exact = runCli(["check", mnist("trained_lstm_int8.tflite"), "--reference", mnist("trained_lstm.tflite"), "--reference-exact", "--json"]);
+    expect(exact.status).toBe(1);
+    const ref = JSON.parse(exact.stdout).checks.find((c: { id: string }) => c.id === "reference");
+    expect(ref.detail).toMatch(/^1 of 1 layer\(s\) differ from .* \(\|Δ\| > 0; --reference-exact: quantized values too\): /);
+    expect(ref.problems).toHaveLength(4);
+    expect(ref.problems[0]).toMatch(/^unidirectional_sequence_lstm_1 \(LSTM\) gate i: \d+ value\(s\) changed, max \|Δ\| = 0\.[45]\d step at kernel_i\[\d+, \d+\]$/);
+  });
+
   it("a reference that cannot be read is exit 2, named as the reference", () => {
     const r = runCli(["check", path("good.h5"), "--reference", path("gone.h5"), "--json"]);
     expect(r.status).toBe(2);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { at, clone, lstmDenseSpec, tensor, writeSpec } from "../check/models.js";
 import { fixturePath } from "../load/fixture-paths.js";
-import { isCleanError, runCli } from "../support/cli.js";
+import { isCleanError, REPO_ROOT, runCli } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ki-diff-e2e-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,6 +97,24 @@ describe("keras-inspect diff", () => {
       expect(r.stderr).toMatch(message);
     });
   }
+
+  // tflite-micro's MNIST LSTM and its int8 twin (Apache-2.0, in test/fixtures): the converter quantized these very
+  // weights, so every value lies within half a step (tolerance: diff's own, 0.5 step plus float32 slack).
+  const mnist = (file: string) => join(REPO_ROOT, "test/fixtures/exports/tflite_mnist_lstm_unpaired", file);
+  it("a float32 TFLite model against its int8 export: exit 0, within quantization per gate; --exact: exit 1", () => {
+    const r = runCli(["diff", mnist("trained_lstm.tflite"), mnist("trained_lstm_int8.tflite")]);
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^≈ lstm ↔ unidirectional_sequence_lstm_1 \(LSTM\): within quantization: gates i \(max \|Δ\| = 0\.[45]\d step\), f \(max \|Δ\| = 0\.[45]\d step\), c \(.*\), o \(.*\)$/m);
+    expect(r.stdout).toMatch(/^ {4}kernel: within quantization: max \|Δ\| = 0\.[45]\d step \(B quantized\); max \|Δ\| .* \(gate ., unit \d+\): .*, \d+ of 2240 value\(s\) changed$/m);
+    expect(r.stdout.trimEnd().split("\n").pop()).toMatch(/^WITHIN QUANTIZATION: 1 layer\(s\), 3 tensor\(s\): 3 tensor\(s\) of 1 layer\(s\) within half a quantization step \(max \|Δ\| = 0\.[45]\d step\)$/);
+    const doc = JSON.parse(runCli(["diff", mnist("trained_lstm.tflite"), mnist("trained_lstm_int8.tflite"), "--json"]).stdout);
+    expect([doc.verdict, doc.exact, doc.counts.withinQuantization, doc.counts.withinQuantizationTensors]).toEqual(["within-quantization", false, 1, 3]);
+    for (const g of doc.layers[0].gates) expect([g.status, g.maxSteps <= 0.5 + 1e-3]).toEqual(["within-quantization", true]);
+    const exact = runCli(["diff", mnist("trained_lstm.tflite"), mnist("trained_lstm_int8.tflite"), "--exact"]);
+    expect(exact.status).toBe(1);
+    expect(exact.stdout).toMatch(/^ {4}kernel: within half a step, but --exact asks for values within atol: max \|Δ\| = 0\.[45]\d step/m);
+    expect(exact.stdout.trimEnd().split("\n").pop()).toBe("DIFFERENT: 1 of 1 layer(s) differ (3 of 3 tensor(s))");
+  });
 
   it("a missing argument is a usage error (exit 2)", () => {
     const r = runCli(["diff", a]);
