@@ -180,7 +180,7 @@ describe("TFLite files written from a Keras LSTM", () => {
   });
 
   it("float16 behind DEQUANTIZE: each weight is the float16 value stored, widened exactly", async () => {
-    const { tflite, stored } = await written("float16");
+    const { keras, tflite, stored } = await written("float16");
     const layer = tflite.layers[0];
     expect(layer.notes!.join("\n")).toMatch(/float16 behind a DEQUANTIZE op, widened exactly: kernel_i, kernel_f/);
     const kernel = tensor(layer, "kernel").data;
@@ -189,6 +189,12 @@ describe("TFLite files written from a Keras LSTM", () => {
       const [u, cols] = s.shape;
       for (let j = 0; j < u; j++) for (let k = 0; k < cols; k++) expect(kernel[k * width + s.gate * u + j]).toBe(halfToNumber(s.values[j * cols + k]));
     }
+    // Against the Keras layer: kernels within half the float16 spacing at each value (the writer rounds to nearest
+    // even; tolerance: diff's, one float32 rounding beyond it); the float32 biases equal.
+    const report = diffModels(keras, tflite, { partial: true });
+    expect(report.verdict).toBe("within-quantization");
+    expect(report.layers[0].tensors.map((t) => [t.name, t.status, t.quantization?.scheme])).toEqual([["kernel", "within-quantization", "float16"], ["recurrent_kernel", "within-quantization", "float16"], ["bias", "equal", undefined]]);
+    for (const g of report.layers[0].gates) expect([g.status, g.maxSteps! <= 0.5]).toEqual(["within-quantization", true]);
   });
 
   for (const storage of ["int8", "int8-per-channel"] as const) {
