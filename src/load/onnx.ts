@@ -86,6 +86,8 @@ export interface Values {
   shape: number[];
   dtype: DType;
   data: Float32Array | Float64Array;
+  /** Stored as float16, widened exactly. */
+  float16?: boolean;
 }
 
 /** Reads a stored float tensor, checking its claimed size against what it holds before allocating. */
@@ -119,7 +121,7 @@ export async function tensorValues(t: TensorMessage, ctx: Context, what: string)
     if (t.data_type === FLOAT) for (let k = 0; k < count; k++) data[k] = view.getFloat32(4 * k, true);
     else if (t.data_type === DOUBLE) for (let k = 0; k < count; k++) data[k] = view.getFloat64(8 * k, true);
     else for (let k = 0; k < count; k++) data[k] = halfToNumber(view.getUint16(2 * k, true));
-    return { shape, dtype, data };
+    return { shape, dtype, data, ...(t.data_type === FLOAT16 ? { float16: true } : {}) };
   }
   if (t.data_type === FLOAT) {
     expectBytes(t.float_data.length * 4, "its float_data");
@@ -131,7 +133,7 @@ export async function tensorValues(t: TensorMessage, ctx: Context, what: string)
   }
   // float16 in int32_data: one value per entry, its bits in the low 16.
   expectBytes(t.int32_data.length * 2, "its int32_data");
-  return { shape, dtype, data: Float32Array.from(t.int32_data, (bits) => halfToNumber(bits & 0xffff)) };
+  return { shape, dtype, data: Float32Array.from(t.int32_data, (bits) => halfToNumber(bits & 0xffff)), float16: true };
 }
 
 /** The bytes of a tensor stored in a file beside the model (`external_data` location, offset, length). */
@@ -258,9 +260,11 @@ function kerasTensors(op: string, v: { W: Values; R: Values; B?: Values }, d: nu
     }
     return out;
   };
+  // float16 weights keep float16 values through the transposition: diff measures them in float16 spacings.
+  const half = (src: Values) => (src.float16 ? { storedAsFloat16: true } : {});
   const tensors: Tensor[] = [
-    { name: "kernel", path: `${where}: W[${d}]`, shape: [input, width], dtype: v.W.dtype, data: transpose(v.W, input) },
-    { name: "recurrent_kernel", path: `${where}: R[${d}]`, shape: [u, width], dtype: v.R.dtype, data: transpose(v.R, u) },
+    { name: "kernel", path: `${where}: W[${d}]`, shape: [input, width], dtype: v.W.dtype, data: transpose(v.W, input), ...half(v.W) },
+    { name: "recurrent_kernel", path: `${where}: R[${d}]`, shape: [u, width], dtype: v.R.dtype, data: transpose(v.R, u), ...half(v.R) },
   ];
   let rbZero = true;
   if (v.B) {
@@ -278,12 +282,13 @@ function kerasTensors(op: string, v: { W: Values; R: Values; B?: Values }, d: nu
       const both = make(v.B.dtype, 2 * width);
       both.set(wb, 0);
       both.set(rb, width);
-      tensors.push({ name: "bias", path: `${where}: B[${d}]`, shape: [2, width], dtype: v.B.dtype, data: both });
+      tensors.push({ name: "bias", path: `${where}: B[${d}]`, shape: [2, width], dtype: v.B.dtype, data: both, ...half(v.B) });
     } else {
       // A typed array of the tensor's precision rounds the sum as ONNX Runtime's addition does.
       const sum = make(v.B.dtype, width);
       for (let k = 0; k < width; k++) sum[k] = wb[k] + rb[k];
-      tensors.push({ name: "bias", path: `${where}: B[${d}]`, shape: [width], dtype: v.B.dtype, data: sum });
+      // A sum of two float16 numbers need not be one; Wb + 0 is.
+      tensors.push({ name: "bias", path: `${where}: B[${d}]`, shape: [width], dtype: v.B.dtype, data: sum, ...(rbZero ? half(v.B) : {}) });
     }
   }
   return { tensors, rbZero };

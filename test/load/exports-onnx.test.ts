@@ -11,6 +11,8 @@
 //   read from the same file gives the same h at every step (≤ 1e-5), and so does our step on
 //   the Keras twin; whole real exports run by ONNX Runtime predict what our predict on their
 //   Keras twin does;
+// - float16 weights read as float16 numbers: diff measures them in float16 spacings ("within
+//   quantization" against float32 weights half a spacing away, "different" a whole one away);
 // - graphs without an RNN node and hostile files are refused in one line.
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,7 +30,7 @@ import { type Layer, type Model, walkLayers } from "../../src/model.js";
 import { fixturePath } from "./fixture-paths.js";
 import { Draw, prng } from "../reference/keras-golden.js";
 import { expectAllClose } from "../support/compare.js";
-import { ONNX_DOUBLE, ONNX_INT64, onnxModel, type OnnxAttribute, type OnnxTensor } from "../support/onnx-writer.js";
+import { ONNX_DOUBLE, ONNX_FLOAT16, ONNX_INT64, onnxModel, type OnnxAttribute, type OnnxTensor } from "../support/onnx-writer.js";
 import { exportPath, noteMissingExports } from "./export-fixtures.js";
 
 /**
@@ -451,6 +453,26 @@ describe("refusals and hostile ONNX files: one line, nothing read outside the fo
     expect(t("recurrent_kernel")).toEqual([5, 7, 8, 6]);
     expect(t("bias")).toEqual([1.5, 3, 4, 2]);
     expect(m.layers[0].weights.find((w) => w.name === "bias")!.dtype).toBe("float64");
+  });
+
+  it("float16 weights are float16 numbers: within quantization of float32 weights within half a float16 spacing, different a spacing away", async () => {
+    // 1, 2, 3, 4 and 5, 6, 7, 8 are float16 numbers (0x3c00 …); the float32 twin moves W's 1 by a quarter of
+    // float16's spacing at 1 (2^-10), then by a whole one.
+    const halves = (bits: number[]) => new Uint8Array(Uint16Array.from(bits).buffer);
+    const W16: OnnxTensor = { ...W1, dataType: ONNX_FLOAT16, raw: halves([0x3c00, 0x4000, 0x4200, 0x4400]), values: undefined };
+    const R16: OnnxTensor = { ...R1, dataType: ONNX_FLOAT16, raw: halves([0x4500, 0x4600, 0x4700, 0x4800]), values: undefined };
+    const half = await loadOnnx(await writeOnnx("float16.onnx", lstmWith([W16, R16, B1])));
+    const weights = half.layers[0].weights;
+    expect(weights.map((w) => [w.name, w.storedAsFloat16 === true])).toEqual([["kernel", true], ["recurrent_kernel", true], ["bias", false]]);
+    const near = await loadOnnx(await writeOnnx("float32-near.onnx", lstmWith([{ ...W1, values: [1 + 2 ** -12, 2, 3, 4] }, R1, B1])));
+    const r = diffModels(near, half);
+    expect(r.verdict).toBe("within-quantization");
+    const kernel = r.layers[0].tensors.find((t) => t.name === "kernel")!;
+    expect([kernel.status, kernel.quantization]).toEqual(["within-quantization", { side: "B", scheme: "float16", maxSteps: 0.25, beyond: 0 }]);
+    const far = await loadOnnx(await writeOnnx("float32-far.onnx", lstmWith([{ ...W1, values: [1 + 2 ** -10, 2, 3, 4] }, R1, B1])));
+    const d = diffModels(far, half);
+    expect(d.verdict).toBe("different");
+    expect(d.layers[0].gates.map((g) => [g.gate, g.status, g.worst])).toEqual([["i", "different", "kernel_i[0]"], ["f", "equal", null], ["c", "equal", null], ["o", "equal", null]]);
   });
 
   it("what Keras' layers cannot compute: peepholes, clip, coupled gates, unequal activations, other HardSigmoid slopes", async () => {
