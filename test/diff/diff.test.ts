@@ -235,6 +235,29 @@ describe("quantized values: within quantization, measured in steps", () => {
     expect(diffModels(a, dense([0.3, Math.fround(-0.2 + 1e-4)], { quantizationStep: Float64Array.of(s, 0) })).verdict).toBe("different");
   });
 
+  it("GRU reset_after: the stored bias (2, 3u) gives its steps to both packed rows, bias and recurrent_bias", async () => {
+    const spec = await gruSpec({ units: 3, resetAfter: true });
+    const s = 0.02;
+    // B: the stored bias as a quantized export would hold it, one step per column of its last axis (3u = 9).
+    const quantized = async (move: (bias: Float32Array) => void) => {
+      const m = await loadSpec(spec);
+      const layer = m.layers[0];
+      const k = layer.weights.findIndex((t) => t.name === "bias");
+      const data = Float32Array.from(layer.weights[k].data);
+      move(data);
+      layer.weights[k] = { ...layer.weights[k], data, quantizationStep: new Float64Array(9).fill(s) };
+      return m;
+    };
+    // Row 1 (the recurrent bias), gate h = columns 6..8, unit 2; and row 0, gate z, unit 0.
+    const within = diffModels(await loadSpec(spec), await quantized((b) => ((b[9 + 6 + 2] += 0.3 * s), (b[0] -= 0.4 * s))));
+    expect(within.verdict).toBe("within-quantization");
+    expect(within.layers[0].tensors.map((t) => [t.name, t.status])).toEqual([["kernel", "equal"], ["recurrent_kernel", "equal"], ["bias", "within-quantization"], ["recurrent_bias", "within-quantization"]]);
+    const beyond = diffModels(await loadSpec(spec), await quantized((b) => (b[9 + 6 + 2] += 0.7 * s)));
+    expect(beyond.layers[0].gates.map((g) => [g.gate, g.status, g.worst, g.unit])).toEqual([["z", "equal", null, null], ["r", "equal", null, null], ["h", "different", "recurrent_bias_h[2]", 2]]);
+    // float32 storage of bias + 0.7 step: 0.7 within 1e-4.
+    expect(beyond.layers[0].gates[2].maxSteps!).toBeCloseTo(0.7, 4);
+  });
+
   it("float16: within half the spacing towards the Keras value, which is half as wide below a power of two", () => {
     const a = dense([1 + 2 ** -11, 1 - 2 ** -12, 1 - 2 ** -12 - 2 ** -20]);
     // 1 + 2^-11 and 1 − 2^-12 are ties that round to 1; 1 − 2^-12 − 2^-20 rounds to 1 − 2^-11, so 1 is beyond half a step below 1.
