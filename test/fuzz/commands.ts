@@ -4,12 +4,16 @@
  * kept only when the command has them, so a spec written ahead of its command still
  * produces a valid command line.
  */
+import { readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import type { BaseFile } from "./corpus.js";
 import type { Rng } from "./rng.js";
 
 export interface CommandSpec {
   name: string;
+  /** The program's command it runs, when not `name` (locate runs diff). */
+  command?: string;
   /** Arguments after the program name: the command, the file, options. `out` is a scratch directory. */
   argv(file: string, base: BaseFile, rng: Rng, out: string): string[];
   /** Exit codes that mean "ran and answered" (check and diff answer 1 for "failed" / "differs"). */
@@ -26,6 +30,25 @@ export interface CommandSpec {
 
 const maybeJson = (rng: Rng, p = 0.35) => (rng.chance(p) ? ["--json"] : []);
 
+/**
+ * The Keras file an export was made from, for `locate`: beside it with the same stem
+ * (`x.tflite` ↔ `x.h5` / `x.keras`), else the first Keras file in its folder, else the seed model.
+ */
+function pairedKeras(b: BaseFile): string {
+  const folder = dirname(b.path);
+  const stem = basename(b.path).replace(/\.[^.]*$/, "");
+  const names = (() => {
+    try {
+      return readdirSync(folder).sort();
+    } catch {
+      return [];
+    }
+  })().filter((n) => /\.(h5|keras)$/i.test(n) && join(folder, n) !== b.path);
+  const same = names.find((n) => n.replace(/\.[^.]*$/, "") === stem);
+  const pick = same ?? names[0];
+  return pick ? join(folder, pick) : "samples/seed-lstm.h5";
+}
+
 export const COMMAND_SPECS: CommandSpec[] = [
   { name: "summary", argv: (f, _b, rng) => ["summary", f, "--weights", ...maybeJson(rng)], answerCodes: [0], evaluates: false },
   { name: "weights", argv: (f, _b, rng) => ["weights", f, ...maybeJson(rng)], answerCodes: [0], evaluates: false },
@@ -35,6 +58,8 @@ export const COMMAND_SPECS: CommandSpec[] = [
   { name: "predict", argv: (f, b, rng) => ["predict", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "explain", argv: (f, b, rng) => ["explain", f, ...b.inputArgs, ...maybeJson(rng)], answerCodes: [0], evaluates: true },
   { name: "diff", argv: (f, b, rng) => ["diff", b.path, f, ...maybeJson(rng)], answerCodes: [0, 1], evaluates: false, nonFiniteOk: true },
+  // A Keras file against the mutated one: an export without RNN ops has its Keras weights located among its constants.
+  { name: "locate", command: "diff", argv: (f, b, rng) => ["diff", pairedKeras(b), f, ...(rng.chance(0.5) ? ["--partial"] : []), ...maybeJson(rng)], answerCodes: [0, 1], evaluates: false, nonFiniteOk: true },
   // Writes files: into the scratch directory, which the engine empties after each file.
   {
     name: "export",
@@ -60,7 +85,7 @@ export function availableCommands(program: Command, wanted: string[]): Available
   const out: Available[] = [];
   for (const name of wanted) {
     const spec = COMMAND_SPECS.find((s) => s.name === name);
-    const cmd = program.commands.find((c) => c.name() === name);
+    const cmd = program.commands.find((c) => c.name() === (spec?.command ?? name));
     if (!spec || !cmd) continue;
     const flags = new Set<string>();
     for (const o of cmd.options) {

@@ -283,7 +283,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     for (const cmd of commands) {
       // A synthesized model is not the corpus file it was drawn with: it brings its own inputs.
       const target = m.inputArgs ? { ...base, inputArgs: m.inputArgs, firstRecurrent: undefined, layerNames: [] } : base;
-      const argv = fitArgv(cmd.spec.argv(file, target, rng.fork(cmd.spec.name), dir), cmd, (f) => takesValue(cmd.spec.name, f));
+      const argv = fitArgv(cmd.spec.argv(file, target, rng.fork(cmd.spec.name), dir), cmd, (f) => takesValue(cmd.spec.command ?? cmd.spec.name, f));
       const outcome = await worker.run(argv, file, cmd.spec.answerCodes);
       if (outcome.type === "result") {
         const rssMb = Math.round(outcome.maxRss / 2 ** 20);
