@@ -5,7 +5,7 @@
  */
 import { argumentRefs } from "./eval/graph.js";
 import { formatShape, inferShapes } from "./eval/shapes.js";
-import { allWeights, type Layer, type Model, tensorSize } from "./model.js";
+import { allWeights, type InboundRef, type Layer, type Model, tensorSize } from "./model.js";
 import { type TensorStats, tensorStats } from "./stats.js";
 
 export interface TensorSummary {
@@ -64,13 +64,19 @@ function layerSummary(layer: Layer, shapes: Map<string, unknown>, parentTrainabl
     params,
     trainableParams,
     inferred: layer.inferred === true,
-    // Every tensor of a call, as Keras' Node.iterate_inbound lists them: tf.keras records mha(q, v)'s v only among
-    // the kwargs of the entries' 4th element (argumentRefs lists those after the entries; Keras 3's inbound has them all).
-    connectedTo: layer.inbound.flatMap((node, k) =>
-      [...node, ...argumentRefs({ layer, node: k, inputs: node }).slice(node.length)].map((r) => `${r.layer}[${r.node}][${r.tensor}]`),
-    ),
+    connectedTo: layer.inbound.flatMap((node, k) => callInputs(layer, k).map((r) => `${r.layer}[${r.node}][${r.tensor}]`)),
     children: layer.children.map((c) => layerSummary(c, shapes, trainable, false)),
   };
+}
+
+/**
+ * Every tensor call `k` of a functional layer consumes, as Keras' Node.iterate_inbound lists them: tf.keras
+ * records mha(q, v)'s v only among the kwargs of the entries' 4th element (argumentRefs lists those after the
+ * entries; Keras 3's inbound has them all).
+ */
+export function callInputs(layer: Layer, k: number): InboundRef[] {
+  const node = layer.inbound[k] ?? [];
+  return [...node, ...argumentRefs({ layer, node: k, inputs: node }).slice(node.length)];
 }
 
 function countTrainable(layer: Layer, trainable: boolean): number {

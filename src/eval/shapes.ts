@@ -45,7 +45,11 @@ function graphInputShapes(graph: Graph, given?: Shape[]): Map<string, Shape[] | 
   return inputs;
 }
 
-function shapesOfGraph(graph: Graph, model: Model, given: Shape[] | undefined, out: InferredShapes | undefined): Shape[] | undefined {
+/**
+ * `nested`: where given, each nested model's own layers' shapes are recorded there too (by the
+ * nested model's Layer), inferred from the shapes it is called on (its first call's).
+ */
+function shapesOfGraph(graph: Graph, model: Model, given: Shape[] | undefined, out: InferredShapes | undefined, nested?: Map<Layer, InferredShapes>): Shape[] | undefined {
   const inputs = new Map<string, Shape[] | undefined>();
   for (const [k, v] of graphInputShapes(graph, given)) inputs.set(k, v);
   // walkGraph passes one value per input tensor; we carry Shape (or undefined) per tensor.
@@ -53,14 +57,18 @@ function shapesOfGraph(graph: Graph, model: Model, given: Shape[] | undefined, o
   for (const [k, v] of inputs) flat.set(k, v?.[0]);
   for (const ref of graph.inputs) {
     const layer = graph.layers.find((l) => l.name === ref.layer);
-    if (layer && out && !out.has(layer.name)) out.set(layer.name, flat.get(tensorKey(ref)) ? [flat.get(tensorKey(ref))!] : undefined);
+    // A Sequential without an InputLayer: its virtual input's shape is recorded under that input's name.
+    const name = layer?.name ?? (ref.layer === SEQUENTIAL_INPUT ? SEQUENTIAL_INPUT : undefined);
+    if (name !== undefined && out && !out.has(name)) out.set(name, flat.get(tensorKey(ref)) ? [flat.get(tensorKey(ref))!] : undefined);
   }
   const values = walkGraph<Shape | undefined>(graph, flat, (call, args) => {
     let result: Shape[] | undefined;
     if (args.every((a) => a !== undefined)) {
       try {
+        let inner: InferredShapes | undefined;
+        if (nested && isNestedModel(call.layer) && !nested.has(call.layer)) nested.set(call.layer, (inner = new Map()));
         result = isNestedModel(call.layer)
-          ? [shapesOfGraph(graphOfNested(call.layer), model, args as Shape[], undefined)?.[0]].filter((s): s is Shape => s !== undefined)
+          ? [shapesOfGraph(graphOfNested(call.layer), model, args as Shape[], inner, nested)?.[0]].filter((s): s is Shape => s !== undefined)
           : kindOf(call.layer.className)?.outputShapes(call.layer, args as Shape[], model);
         if (result && result.length === 0) result = undefined;
       } catch {
@@ -79,10 +87,10 @@ function shapesOfGraph(graph: Graph, model: Model, given: Shape[] | undefined, o
     : undefined;
 }
 
-export function inferShapes(model: Model): InferredShapes {
+export function inferShapes(model: Model, nested?: Map<Layer, InferredShapes>): InferredShapes {
   const out: InferredShapes = new Map();
   try {
-    shapesOfGraph(graphOfModel(model), model, undefined, out);
+    shapesOfGraph(graphOfModel(model), model, undefined, out, nested);
   } catch {
     // A graph we cannot walk still gets a summary, with unknown shapes.
   }

@@ -197,7 +197,8 @@ function controls(ex: Explanation, units: number[], steps: number[]): string {
   );
 }
 
-const CSS = `
+/** The pages' style (summary --html uses it too, so they look alike). */
+export const PAGE_CSS = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#1d1d1f;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px}
 .meta{color:#555;margin:0}.eq,td,th,.work,.inputs{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:13.5px}
@@ -291,7 +292,7 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
   parts.push(`</section>`);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>keras-inspect: ${escapeHtml(title)}</title><style>${CSS}</style></head>
+<title>keras-inspect: ${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head>
 <body>${parts.join("\n")}${data ? `\n<script type="application/json" id="trace-data">${data}</script>\n<script>${INTERACTIVE_SCRIPT}</script>` : ""}</body></html>
 `;
 }

@@ -104,7 +104,8 @@ function gateLabels(cell: CellReport, t: GateTensor): Labels {
   return { row: (r) => (recurrent ? `h[${r}]` : `x[${r}]`), col: (c) => `${unit} ${c}` };
 }
 
-function gateCaption(cell: CellReport, t: GateTensor): string {
+/** A gate block's caption: its name, shape, and what its rows and columns are. */
+export function gateCaption(cell: CellReport, t: GateTensor): string {
   const what = cell.kind === "conv_lstm" ? "filter" : "unit";
   if (t.role === "bias") return `${t.name} (${shape(t.shape)})${cell.resetAfter ? ", input bias" : ""}: columns = ${what}`;
   if (t.role === "recurrent_bias") return `${t.name} (${shape(t.shape)}), recurrent bias: columns = ${what}`;
@@ -126,7 +127,8 @@ function packedShapes(cell: CellReport): string {
   return cell.packed.map((p) => `${p.name} (${shape(p.shape)})`).join(", ");
 }
 
-function cellHeader(cell: CellReport): string[] {
+/** What a cell is, before its tensors: units, gate layout, biases, activations, notes (summary --html shows it too). */
+export function cellHeader(cell: CellReport): string[] {
   const lines: string[] = [];
   const dir = cell.direction === "backward" ? ", backward direction" : "";
   if (cell.kind === "conv_lstm") {
