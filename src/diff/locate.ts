@@ -51,6 +51,8 @@ export interface Place {
   slot: number;
   /** ONNX B = [Wb ; Rb]: the block is the sum of two slots. */
   summed?: boolean;
+  /** How the constant is stored when not as float32 (`int8 per channel (along dimension 0, zero point 0)`). */
+  storage?: string;
 }
 
 export interface BlockResult {
@@ -297,6 +299,7 @@ function placeOf(s: Slot): Place {
     slice: s.slice,
     slot: s.slot,
     ...(s.second ? { summed: true } : {}),
+    ...(s.p.c.quantization ? { storage: s.p.c.quantization.scheme.replace(/, (dequantized|widened) .*$/, "") } : {}),
   };
 }
 

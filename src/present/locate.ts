@@ -16,7 +16,7 @@ const shape = (s: number[]) => `[${s.join(", ")}]`;
 /** A constant in words: its name, shape and type, where it lies and who reads it. */
 function constantText(p: Place): string {
   const users = p.users.length > 0 ? `; read by ${p.users.slice(0, 3).map(safe).join(", ")}${p.users.length > 3 ? ", …" : ""}` : "";
-  return `'${safe(p.constant)}' ${shape(p.shape)} ${safe(p.dtype)} (${safe(p.graph)}${users})`;
+  return `'${safe(p.constant)}' ${shape(p.shape)} ${safe(p.storage ?? p.dtype)} (${safe(p.graph)}${users})`;
 }
 
 function blockVerdict(b: BlockResult): string {
