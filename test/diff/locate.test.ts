@@ -163,6 +163,48 @@ describe("an ONNX LSTM unrolled into MatMul nodes, written by the test", () => {
     expect(block(r, "recurrent_kernel_c").place?.graph).toBe("Loop body of 'lstm/while_loop'");
   });
 
+  it("int8 behind DequantizeLinear (a scale per row) and float16 constants: within half a step", async () => {
+    const k = await kerasFile();
+    const W = ONNX_ORDER.flatMap((g) => gateRows(k.kernel, D, g));
+    // Symmetric int8 per row of W [4u, D], as quantizers write weights: scale = max|row| / 127.
+    const scales = Array.from({ length: 4 * U }, (_, r) => Math.fround(Math.max(...W.slice(r * D, (r + 1) * D).map(Math.abs)) / 127));
+    const q = Int8Array.from(W, (x, i) => Math.round(x / scales[Math.floor(i / D)]));
+    const half = new Uint8Array(2 * k.recurrent.length);
+    k.recurrent.forEach((x, i) => new DataView(half.buffer).setUint16(2 * i, halfBits(x), true));
+    const path = join(dir, "qdq.onnx");
+    writeFileSync(
+      path,
+      onnxModel({
+        nodes: [
+          { op: "DequantizeLinear", name: "W_dq", inputs: ["W_q", "W_scale", "W_zero"], outputs: ["W"], attributes: [{ name: "axis", int: 0 }] },
+          { op: "MatMul", name: "xW", inputs: ["x", "W"], outputs: ["xw"] },
+          { op: "MatMul", name: "hR", inputs: ["h", "R16"], outputs: ["hr"] },
+          { op: "Add", name: "b", inputs: ["xw", "B"], outputs: ["z"] },
+        ],
+        initializers: [
+          { name: "W_q", dims: [4 * U, D], raw: new Uint8Array(q.buffer), dataType: 3 },
+          { name: "W_scale", dims: [4 * U], values: scales },
+          { name: "W_zero", dims: [4 * U], raw: new Uint8Array(4 * U), dataType: 3 },
+          { name: "R16", dims: [U, 4 * U], raw: half, dataType: 10 },
+          { name: "B", dims: [4 * U], values: k.bias },
+        ],
+        inputs: [{ name: "x", dims: [1, D] }],
+        outputs: [{ name: "z" }],
+      }),
+    );
+    const r = await locate(k.path, path);
+    expect(r.verdict).toBe("equal");
+    for (const g of ["i", "f", "c", "o"]) {
+      const kb = block(r, `kernel_${g}`);
+      expect([kb.place?.constant, kb.place?.storage, kb.place?.users]).toEqual(["W_q", "int8 per channel (axis 0) behind DequantizeLinear", ["DequantizeLinear 'W_dq'"]]);
+      const rk = block(r, `recurrent_kernel_${g}`);
+      expect([rk.place?.constant, rk.place?.storage]).toEqual(["R16", "float16"]);
+      for (const x of [kb, rk]) expect(x.maxSteps ?? 0).toBeLessThanOrEqual(0.5 + 1e-5);
+      expect(block(r, `bias_${g}`).verdict).toBe("exact");
+    }
+    expect(r.counts.quantized).toBeGreaterThan(0);
+  });
+
   it("diff exits 0 on a located export, 1 on a changed gate, and --json says where", async () => {
     const ok = await writeUnrolled("cli-ok.onnx");
     const same = runCli(["diff", ok.keras, ok.path]);
