@@ -202,9 +202,14 @@ const EVIL = {
   gru: `gru'q&amp;`,
   nested: `inner"><svg onload=alert(1)>`,
   dense: `in_dense<b>`,
+  /** Longer than a box shows (36 characters): cut with "…", whole in the box's tooltip. */
+  long: `side_${"&".repeat(50)}`,
 };
 
-/** A functional model: an LSTM and a GRU on one input, added, then a nested Sequential and a Dense on the sum. */
+/**
+ * A functional model: an LSTM and a GRU on one input, added, then a nested Sequential and a Dense
+ * on the sum; the Dense is called again on the GRU's output (a shared layer), and its two calls' outputs are added.
+ */
 async function hostileModel(): Promise<string> {
   const w = await writer();
   const zeros = (n: number) => new Float32Array(n).map((_, k) => Math.sin(k) / 4);
@@ -223,12 +228,13 @@ async function hostileModel(): Promise<string> {
           name: EVIL.nested,
           inbound_nodes: [[ref("merge")]],
         },
-        { ...w.denseConfig("side", 1), name: "side", inbound_nodes: [[ref("merge")]] },
+        { ...w.denseConfig(EVIL.long, 1), name: EVIL.long, inbound_nodes: [[ref("merge")], [ref(EVIL.gru)]] },
+        { class_name: "Add", name: "both", config: { name: "both", trainable: true }, inbound_nodes: [[ref(EVIL.long), [EVIL.long, 1, 0, {}]]] },
       ],
       input_layers: [[EVIL.input, 0, 0]],
       output_layers: [
         [EVIL.nested, 1, 0],
-        ["side", 0, 0],
+        ["both", 0, 0],
       ],
     },
   };
@@ -263,12 +269,13 @@ async function hostileModel(): Promise<string> {
         ],
       },
       {
-        name: "side",
+        name: EVIL.long,
         weights: [
-          { name: "side/kernel:0", shape: [5, 1], data: zeros(5) },
-          { name: "side/bias:0", shape: [1], data: zeros(1) },
+          { name: `${EVIL.long}/kernel:0`, shape: [5, 1], data: zeros(5) },
+          { name: `${EVIL.long}/bias:0`, shape: [1], data: zeros(1) },
         ],
       },
+      { name: "both", weights: [] },
     ],
   });
   const file = join(tmp, "hostile.h5");
@@ -284,6 +291,15 @@ describe("summary --html on hostile names", () => {
     expect(sorted(page.layers)).toEqual(sorted(want.layers));
     expect(sorted(page.edges.map(key))).toEqual(sorted(want.edges.map(key)));
     expect(page.edges.find((e) => e.from === `${EVIL.nested}/${EVIL.dense}`)!.shape).toBe("(None, 3)");
+    // The shared Dense: one box, both calls' outputs into the Add, each shape written once, naming the call.
+    expect(page.edges.filter((e) => e.from === EVIL.long).map((e) => [e.to, e.node, e.shape])).toEqual([
+      ["both", 0, "(None, 1)"],
+      ["both", 1, "(None, 1)"],
+    ]);
+    expect(page.html).toContain(">[0] (None, 1)</text>");
+    expect(page.html).toContain(">call 1 [0] (None, 1)</text>");
+    expect(page.html).toContain(`<text class="name" x="8" y="20">side_${"&amp;".repeat(30)}…</text>`);
+    expect(page.html).toContain(`<title>side_${"&amp;".repeat(50)} (Dense)`);
     // Nothing from the file opens a tag or an attribute: no script, no svg element but ours, no stray quote.
     for (const raw of [...Object.values(EVIL), "<script", "<svg onload", "<b>", "'x'"]) expect(page.html).not.toContain(raw);
     expect(page.html.match(/<svg/g)!.length).toBe(1);
