@@ -312,6 +312,9 @@ interface Found {
   cmp: Comparison;
 }
 
+/** Candidate slots compared whole when looking for where a block that was not found belongs. */
+const NEAREST_WHOLE = 4;
+
 class Locator {
   private readonly prepared: Prepared[];
   private readonly indexes = new Map<string, SlotIndex>();
@@ -353,8 +356,31 @@ class Locator {
     return out;
   }
 
-  /** The slot of `candidates` nearest to the block (smallest max |Δ|). */
+  /**
+   * The slot of `candidates` nearest to the block (smallest max |Δ|). Many candidates (another
+   * model's export: every slot of the block's size) are ranked on 256 spread positions first,
+   * and only the nearest few compared whole, so the search costs a few blocks' worth, not all.
+   */
   nearest(b: Block, candidates: Slot[]): Found | undefined {
+    if (candidates.length > NEAREST_WHOLE) {
+      const n = b.rows * b.units;
+      const at: [number, number][] = [];
+      for (let k = 0; k < Math.min(n, 256); k++) {
+        const flat = Math.floor((k * n) / Math.min(n, 256));
+        at.push([Math.floor(flat / b.units), flat % b.units]);
+      }
+      const sampled = (s: Slot) => {
+        let worst = 0;
+        for (const [r, j] of at) {
+          const d = Math.abs(b.data[r * b.units + j] - valueAt(s, r, j));
+          worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
+        }
+        return worst;
+      };
+      const scored = candidates.map((s) => ({ s, score: sampled(s) }));
+      scored.sort((x, y) => x.score - y.score);
+      candidates = scored.slice(0, NEAREST_WHOLE).map((x) => x.s);
+    }
     let best: Found | undefined;
     for (const s of candidates) {
       const cmp = compare(b, s, best ? best.cmp.maxAbsDiff : Infinity);
