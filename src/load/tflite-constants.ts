@@ -22,6 +22,9 @@ import { decodeTflite, FlatbufferError, Op, opName, TENSOR_TYPE_NAMES, TensorTyp
 const FLOAT_TYPES = new Set<number>([TensorType.FLOAT32, TensorType.FLOAT16, TensorType.FLOAT64]);
 const INTEGER_TYPES = new Set<number>([TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT32]);
 
+/** Bytes of float values read at most, relative to the file: int8 widened to float32 takes 4×; sharing gets some room. */
+const MAX_ALLOCATED_FACTOR = 8;
+
 /** Reads the constants of a TFLite flatbuffer already in memory (see the header). */
 export function tfliteConstants(bytes: Uint8Array, label: string): ExportConstants {
   try {
@@ -36,6 +39,7 @@ function constantsOf(model: TfliteModel, bytes: Uint8Array, label: string): Expo
   const ctx: Context = { label, bytes, model, materialized: 0 };
   const constants: ExportConstant[] = [];
   const handles = new Map<string, boolean>(); // shared_name → assigned
+  let allocated = 0;
   let ops = 0;
   for (const [gi, graph] of model.subgraphs.entries()) {
     const where = `subgraph ${gi}${graph.name ? ` '${graph.name.slice(0, 80)}'` : ""}`;
@@ -72,6 +76,11 @@ function constantsOf(model: TfliteModel, bytes: Uint8Array, label: string): Expo
       const integer = INTEGER_TYPES.has(t.type);
       if (!FLOAT_TYPES.has(t.type) && !(integer && t.quantization)) continue;
       const read = tensorValues(graph, ti, ctx, `tensor ${ti} of ${where}`);
+      // Values as float take up to 4 bytes per stored byte (int8); tensors sharing buffers must not multiply that.
+      allocated += read.values.byteLength;
+      if (allocated > MAX_ALLOCATED_FACTOR * bytes.length + (1 << 20)) {
+        throw new FileError(label, `its constants share buffers over and over (over ${allocated} bytes of values from a ${bytes.length}-byte file)`);
+      }
       if (read.values.length < MIN_CONSTANT_VALUES) continue;
       let quantization: Quantization | undefined;
       if (t.type === TensorType.FLOAT16) quantization = { scheme: "float16, widened exactly", float16: true };
