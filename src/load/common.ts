@@ -1,7 +1,7 @@
 /** Helpers shared by the HDF5-based adapters. */
 import { FileError } from "../errors.js";
 import type { Tensor } from "../model.js";
-import type { H5File } from "./hdf5.js";
+import type { H5File } from "./hdf5-file.js";
 
 export function joinH5(group: string, name: string): string {
   if (group === "/" || group === "") return `/${name}`;

@@ -12,7 +12,7 @@ import { FileError, UsageError } from "../errors.js";
 import { FORMAT_DESCRIPTIONS, type Model, walkLayers } from "../model.js";
 import { type ByteSource, fileOpener, MemorySource, type OpenSource, PagedReader } from "./byte-source.js";
 import { loadStringList } from "./common.js";
-import { H5File } from "./hdf5.js";
+import { openH5File } from "./hdf5-file.js";
 import { readFullModel, readWeightsOnly, readWeightsWithConfig } from "./keras-h5.js";
 import { isKeras3WeightsStore, readKeras3Weights, readKeras3WeightsWithConfig, readKerasArchive } from "./keras3.js";
 import { loadShardedWeights } from "./keras3-sharded.js";
@@ -142,7 +142,7 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
 }
 
 async function loadHdf5(source: ByteSource, label: string, reopen: OpenSource, structure?: StructureSource): Promise<Model> {
-  const h5 = await H5File.open(source, label, reopen);
+  const h5 = await openH5File(source, label, reopen);
   try {
     const rootAttrs = new Set(h5.attrNames("/"));
     if (rootAttrs.has("model_config")) return withoutConfig(readFullModel(h5), structure);

@@ -13,7 +13,7 @@ import { FileError } from "../errors.js";
 import type { Layer, MissingTensor, Model, Tensor } from "../model.js";
 import { joinH5, loadStringList, readTensor, stringAttr, tensorNames } from "./common.js";
 import { kerasMajorOf, parseConfigJson, parseModelConfig, modelFieldsOf, type ConfigContext } from "./config.js";
-import type { H5File } from "./hdf5.js";
+import type { H5File } from "./hdf5-file.js";
 import { inferLayer } from "./infer.js";
 import type { StructureSource } from "./structure.js";
 import { storesTensors } from "../layers/weight-names.js";

@@ -20,7 +20,7 @@ import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
 import { readNpyHeader } from "../npy.js";
 import { bfloat16ToNumber, halfToNumber } from "./half.js";
-import type { DatasetInfo, NumericData } from "./hdf5.js";
+import type { DatasetInfo, NumericData } from "./hdf5-file.js";
 import type { WeightStore } from "./keras3.js";
 import { arraysIn, type PickledArray, PickleError, readPickle } from "./pickle.js";
 

@@ -24,7 +24,7 @@ import type { Model } from "../model.js";
 import { fileOpener } from "./byte-source.js";
 import { isObject, type Json, readJsonFile } from "./config.js";
 import { fileInFolder } from "./folder-files.js";
-import { type DatasetInfo, H5File, type NumericData } from "./hdf5.js";
+import { type DatasetInfo, type H5File, type NumericData, openH5File } from "./hdf5-file.js";
 import { readKeras3Weights, readKeras3WeightsWithConfig, type WeightStore } from "./keras3.js";
 import type { StructureSource } from "./structure.js";
 
@@ -121,7 +121,7 @@ export async function loadShardedWeights(path: string, structure?: StructureSour
   try {
     for (const f of found) {
       const open = fileOpener(f.path);
-      shards.push({ name: f.reference, h5: await H5File.open(open(), `${label}: weight shard '${f.reference}'`, open) });
+      shards.push({ name: f.reference, h5: await openH5File(open(), `${label}: weight shard '${f.reference}'`, open) });
     }
     for (const { name, h5 } of shards) {
       for (const group of groups.get(name)!) {

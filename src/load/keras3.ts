@@ -19,7 +19,7 @@ import { storedWeightNames, storesTensors } from "../layers/weight-names.js";
 import { joinH5, readTensor, stringAttr } from "./common.js";
 import { decodeUtf8, isObject, kerasMajorOf, MAX_CONFIG_BYTES, parseConfigJson, parseModelConfig, type ConfigContext, modelFieldsOf, type Json } from "./config.js";
 import { type ByteSource, MemorySource, type OpenSource, PagedReader, WindowSource } from "./byte-source.js";
-import { H5File } from "./hdf5.js";
+import { type H5File, openH5File } from "./hdf5-file.js";
 import { npzWeightStore } from "./keras3-npz.js";
 import { classFromName, inferLayer, snakeNamesOf } from "./infer.js";
 import { entryBytes, readZipEntries, type ZipEntry, type ZipRead } from "./zip.js";
@@ -366,7 +366,7 @@ export async function readKerasArchive(
   } else {
     // From here the weights source owns the archive (a window of it), or the archive is done with.
     if (weights!.source instanceof MemorySource) archive.close();
-    const h5 = await H5File.open(weights!.source, `${label}!${WEIGHTS_ENTRY}`, weights!.reopen);
+    const h5 = await openH5File(weights!.source, `${label}!${WEIGHTS_ENTRY}`, weights!.reopen);
     try {
       const container = layerContainer(h5);
       if (!container) {

@@ -13,7 +13,7 @@
 import { FileError } from "../errors.js";
 import { fileOpener, PagedReader } from "./byte-source.js";
 import { decodeUtf8, isObject, type Json, MAX_CONFIG_BYTES, parseConfigJson, readJsonFile } from "./config.js";
-import { H5File } from "./hdf5.js";
+import { openH5File } from "./hdf5-file.js";
 import { sniff } from "./sniff.js";
 import { entryBytes, readZipEntries } from "./zip.js";
 
@@ -70,7 +70,7 @@ export async function readStructure(path: string): Promise<StructureSource> {
     if (kind !== "hdf5") source.close();
   }
   if (kind === "hdf5") {
-    const h5 = await H5File.open(source, label, fileOpener(path));
+    const h5 = await openH5File(source, label, fileOpener(path));
     try {
       const configText = h5.attr("/", "model_config");
       if (typeof configText !== "string") {
