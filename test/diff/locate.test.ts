@@ -335,6 +335,22 @@ describe("a TFLite WHILE body written by the test", () => {
   });
 });
 
+describe("hostile constants", () => {
+  it("a TFLite file whose tensors share one int8 buffer over and over is refused in one line, not allocated", async () => {
+    const k = await kerasFile();
+    const big = new Uint8Array(1 << 18); // 256 KiB, read as 1 MiB of float32 per tensor
+    const tensors = Array.from({ length: 64 }, (_, t) =>
+      table([ref(i32s([512, 512])), i8(TFL.INT8), u32(1), ref(str(`shared_${t}`)), ref(table([undefined, undefined, ref(f32s([0.01])), ref(i64s([0])), undefined, undefined, i32(0)]))]),
+    );
+    const op = table([u32(0), ref(i32s(Array.from({ length: 64 }, (_, t) => t))), ref(i32s([]))]);
+    const graph = table([ref(tables(tensors)), ref(i32s([])), ref(i32s([])), ref(tables([op])), ref(str("main"))]);
+    const model = table([u32(3), ref(tables([table([i8(TFL.WHILE), undefined, i32(1), i32(TFL.WHILE)])])), ref(tables([graph])), ref(str("shared buffer")), ref(tables([table([]), table([ref(ubytes(big))])]))]);
+    const path = join(dir, "shared.tflite");
+    writeFileSync(path, flatbuffer(model));
+    await expect(readDiffPair(k.path, path)).rejects.toThrow(/its constants share buffers over and over \(over \d+ bytes of values from a \d+-byte file\)/);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Real pairs
 // ---------------------------------------------------------------------------
