@@ -29,9 +29,10 @@ function fixedStrings(group, name, values) {
  * @param {string} [spec.kerasVersion]   default "2.2.4"
  * @param {string} [spec.backend]        default "tensorflow"
  * @param {object} [spec.modelConfig]    omitted: a weights-only file
- * @param {{name: string, weights: {name: string, shape: number[], data: ArrayLike<number>, dtype?: string, absent?: boolean}[]}[]} spec.layers
+ * @param {{name: string, weights: {name: string, shape: number[], data: ArrayLike<number>, dtype?: string, absent?: boolean, chunks?: number[], gzip?: number}[]}[]} spec.layers
  *   A weight with `absent: true` is listed in weight_names but its dataset is not written:
  *   the file h5py's `del f[path]` leaves (a damaged export, for tests of how it is reported).
+ *   `chunks` stores it chunked (as h5py's `chunks=`), `gzip` (a level) also deflates each chunk.
  * @returns {Promise<Uint8Array>} the file's bytes
  */
 export async function writeKerasH5(spec) {
@@ -71,7 +72,8 @@ export async function writeKerasH5(spec) {
       }
       const dtype = w.dtype ?? "<f";
       const data = dtype === "<d" ? Float64Array.from(w.data) : Float32Array.from(w.data);
-      parent.create_dataset({ name: parts[parts.length - 1], data, shape: w.shape, dtype });
+      const layout = w.chunks ? { chunks: w.chunks, ...(w.gzip !== undefined ? { compression: "gzip", compression_opts: w.gzip } : {}) } : {};
+      parent.create_dataset({ name: parts[parts.length - 1], data, shape: w.shape, dtype, ...layout });
     }
   }
   file.close();

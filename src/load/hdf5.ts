@@ -41,6 +41,7 @@ import { widen16 } from "./half.js";
 import { globalHeapLoopIn, globalHeapLoopProblem } from "./hdf5-guard.js";
 import { checkHdf5Metadata } from "./hdf5-metadata.js";
 import { findHdf5Signature } from "./sniff.js";
+import { type HeapCeilingReport, withHeapCeiling } from "./wasm-heap.js";
 
 type H5Lib = typeof h5wasm;
 type H5Module = Awaited<H5Lib["ready"]>;
@@ -596,6 +597,8 @@ export class H5File {
       if (chunkRows && chunkRows > 0) rowsPerBlock = Math.max(chunkRows, Math.floor(rowsPerBlock / chunkRows) * chunkRows);
       rowsPerBlock = Math.min(rowsPerBlock, rows);
       const m = this.m;
+      const chunkBytes = meta.chunks ? meta.chunks.reduce((n: number, d: number) => n * d, meta.size) : 0;
+      const bound = { chunkBytes, filtered: chunkBytes > 0 && (this.file.get(path) as H5Dataset).filters.length > 0 };
       const buffer = m._malloc(rowsPerBlock * rowValues * meta.size);
       if (buffer === 0) throw new FileError(this.label, `cannot read dataset '${path}': out of memory for a ${rowsPerBlock * rowValues * meta.size}-byte buffer`);
       try {
@@ -606,7 +609,7 @@ export class H5File {
           const counts = whole ? null : [BigInt(n), ...shape.slice(1).map(BigInt)];
           const offsets = whole ? null : [BigInt(row), ...shape.slice(1).map(() => 0n)];
           const strides = whole ? null : shape.map(() => 1n);
-          m.get_dataset_data(this.file.file_id, path, counts, offsets, strides, BigInt(buffer));
+          this.readBlock(path, bound, () => m.get_dataset_data(this.file.file_id, path, counts, offsets, strides, BigInt(buffer)));
           // Read the heap after the call: it may have grown (and moved) during it.
           if (info.dtype === "float16" || info.dtype === "bfloat16") {
             widen16(info.dtype, new Uint16Array(m.HEAPU8.buffer, buffer, n * rowValues), data, row * rowValues);
@@ -620,7 +623,37 @@ export class H5File {
       return { shape, dtype: info.dtype, data };
     });
   }
+
+  /**
+   * One call of the library reading values of dataset `path`, with its heap bounded by what
+   * the dataset declares (wasm-heap.ts): its chunks' size times CHUNK_HEAP_FACTOR, plus
+   * READ_HEAP_HEADROOM. A chunk whose stream inflates past that (a decompression bomb, or
+   * a stored size that lies) makes the library's allocation fail: the read stops there and
+   * is refused, after work bounded by the declared size, not by the stream.
+   */
+  private readBlock(path: string, { chunkBytes, filtered }: { chunkBytes: number; filtered: boolean }, read: () => unknown): void {
+    const report: HeapCeilingReport = { refused: false, asked: 0 };
+    try {
+      withHeapCeiling(this.m.HEAPU8, CHUNK_HEAP_FACTOR * chunkBytes + READ_HEAP_HEADROOM, report, read);
+    } catch (err) {
+      if (!report.refused) throw err;
+      retireAfterTrap(err);
+      throw new FileError(
+        this.label,
+        filtered
+          ? `a chunk of dataset '${path}' inflates past its declared ${chunkBytes} bytes; the file is corrupt or a decompression bomb`
+          : `reading dataset '${path}' needs more memory than its declared ${chunkBytes > 0 ? `${chunkBytes}-byte chunks` : "size"} can; the file is damaged`,
+        { cause: err },
+      );
+    }
+  }
 }
+
+/** Heap a chunked read may take on top of what it had, per byte of one chunk: the filter's doubling buffer (at most twice the chunk) and the copy a realloc makes. */
+const CHUNK_HEAP_FACTOR = 4;
+
+/** Heap any read may take on top of that: the library's caches and small buffers (its chunk cache is 1 MB, its conversion buffer 1 MB). */
+const READ_HEAP_HEADROOM = 16 * 1024 * 1024;
 
 /** The error that stopped the library when the node did (a refused or failed read), else undefined. */
 function nodeProblem(file: FileNode, label: string, cause: unknown): FileError | undefined {

@@ -176,19 +176,21 @@ export function writeZip(entries: WriteEntry[]): Uint8Array {
 }
 
 const ZEROS_CHUNK = 64 * 1024 * 1024;
-const deflatedZerosCache = new Map<number, Promise<Uint8Array>>();
+const deflatedZerosCache = new Map<string, Promise<Uint8Array>>();
 
 /**
  * One raw deflate stream (about 1030:1) that inflates to `size` zero bytes, written by
  * zlib from 64 MiB chunks with no flush between them: the shape of a real bomb, with no
  * stored block for an inflater to trip over early. 2.25 GiB takes about 6 s, once per
- * size and process.
+ * size and process. `format` "zlib" wraps it as zlib's compress() does (a 2-byte header
+ * and an Adler-32 trailer), as HDF5's deflate filter stores a chunk.
  */
-export function deflatedZeros(size: number): Promise<Uint8Array> {
-  let made = deflatedZerosCache.get(size);
+export function deflatedZeros(size: number, format: "raw" | "zlib" = "raw"): Promise<Uint8Array> {
+  const key = `${format}:${size}`;
+  let made = deflatedZerosCache.get(key);
   if (!made) {
     made = new Promise<Uint8Array>((resolve, reject) => {
-      const deflate = zlib.createDeflateRaw({ level: 9 });
+      const deflate = format === "zlib" ? zlib.createDeflate({ level: 9 }) : zlib.createDeflateRaw({ level: 9 });
       const parts: Buffer[] = [];
       deflate.on("data", (c: Buffer) => parts.push(c));
       deflate.on("end", () => resolve(new Uint8Array(Buffer.concat(parts))));
@@ -205,7 +207,7 @@ export function deflatedZeros(size: number): Promise<Uint8Array> {
       };
       pump();
     });
-    deflatedZerosCache.set(size, made);
+    deflatedZerosCache.set(key, made);
   }
   return made;
 }
