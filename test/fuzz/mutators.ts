@@ -20,6 +20,7 @@ import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import type { BaseFile, HdfBase, JsonSpan } from "./corpus.js";
 import { Rng } from "./rng.js";
+import { chunkBombModel } from "./chunk-bomb.js";
 import { deflatedZeros, writeZip, type WriteEntry, type ZipEntry } from "./zip.js";
 import { deflateSync } from "fflate";
 
@@ -1112,6 +1113,35 @@ const synthNaN = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<Res
   return { detail: `synthesized model with a ${bad} weight`, bytes: await writer.writeKerasH5(m.spec), mustFail: false, inputArgs: m.inputArgs };
 };
 
+/** Chunk sizes (inputDim, units: a kernel of inputDim × 4·units float32 values in one chunk) and inflation ratios of the HDF5 chunk bombs. */
+const CHUNK_BOMB_SHAPES: [number, number][] = [
+  [64, 64],
+  [256, 64],
+  [512, 128],
+];
+const CHUNK_BOMB_RATIOS = [8, 100, 1000];
+
+/**
+ * synth-chunk-bomb (issue 17): an LSTM whose kernel is one deflate chunk (64 KiB, 256 KiB or
+ * 1 MiB) whose stream inflates to 8, 100 or 1000 times the chunk (test/fuzz/chunk-bomb.ts).
+ * Every run must end within the bound for bombs. A stream past the heap a read may take
+ * (4 × the chunk + 16 MiB, and what the heap already holds) must be refused by whatever reads
+ * the kernel; a short one is read as HDF5 reads it (the chunk's first bytes), so for those
+ * anything clean goes. The 1 GiB one (1 MiB × 1000) is past it in any process.
+ */
+const synthChunkBomb = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<Result> => {
+  const [inputDim, units] = rng.pick(CHUNK_BOMB_SHAPES);
+  const ratio = rng.pick(CHUNK_BOMB_RATIOS);
+  const bomb = await chunkBombModel(await loadWriter(ctx.repoRoot), { inputDim, units, ratio, seed: rng.u32() });
+  return {
+    detail: `HDF5 chunk bomb: the LSTM kernel's ${bomb.chunkBytes}-byte chunk holds ${bomb.streamBytes} bytes of deflate inflating to ${bomb.inflated} (x${ratio})`,
+    bytes: bomb.bytes,
+    mustFail: bomb.inflated >= 512 * 2 ** 20 ? "eval" : false,
+    inputArgs: bomb.inputArgs,
+    bounded: true,
+  };
+};
+
 // ---------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------
@@ -1252,6 +1282,7 @@ export const MUTATORS: Mutator[] = [
   { name: "synth-contradiction", weight: 2, applies: isH5, run: quiet(synthContradiction) },
   { name: "synth-lambda", weight: 2, applies: isH5, run: quiet(synthLambda) },
   { name: "synth-nan", weight: 1, applies: isH5, run: quiet(synthNaN) },
+  { name: "synth-chunk-bomb", weight: 2, applies: isH5, run: quiet(synthChunkBomb) },
   { name: "tflite-truncate", weight: 4, applies: isTflite, run: tfliteTruncate },
   { name: "tflite-flips", weight: 8, applies: isTflite, run: tfliteFlips },
   { name: "tflite-offsets", weight: 10, applies: isTflite, run: tfliteOffsets },
