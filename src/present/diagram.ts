@@ -90,6 +90,7 @@ function scalar(ex: Explanation, name: string): number | undefined {
 
 function valueSeg(ex: Explanation, name: string, scale = 1): Segment {
   const v = scalar(ex, name);
+  if (ex.withoutNumbers) return { text: "" };
   return v === undefined ? { text: "n/a" } : { text: fixed(v, ex.digits), value: v, scale, name };
 }
 
@@ -97,7 +98,8 @@ function labelled(label: string, ex: Explanation, name: string, scale = 1, ascii
   return [{ text: `${label} `, ascii: ascii === undefined ? undefined : `${ascii} ` }, valueSeg(ex, name, scale)];
 }
 
-function vectorSegs(label: string, v: number[], fmt: (x: number) => string): Segment[] {
+function vectorSegs(label: string, v: number[] | undefined, fmt: (x: number) => string): Segment[] {
+  if (v === undefined) return [{ text: label }];
   return [{ text: `${label} = ` }, { text: `[${v.map(fmt).join(", ")}]`, items: v.map(fmt) }];
 }
 
@@ -117,9 +119,9 @@ function gateBox(l: Layout, ex: Explanation, c: number, act: string, argName: st
 function busLabel(ex: Explanation): Segment[] {
   const fmt = (v: number) => fixed(v, ex.digits);
   return [
-    ...vectorSegs("x\u209c", ex.input, (v) => significant(v, 6)),
+    ...vectorSegs("x\u209c", ex.withoutNumbers ? undefined : ex.input, (v) => significant(v, 6)),
     { text: "   " },
-    ...vectorSegs(`h${PREV}`, ex.before.h, fmt),
+    ...vectorSegs(`h${PREV}`, ex.withoutNumbers ? undefined : ex.before.h, fmt),
   ];
 }
 
@@ -196,8 +198,8 @@ function simpleRnnDiagram(ex: Explanation): Diagram {
   const l = new Layout();
   const a = actSymbol(ex, "activation");
   const fmt = (v: number) => fixed(v, ex.digits);
-  l.slot(0, 1, 28, vectorSegs(`h${PREV}`, ex.before.h, fmt)).hline(1, 0, 29).arrow(1, 29, "right");
-  l.slot(3, 1, 28, vectorSegs("x\u209c", ex.input, (v) => significant(v, 6))).hline(2, 0, 29).arrow(2, 29, "right");
+  l.slot(0, 1, 28, vectorSegs(`h${PREV}`, ex.withoutNumbers ? undefined : ex.before.h, fmt)).hline(1, 0, 29).arrow(1, 29, "right");
+  l.slot(3, 1, 28, vectorSegs("x\u209c", ex.withoutNumbers ? undefined : ex.input, (v) => significant(v, 6))).hline(2, 0, 29).arrow(2, 29, "right");
   l.box(0, 30, 17, 4).slot(1, 31, 15, [{ text: a }], "centre").slot(2, 31, 15, [valueSeg(ex, "arg_h", 4)], "centre");
   l.hline(1, 46, 70).arrow(1, 70, "right").slot(0, 49, 20, labelled("h\u209c", ex, "h"));
   return {

@@ -118,6 +118,8 @@ export interface Explanation {
    */
   scalars: Record<string, number>;
   notes: string[];
+  /** No step was evaluated (summary --html): the diagram draws the cell's wiring with its value slots empty. */
+  withoutNumbers?: boolean;
 }
 
 /** Terms of a dot product written out in full up to this many; beyond, the first and last few. */
@@ -128,7 +130,8 @@ const TAIL_TERMS = 1;
 const SUB_T = "ₜ";
 const PREV = "₍ₜ₋₁₎";
 
-function actSymbol(name: string): string {
+/** How the equations and the diagram write an activation: σ for sigmoid, otherwise its Keras name. */
+export function actSymbol(name: string): string {
   return name === "sigmoid" ? "σ" : name;
 }
 

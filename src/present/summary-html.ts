@@ -4,13 +4,16 @@
  * (model-graph.ts: branches and merges, nested models as boxes holding their graph, shapes
  * on the edges, parameter counts in the boxes), summary's table, and a section per
  * recurrent layer: its gate layout, activations and each gate block's statistics as
- * `weights` gives them, and the command that writes its interactive cell page. Every
+ * `weights` gives them, the cell diagram explain draws (its wiring: a summary has no step's
+ * numbers), and the command that writes its interactive cell page. Every
  * recurrent box in the graph links to its section. Every string from the file is escaped.
  */
 import { isNestedModel } from "../eval/shapes.js";
 import { FORMAT_DESCRIPTIONS, type FormatName, isWeightsOnly, type Layer, type Model } from "../model.js";
-import { isGatedLayer, layerReports, type RecurrentReport } from "../slice/index.js";
+import { type CellReport, isGatedLayer, layerReports, type RecurrentReport } from "../slice/index.js";
 import type { ModelSummary } from "../summary.js";
+import { diagramLegend, renderDiagramSvg } from "./diagram.js";
+import { actSymbol, type Explanation } from "./explain.js";
 import { escapeHtml, PAGE_CSS } from "./html.js";
 import { type ModelGraph, modelGraph, renderModelGraphSvg } from "./model-graph.js";
 import { fixed, thousands } from "./text.js";
@@ -44,6 +47,39 @@ function recurrentSections(model: Model): RecurrentSection[] {
   return out;
 }
 
+/** A cell with no step evaluated: what the diagram needs to draw its wiring (its kind, activations, GRU's reset_after), no numbers. */
+function wiring(cell: CellReport): Explanation {
+  const activations = Object.entries(cell.activations).map(([role, name]) => ({ role, name, symbol: actSymbol(name), formula: "" }));
+  return {
+    file: "",
+    layer: cell.path,
+    className: cell.className,
+    kind: cell.kind,
+    direction: cell.direction,
+    dtype: cell.dtype,
+    resetAfter: cell.resetAfter ?? undefined,
+    sample: 0,
+    samples: 1,
+    step: 0,
+    steps: 0,
+    t: 0,
+    unit: 0,
+    units: cell.units,
+    inputDim: cell.inputDim,
+    masked: false,
+    digits: DIGITS,
+    activations,
+    definitions: [],
+    symbols: [],
+    numbers: [],
+    input: [],
+    before: { h: [] },
+    scalars: {},
+    notes: [],
+    withoutNumbers: true,
+  };
+}
+
 /** A word for a POSIX shell: as it is when it is plain, else single-quoted. */
 function shellWord(s: string): string {
   return /^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -63,8 +99,13 @@ function sectionHtml(s: RecurrentSection, file: string): string {
           return `<tr data-tensor="${t.name}"><td>${escapeHtml(gateCaption(cell, t))}${odd ? ` (${odd})` : ""}</td>${stat(t.stats.min)}${stat(t.stats.max)}${stat(t.stats.mean)}${stat(t.stats.std)}</tr>`;
         })
         .join("");
+      // The explain page's diagram of this cell, its value slots empty (explain fills them for a step of an input).
+      const diagram = cell.direction === "forward" ? wiring(cell) : undefined;
       return (
         `<pre class="overview">${cellHeader(cell).map(escapeHtml).join("\n")}</pre>` +
+        (diagram
+          ? `<figure class="cell">${renderDiagramSvg(diagram)}<figcaption>The cell's wiring, as explain draws it with the numbers of a step: ${diagramLegend(diagram).map(escapeHtml).join(" ")}</figcaption></figure>`
+          : "") +
         `<table class="gates"><thead><tr><th>gate block</th><th>min</th><th>max</th><th>mean</th><th>std</th></tr></thead><tbody>${rows}</tbody></table>`
       );
     })
@@ -110,7 +151,7 @@ pre{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-si
 table.summary td,table.summary th,table.gates td:first-child,table.gates th:first-child{text-align:left}table.gates td:first-child{font-family:system-ui,sans-serif;font-size:14px}.graph-legend{font-size:14px;color:#333}
 .graph-legend .box{display:inline-block;width:14px;height:10px;border:1.4px solid #333;border-radius:3px;vertical-align:middle;margin:0 3px 0 8px}
 .graph-legend .rec{background:#fdf0e6;border-color:#b34700}.graph-legend .nest{border:1.4px dashed #7570b3}
-section.recurrent:target h3{background:#fff6d5}
+section.recurrent:target h3{background:#fff6d5}figure.cell{margin:8px 0}figure.cell figcaption{font-size:14px;color:#333}
 `;
 
 /** The whole page. */

@@ -302,13 +302,22 @@ describe("summary --html on hostile names", () => {
     expect(page.html).toContain(`<title>side_${"&amp;".repeat(50)} (Dense)`);
     // Nothing from the file opens a tag or an attribute: no script, no svg element but ours, no stray quote.
     for (const raw of [...Object.values(EVIL), "<script", "<svg onload", "<b>", "'x'"]) expect(page.html).not.toContain(raw);
-    expect(page.html.match(/<svg/g)!.length).toBe(1);
+    // Our three: the graph and the two cell diagrams.
+    expect(page.html.match(/<svg/g)!.length).toBe(3);
+    expect(page.html.match(/<svg class="(model-graph|diagram)"/g)!.length).toBe(3);
     expect(page.html).toContain("&lt;script&gt;alert(&#39;x&#39;)&lt;");
     expect(page.html).toContain("gru&#39;q&amp;amp;");
     // The LSTM and the GRU link to their sections, each with the gates and the command for its cell page.
     expect(page.html.match(/<a href="#recurrent-\d"/g)).toEqual(['<a href="#recurrent-1"', '<a href="#recurrent-2"']);
     expect(page.html).toMatch(/<section class="recurrent" id="recurrent-1" data-layer="&lt;script&gt;alert\(&#39;x&#39;\)&lt;">/);
     expect(page.html).toContain("gates i, f, c, o (Keras order)");
+    // Each section draws its cell as explain does, value slots empty: the LSTM's four gate boxes, the GRU's three, named.
+    const gates = [...page.html.matchAll(/<figure class="cell">(.*?)<\/figure>/g)].map((m) => [...m[1].matchAll(/data-gate="([^"]*)"/g)].map((g) => g[1]));
+    expect(gates).toEqual([
+      ["f", "i", "c̃", "o"],
+      ["z", "hh", "r"],
+    ]);
+    expect(page.html).not.toMatch(/<figure class="cell">[^]*?(n\/a|data-value)[^]*?<\/figure>/);
     expect(page.html).toContain(`keras-inspect explain ${file} --layer &#39;gru&#39;\\&#39;&#39;q&amp;amp;&#39; --input-file YOUR_INPUT.npy --html gru_q_amp_.html`);
   });
 });
