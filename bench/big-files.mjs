@@ -4,7 +4,8 @@
 // sample behind 4 GiB of sparse zeros, so that every address HDF5 reads lies past 2^32),
 // beside an h5py script printing the same model's layers (bench/h5py_summary.py), the
 // start-up alone (`summary` of the 1 KB sample), and the refusal of a lying zip bomb
-// (test/fixtures/fuzz/zip-bomb-lying-2400mb.keras, issue 17). Wall seconds and peak RSS as
+// (test/fixtures/fuzz/zip-bomb-lying-2400mb.keras, issue 17) and of an HDF5 chunk bomb
+// (test/fixtures/fuzz/h5-chunk-bomb-1gb.h5). Wall seconds and peak RSS as
 // whole-process.mjs measures them (/usr/bin/time), after `npm run build`.
 //
 // bigFiles(dir) returns rows { what, wall (s: median, min, max), rssMiB, target, met } for
@@ -39,6 +40,24 @@ export async function writeBigModel(path) {
   });
   writeFileSync(path, bytes);
   return bytes.length;
+}
+
+/** The chunk bomb's model honest: LSTM(128) over 512 features, its 1 MiB kernel one chunk at deflate level 0 (as test/fuzz/chunk-bomb.ts writes it). */
+export async function writeChunkedModel() {
+  const layer = lstmConfig("lstm_1", 128, { batch_input_shape: [null, null, 512], dtype: "float32" });
+  return writeKerasH5({
+    modelConfig: sequentialConfig("sequential_1", [layer]),
+    layers: [
+      {
+        name: "lstm_1",
+        weights: [
+          { name: "lstm_1/kernel:0", shape: [512, 512], data: weights(512 * 512, 1), chunks: [512, 512], gzip: 0 },
+          { name: "lstm_1/recurrent_kernel:0", shape: [128, 512], data: weights(128 * 512, 2) },
+          { name: "lstm_1/bias:0", shape: [512], data: weights(512, 3) },
+        ],
+      },
+    ],
+  });
 }
 
 /**
@@ -86,6 +105,18 @@ export async function bigFiles(dir, { repeats = 3 } = {}) {
   for (const command of ["summary", "weights", "check"]) {
     run(`${command}, the lying 2.4 GB zip bomb (refused, exit 2)`, "node", node, [bin, command, bomb], { s: 0.5 }, process.env, 2);
   }
+  // Issue 17, HDF5: an LSTM kernel stored as one 1 MiB deflate chunk whose stream inflates to 1 GiB. `summary`
+  // reads no values (it answers); the commands that read the kernel refuse it once the library's heap would pass
+  // 4 × the chunk + 16 MiB.
+  const chunkBomb = join(root, "test", "fixtures", "fuzz", "h5-chunk-bomb-1gb.h5");
+  for (const args of [["summary", "--weights"], ["weights"], ["check"]]) {
+    run(`${args.join(" ")}, HDF5 chunk bomb: 1 MiB chunk inflating to 1 GiB (refused, exit 2)`, "node", node, [bin, ...args, chunkBomb], { s: 0.5 }, process.env, 2);
+  }
+  // Beside it, the same model honest (the kernel one 1 MiB deflate chunk): the HDF5 library's start-up and read, which the refusal needs too.
+  const chunked = join(dir, "lstm-512x128-chunked.h5");
+  writeFileSync(chunked, await writeChunkedModel());
+  run("summary --weights, the same LSTM honest (kernel one 1 MiB deflate chunk)", "node", node, [bin, "summary", "--weights", chunked]);
+  rmSync(chunked, { force: true });
   run(`summary, ${modelMB} MB model`, "node", node, [bin, "summary", model], { s: 0.3, rssMiB: 150 });
   run(
     `weights --layer lstm_1, ${modelMB} MB model (kernel and recurrent_kernel, ${kernelMiB} MiB each)`,
