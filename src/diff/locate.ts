@@ -11,7 +11,9 @@
  * - transposed: a constant (k·units, rows) whose rows hold it (ONNX W / R, TFLite
  *   FULLY_CONNECTED weights, per-gate tensors);
  * - a bias block: units consecutive values of a vector (or of a (2, k·u) GRU bias), and the
- *   sum of the two halves of a (2·k·u) vector, ONNX's B = [Wb ; Rb] applied as Wb + Rb.
+ *   sum of the two halves of a (2·k·u) vector, ONNX's B = [Wb ; Rb] applied as Wb + Rb; a
+ *   GRU(reset_after=True)'s input and recurrent bias blocks, found nowhere apart, are looked
+ *   for as their float32 sum (an export that folds them into one bias).
  * Leading dimensions of size 1 are dropped first (ONNX W [1, 4u, in]).
  *
  * Finding is positional, never by sorting values: exact float32 copies are looked up by
@@ -65,6 +67,11 @@ export interface BlockResult {
   verdict: BlockVerdict;
   /** Where it was found (or, when different, where it should have been). */
   place?: Place;
+  /**
+   * Found as a sum of Keras blocks (`bias_z + recurrent_bias_z`): the export adds GRU's input
+   * and recurrent biases into one (the comparison is of that float32 sum).
+   */
+  sumOf?: string;
   /** Other constants holding the same values (an unrolled graph may copy them). */
   also?: Place[];
   maxAbsDiff?: number;
@@ -414,9 +421,18 @@ function locateLayer(locator: Locator, layerPath: string, layerName: string, cla
   for (const b of blocks) byWeight.set(b.weight, [...(byWeight.get(b.weight) ?? []), b]);
   for (const [weight, group] of byWeight) {
     const found = new Map<Block, Found[]>();
+    const summedWith = new Map<Block, string>();
     for (const b of group) {
       let m = locator.matches(b, locator.index(b.rows, b.units));
       if (m.length === 0 && b.rows === 1) m = locator.matches(b, locator.summedIndex(b.units));
+      // GRU(reset_after=True) keeps an input and a recurrent bias; an export may hold their sum.
+      const partner = m.length === 0 ? blocks.find((x) => x.gate === b.gate && x.weight === (weight === "bias" ? "recurrent_bias" : weight === "recurrent_bias" ? "bias" : "")) : undefined;
+      if (partner) {
+        const sum = { ...b, data: Float32Array.from(b.data, (x, j) => Math.fround(x + partner.data[j])) };
+        m = locator.matches(sum, locator.index(b.rows, b.units));
+        const [first, second] = weight === "bias" ? [b.name, partner.name] : [partner.name, b.name];
+        if (m.length > 0) summedWith.set(b, `${first} + ${second}`);
+      }
       found.set(b, m);
     }
     // The constant holding most of this weight's blocks is the primary place of each.
@@ -436,6 +452,7 @@ function locateLayer(locator: Locator, layerPath: string, layerName: string, cla
           ...base,
           verdict: quantized ? "quantized" : "exact",
           place: placeOf(best.slot),
+          ...(summedWith.has(b) ? { sumOf: summedWith.get(b) } : {}),
           ...(m.length > 1 ? { also: m.slice(1, 4).map((f) => placeOf(f.slot)) } : {}),
           ...(quantized ? { maxAbsDiff: best.cmp.maxAbsDiff, maxSteps: best.cmp.maxSteps, ...(best.cmp.worst ? { worst: best.cmp.worst } : {}) } : {}),
         });

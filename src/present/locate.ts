@@ -65,7 +65,8 @@ function weightLines(blocks: BlockResult[]): string[] {
       const gates = group.map((b) => {
         const also = b.also && b.also.length > 0 ? `; also in ${b.also.map((a) => `'${safe(a.constant)}' ${a.slice}`).join(", ")}` : "";
         const uniform = b.uniform ? "; every value equal, so the place is not telling" : "";
-        return `${gateLabel(b)} ${b.place!.slice} ${blockVerdict(b)}${also}${uniform}`;
+        const sum = b.sumOf ? ` (stored as ${b.sumOf})` : "";
+        return `${gateLabel(b)} ${b.place!.slice} ${blockVerdict(b)}${sum}${also}${uniform}`;
       });
       lines.push(`    ${size} in ${constantText(p)}, ${layout}: ${gates.join(", ")}`);
     }

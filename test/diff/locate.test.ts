@@ -17,7 +17,7 @@ import type { LocateReport } from "../../src/diff/locate.js";
 import { loadModel } from "../../src/load/index.js";
 import { formatLocate } from "../../src/present/locate.js";
 import { exportPath, noteMissingExports } from "../load/export-fixtures.js";
-import { lstmDenseSpec, writeSpec } from "../check/models.js";
+import { gruSpec, lstmDenseSpec, writeSpec } from "../check/models.js";
 import { isCleanError, runCli } from "../support/cli.js";
 import { onnxModel, ProtoMessage, tensorMessage, type OnnxTensor } from "../support/onnx-writer.js";
 import { f32s, flatbuffer, i32, i32s, i64s, i8, ref, str, table, tables, TFL, u32, u8, ubytes, type FbObject } from "../support/tflite-writer.js";
@@ -226,6 +226,40 @@ describe("an ONNX LSTM unrolled into MatMul nodes, written by the test", () => {
     expect(alone.status).toBe(2);
     expect(isCleanError(alone)).toBe(true);
     expect(runCli(["diff", ok.path, bad.path]).stderr).toMatch(/neither .* has an RNN op to read as a layer/);
+  });
+});
+
+describe("a GRU(reset_after=True) whose export folds its two biases into one", () => {
+  it("finds each gate's input + recurrent bias as their float32 sum, and says so", async () => {
+    const path = join(dir, "gru.h5");
+    writeFileSync(path, await writeSpec(await gruSpec({ units: 3, features: 2, resetAfter: true })));
+    const gru = (await loadModel(path)).layers.find((l) => l.className === "GRU")!;
+    const w = (name: string) => Float32Array.from(gru.weights.find((t) => t.name === name)!.data);
+    const [kernel, recurrent, bias] = [w("kernel"), w("recurrent_kernel"), w("bias")];
+    const summed = Array.from({ length: 9 }, (_, j) => Math.fround(bias[j] + bias[9 + j]));
+    const exp = join(dir, "gru-folded.onnx");
+    writeFileSync(
+      exp,
+      onnxModel({
+        nodes: [{ op: "MatMul", name: "xW", inputs: ["x", "kernel"], outputs: ["xw"] }, { op: "Add", name: "b", inputs: ["xw", "bias_sum"], outputs: ["z"] }, { op: "MatMul", name: "hR", inputs: ["h", "recurrent"], outputs: ["hr"] }],
+        initializers: [
+          { name: "kernel", dims: [2, 9], values: kernel },
+          { name: "recurrent", dims: [3, 9], values: recurrent },
+          { name: "bias_sum", dims: [9], values: summed },
+        ],
+        inputs: [{ name: "x", dims: [1, 2] }],
+        outputs: [{ name: "z" }],
+      }),
+    );
+    const r = await locate(path, exp);
+    expect(r.verdict).toBe("equal");
+    ["z", "r", "h"].forEach((g, k) => {
+      for (const name of [`bias_${g}`, `recurrent_bias_${g}`]) {
+        const b = block(r, name);
+        expect([b.verdict, b.place?.constant, b.place?.slice, b.sumOf]).toEqual(["exact", "bias_sum", `[${3 * k}:${3 * k + 3}]`, `bias_${g} + recurrent_bias_${g}`]);
+      }
+    });
+    expect(formatLocate(r)).toMatch(/z \[0:3\] exact \(stored as bias_z \+ recurrent_bias_z\)/);
   });
 });
 
