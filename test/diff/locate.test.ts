@@ -396,6 +396,8 @@ const REAL: { folder: string; keras: string; exp: string; partial?: boolean; lay
   { folder: "dtln_keras_onnx_tflite_pair", keras: "model.h5", exp: "model_quant_1.tflite", partial: true, layers: ["lstm", "lstm_1"], quantized: ["kernel", "recurrent_kernel"] },
   { folder: "tflite_lstm_whileflex_hybridquant_pair", keras: "lstm_model.h5", exp: "lstm_model.tflite", layers: ["lstm_3"], quantized: ["recurrent_kernel"] },
   { folder: "onnx_tflite_lstm_airquality_keras3_triple", keras: "lstm_model.keras", exp: "lstm_model.tflite", layers: ["lstm", "lstm_1"] },
+  // No Keras file: the fused ONNX export's layers (read as Keras layers) located in the float16 TFLite export of the same model.
+  { folder: "onnx_tflite_fp16_lstm_earthpulse_no_keras", keras: "lstm_model.onnx", exp: "lstm_model_quantized.tflite", layers: ["LSTM__44", "LSTM__65"], quantized: ["kernel", "recurrent_kernel", "bias"] },
 ];
 noteMissingExports("locate", [
   ...REAL.flatMap((p): [string, string][] => [[p.folder, p.keras], [p.folder, p.exp]]),
