@@ -14,12 +14,13 @@ import type { Model } from "../model.js";
 import { type Check, type CheckReport, firstProblems, makeReport } from "./types.js";
 
 const sci = (v: number) => (Number.isFinite(v) ? v.toExponential(2) : String(v));
+const val = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));
 
 function blockProblem(layer: string, b: BlockResult): string | undefined {
   const at = b.place ? ` at '${b.place.constant}' ${b.place.slice}${b.place.transposed ? " (transposed)" : ""}` : "";
   switch (b.verdict) {
     case "different": {
-      const worst = b.worst ? ` at [${b.worst.index.join(", ")}] (reference ${b.worst.keras}, here ${b.worst.export})` : "";
+      const worst = b.worst ? ` at [${b.worst.index.join(", ")}] (reference ${val(b.worst.keras)}, here ${val(b.worst.export)})` : "";
       return `${layer} ${b.name}: different${at}, max |Δ| ${sci(b.maxAbsDiff ?? Infinity)}${b.maxSteps !== undefined ? ` (${b.maxSteps.toPrecision(3)} step)` : ""}${worst}`;
     }
     case "not-found":
