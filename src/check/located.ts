@@ -53,12 +53,13 @@ export function locatedReferenceCheck(r: LocateReport, label: string): Check {
 export async function locatedReferenceReport(
   error: unknown,
   file: string,
-  reference: { model: Promise<Model>; label: string; exact?: boolean } | undefined,
+  /** The reference model, loaded only when the export is located (`model` starts the load). */
+  reference: { model: () => Promise<Model>; label: string; exact?: boolean } | undefined,
   needsModel: boolean,
 ): Promise<CheckReport | undefined> {
   if (!(error instanceof NoRecurrentOpError) || !reference || needsModel) return undefined;
   const exported = await loadExportConstants(file, error);
-  const report = locateWeights(await reference.model, exported, "B", { exact: reference.exact });
+  const report = locateWeights(await reference.model(), exported, "B", { exact: reference.exact });
   const skipped: Check = { id: "structure", name: "structure", status: "skip", detail: `not run, nor the dtypes, finite and plausible checks: the export is not read as a model (${error.problem})` };
   return makeReport(file, error.format, null, [skipped, locatedReferenceCheck(report, reference.label)]);
 }

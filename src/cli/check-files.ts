@@ -79,9 +79,9 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
     // A tensor the file lists but lacks is a failed structure check, not a refusal.
     const model = await loadModel(file, { missingTensors: "keep", config: req.config }).catch(async (e: unknown) => {
       // An export without RNN ops: --reference's weights are located among its constants, if nothing else needs the model.
-      const reference = referenceModel(req, ctx);
       const needsModel = req.expected.length > 0 || req.golden !== undefined || req.writeGolden !== undefined || req.maxAbs !== undefined || req.requireLayers.length > 0 || req.kerasVersion !== undefined || (req.input ?? []).length + (req.inputFile ?? []).length > 0;
-      const report = await locatedReferenceReport(e, file, reference && req.reference ? { model: reference, label: req.reference.file, exact: req.reference.exact === true } : undefined, needsModel);
+      const reference = req.reference ? { model: () => referenceModel(req, ctx)!, label: req.reference.file, exact: req.reference.exact === true } : undefined;
+      const report = await locatedReferenceReport(e, file, reference, needsModel);
       if (report) return report;
       throw e;
     });

@@ -222,6 +222,10 @@ describe("an ONNX LSTM unrolled into MatMul nodes, written by the test", () => {
     const failed = runCli(["check", bad.path, "--reference", bad.keras]);
     expect(failed.status).toBe(1);
     expect(failed.stdout).toMatch(/lstm_1 \(LSTM\) kernel_i: different at 'lstm\/W' \[0:4, :\] \(transposed\)/);
+    // A candidate that fails for another reason does not start loading the reference (whose failure nothing would catch).
+    const missing = runCli(["check", join(dir, "absent.onnx"), "--reference", join(dir, "absent.h5")]);
+    expect([missing.status, isCleanError(missing)]).toEqual([2, true]);
+    expect(missing.stderr).toMatch(/absent\.onnx: no such file/);
     const alone = runCli(["summary", ok.path]);
     expect(alone.status).toBe(2);
     expect(isCleanError(alone)).toBe(true);
