@@ -503,6 +503,8 @@ export interface LocateOptions {
   partial?: boolean;
   /** A block within quantization counts as different (diff --exact, check --reference-exact). */
   exact?: boolean;
+  /** diff's --atol, which locating does not apply (said in a warning when given). */
+  atol?: number;
 }
 
 /** Locates every recurrent weight of `keras` among the constants of `exp` (see the header). */
@@ -547,6 +549,9 @@ export function locateWeights(keras: Model, exp: ExportConstants, exportSide: "A
     notStored: count("not-stored"),
     notFound: count("not-found"),
   };
+  if (options.atol !== undefined && options.atol > 0) {
+    warnings.push(`--atol ${options.atol} does not apply here: a located block is exact, or within half its quantization step, or different`);
+  }
   const quantizedFails = options.exact === true && counts.quantized > 0;
   if (quantizedFails) warnings.push(`${counts.quantized} gate block(s) are within quantization, not exact, which --exact counts as different`);
   const verdict = counts.different + counts.notFound > 0 || quantizedFails ? "different" : counts.notStored > 0 ? "not-stored" : layers.length > 0 ? "equal" : "different";

@@ -24,7 +24,7 @@ export function registerDiff(program: Command): void {
     .option("--exact", "a quantized export's values must be within --atol too: 'within quantization' (every value within half a step of the other file's) counts as different, exit 1")
     .option("--json", "print one JSON document");
   addWidthOption(cmd).action(async (a: string, b: string, opts: { atol: number; partial?: boolean; exact?: boolean; json?: boolean; width?: number }) => {
-    const pair = await readDiffPair(a, b, { partial: opts.partial === true, exact: opts.exact === true });
+    const pair = await readDiffPair(a, b, { partial: opts.partial === true, exact: opts.exact === true, atol: opts.atol });
     if ("located" in pair) {
       // An export without RNN ops: where each Keras weight lies among its constants.
       await (opts.json ? writeJson(locateJson(pair.located)) : writeLines([formatLocate(pair.located, outputWidth(opts))]));
