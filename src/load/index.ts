@@ -15,12 +15,14 @@ import { loadStringList } from "./common.js";
 import { openH5File } from "./hdf5-file.js";
 import { readFullModel, readWeightsOnly, readWeightsWithConfig } from "./keras-h5.js";
 import { isKeras3WeightsStore, readKeras3Weights, readKeras3WeightsWithConfig, readKerasArchive } from "./keras3.js";
-import { loadShardedWeights } from "./keras3-sharded.js";
-import { loadOnnx } from "./onnx.js";
 import { type ContainerKind, knownNonModel, leadingBytesHex, SAVED_MODEL_ADVICE, sniff } from "./sniff.js";
 import { readStructure, type StructureSource } from "./structure.js";
-import { loadTfjs } from "./tfjs.js";
-import { readTfliteSource } from "./tflite.js";
+
+// The export adapters (and protobufjs, which the ONNX one uses) are imported when a file of
+// their kind is opened: a Keras file's command does not pay for parsing them at start-up.
+const loadTfjs = async (path: string) => (await import("./tfjs.js")).loadTfjs(path);
+const loadOnnx = async (path: string) => (await import("./onnx.js")).loadOnnx(path);
+const loadShardedWeights = async (path: string, structure?: StructureSource) => (await import("./keras3-sharded.js")).loadShardedWeights(path, structure);
 
 export { MAX_ARCHIVE_ENTRY_BYTES, MAX_ARCHIVE_TOTAL_BYTES } from "./keras3.js";
 
@@ -111,7 +113,10 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
     throw err;
   }
   // A TFLite flatbuffer names no file beside it: read whole from the bytes (size-limited).
-  if (kind === "tflite") return withoutConfig(readTfliteSource(source, label), structure);
+  if (kind === "tflite") {
+    const { readTfliteSource } = await import("./tflite.js");
+    return withoutConfig(readTfliteSource(source, label), structure);
+  }
   if (kind === "keras-shards") {
     // The index names its shard files, which lie beside it: read from its path.
     source.close();

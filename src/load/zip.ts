@@ -24,7 +24,7 @@
  * stream inflating to 2.4 GB behind headers that claim 54 KB took 12 s of CPU).
  * Nothing is written to disk.
  */
-import * as zlib from "node:zlib";
+import { createRequire } from "node:module";
 import { FileError } from "../errors.js";
 import type { PagedReader } from "./byte-source.js";
 
@@ -58,6 +58,13 @@ export interface ZipRead {
   names: string[];
 }
 
+/** Node's zlib, loaded at the first inflate: most commands on most files never inflate, and loading it costs start-up. */
+let zlibModule: typeof import("node:zlib") | undefined;
+function zlib(): typeof import("node:zlib") {
+  zlibModule ??= createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
+  return zlibModule;
+}
+
 const EOCD_SIG = 0x06054b50;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
 const CENTRAL_SIG = 0x02014b50;
@@ -77,11 +84,10 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** zlib's crc32 (Node 20.15 and later), many times faster than a table in JavaScript on a large stored entry. */
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-
 /** CRC-32 (ISO 3309, the one zip uses) of `data`, continuing from the CRC of what came before it. */
 export function crc32(data: Uint8Array, previous = 0): number {
+  // zlib's crc32 (Node 20.15 and later) is many times faster than a table in JavaScript on a large stored entry.
+  const nativeCrc32 = (zlib() as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
   if (nativeCrc32) return nativeCrc32(data, previous);
   let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
@@ -251,7 +257,7 @@ export function readZipEntries(bytes: PagedReader, label: string, wanted: Set<st
 export function inflateDeclared(compressed: Uint8Array, size: number, wrongSize: (got?: number) => Error, broken: (err: Error) => Error): Uint8Array {
   let data: Buffer;
   try {
-    data = zlib.inflateRawSync(compressed, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size + 1) });
+    data = zlib().inflateRawSync(compressed, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size + 1) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw wrongSize();
     throw broken(err as Error);
