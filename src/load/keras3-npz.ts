@@ -15,14 +15,15 @@
  * keras3.ts maps them to the config's layers unchanged. The npz is held in memory (it is read
  * whole from the archive, within the archive's entry limit).
  */
-import { unzipSync } from "fflate";
 import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
 import { readNpyHeader } from "../npy.js";
 import { bfloat16ToNumber, halfToNumber } from "./half.js";
+import { PagedReader } from "./byte-source.js";
 import type { DatasetInfo, NumericData } from "./hdf5-file.js";
 import type { WeightStore } from "./keras3.js";
 import { arraysIn, type PickledArray, PickleError, readPickle } from "./pickle.js";
+import { entryBytes, readZipEntries } from "./zip.js";
 
 interface Stored {
   shape: number[];
@@ -119,19 +120,16 @@ function memberTensors(member: string, bytes: Uint8Array, label: string, display
 
 /** The datasets of a Keras npz as a weights store (see the module comment). `label` names it in messages. */
 export function npzWeightStore(npz: Uint8Array, label: string, displayPrefix: string, maxBytes: number): WeightStore {
-  let members: Record<string, Uint8Array>;
-  let declared = 0;
+  // The archive reader every zip goes through (zip.ts): sizes declared under the limit before
+  // anything is inflated, inflation that stops at the declared size, CRCs checked.
+  const archive = PagedReader.of(npz);
+  const members: Record<string, Uint8Array> = {};
   try {
-    members = unzipSync(npz, {
-      filter: (f) => {
-        declared += f.originalSize;
-        if (declared > maxBytes) throw new FileError(label, `its arrays declare more than ${maxBytes} bytes`);
-        return true;
-      },
-    });
+    const { entries } = readZipEntries(archive, label, () => true, { maxEntryBytes: () => maxBytes, maxTotalBytes: maxBytes });
+    for (const [name, entry] of Object.entries(entries)) members[name] = entryBytes(archive, entry);
   } catch (err) {
-    if (err instanceof FileError) throw err;
-    throw new FileError(label, `is not a readable .npz (${(err as Error).message})`, { cause: err });
+    if (err instanceof FileError) throw new FileError(label, `is not a readable .npz (${err.problem})`, { cause: err });
+    throw err;
   }
   const datasets = new Map<string, Stored>();
   for (const [name, bytes] of Object.entries(members)) {

@@ -17,6 +17,7 @@ import { modelInputs } from "../../src/eval/step.js";
 import { loadModel, loadModelFromBytes } from "../../src/load/index.js";
 import { allWeights, type Model } from "../../src/model.js";
 import { isCleanError, REPO_ROOT, runCli } from "../support/cli.js";
+import { deflatedZeros, writeZip } from "../fuzz/zip.js";
 
 const DIR = join(REPO_ROOT, "test/fixtures/dtypes");
 const tmp = mkdtempSync(join(tmpdir(), "ki-npz-"));
@@ -106,6 +107,16 @@ describe("Keras 3 .npz weights", () => {
       expect(err.message).toMatch(message);
       expect(err.message).not.toContain("\n");
     }
+  });
+
+  it("a member whose deflate stream inflates past its declared size is refused when the stream passes it (a lying zip bomb)", async () => {
+    // 256 MB of zeros behind a declared 1 KB: the zip reader stops at the declared size (issue 17), as for a .keras
+    // archive; the message says it stopped there (an inflater that ran to the end would report a size mismatch).
+    const content = new Uint8Array(1024);
+    const bomb = writeZip([{ name: "layers/dense.npy", content, method: 8, raw: await deflatedZeros(256 * 1024 * 1024), declaredSize: 1024 }]);
+    const err = await loadModelFromBytes(bomb, "bomb.npz").catch((e) => e);
+    expect(err).toBeInstanceOf(FileError);
+    expect(err.message).toBe("bomb.npz: is not a readable .npz (zip entry 'layers/dense.npy' inflates past the 1024 bytes the archive declares for it; the archive is corrupt or a zip bomb)");
   });
 
   it("the bare model.weights.npz takes its structure from --config, and predicts as float32.keras", async () => {
