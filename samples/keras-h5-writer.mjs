@@ -29,6 +29,7 @@ function fixedStrings(group, name, values) {
  * @param {string} [spec.kerasVersion]   default "2.2.4"
  * @param {string} [spec.backend]        default "tensorflow"
  * @param {object} [spec.modelConfig]    omitted: a weights-only file
+ * @param {string} [spec.libver]         HDF5 format bounds as h5wasm names them ("earliest", "latest", ...); default h5wasm's
  * @param {{name: string, weights: {name: string, shape: number[], data: ArrayLike<number>, dtype?: string, absent?: boolean, chunks?: number[], gzip?: number}[]}[]} spec.layers
  *   A weight with `absent: true` is listed in weight_names but its dataset is not written:
  *   the file h5py's `del f[path]` leaves (a damaged export, for tests of how it is reported).
@@ -38,7 +39,8 @@ function fixedStrings(group, name, values) {
 export async function writeKerasH5(spec) {
   const Module = await h5wasm.ready;
   const path = `/keras-h5-writer-${process.pid}-${++counter}.h5`;
-  const file = new h5wasm.File(path, "w");
+  // `libver` (h5wasm's bounds, e.g. "latest") picks the HDF5 format version of the structures written.
+  const file = spec.libver ? new h5wasm.File(path, "w", { libver: spec.libver }) : new h5wasm.File(path, "w");
   const kerasVersion = spec.kerasVersion ?? "2.2.4";
   const backend = spec.backend ?? "tensorflow";
   let weightsGroup = file;

@@ -29,6 +29,7 @@
  * answers with a description of the first problem, or undefined.
  */
 
+import { inflateSync } from "node:zlib";
 import type { PagedReader } from "./byte-source.js";
 import { globalHeapLoopProblem, isGlobalHeapLoop } from "./hdf5-guard.js";
 
@@ -103,7 +104,7 @@ interface Message {
  * every address is taken relative to it, whatever base address the superblock records,
  * so a file behind a user block is walked where the library will read it.
  */
-export function checkHdf5Metadata(bytes: PagedReader, superblock = 0): string | undefined {
+export function checkHdf5Metadata(bytes: PagedReader, superblock = 0, deflated?: Map<string, DeflatedChunks>): string | undefined {
   const version = bytes.u8(superblock + 8);
   let r: Bytes;
   let root: number;
@@ -135,6 +136,10 @@ export function checkHdf5Metadata(bytes: PagedReader, superblock = 0): string | 
     const badHeader = headerProblem(r, at, path);
     if (badHeader) return badHeader;
     const messages = objectMessages(r, at);
+    if (deflated) {
+      const chunks = deflatedChunks(r, messages);
+      if (chunks) deflated.set(path, chunks);
+    }
     for (const m of messages) {
       if (++r.steps > MAX_STEPS) return undefined;
       if (m.type === 0x0010 && r.has(m.at, r.o + r.l)) {
@@ -170,6 +175,141 @@ export function checkHdf5Metadata(bytes: PagedReader, superblock = 0): string | 
     if (r.steps > MAX_STEPS) return undefined;
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Deflated chunks
+// ---------------------------------------------------------------------------
+
+/**
+ * A chunked dataset whose chunks the HDF5 library inflates, as checkHdf5Metadata found it
+ * (it fills the map it is given, by path): data layout message version 3, class 2, whose
+ * chunk index is a version 1 B-tree (IV.A.2.i; what h5py and h5wasm write), and a filter
+ * pipeline (IV.A.2.l) whose deflate filter is preceded only by shuffle, which keeps a
+ * chunk's size, and followed only by fletcher32, whose 4-byte checksum ends each stored
+ * chunk. A chunk of such a dataset inflates to exactly its declared size.
+ */
+export interface DeflatedChunks {
+  /** The walk's sizes of offsets and lengths, and where the superblock is. */
+  o: number;
+  l: number;
+  superblock: number;
+  /** Absolute address of the chunk B-tree. */
+  btree: number;
+  /** Bytes of one chunk: the product of the chunk dims and the element size (the layout's last "dim"). */
+  chunkBytes: number;
+  /** Dims the B-tree keys record, the element size included. */
+  rank: number;
+  /** Positions of deflate and of fletcher32 (-1: none) in the pipeline, for the chunks' filter masks. */
+  deflate: number;
+  fletcher32: number;
+}
+
+const FILTER_DEFLATE = 1;
+const FILTER_SHUFFLE = 2;
+const FILTER_FLETCHER32 = 3;
+
+/** The filter ids of a pipeline message, in order; undefined when it cannot be read. */
+function pipelineFilters(r: Bytes, m: Message): number[] | undefined {
+  const version = r.u8(m.at);
+  const count = r.u8(m.at + 1);
+  const end = m.at + m.size;
+  let p = m.at + (version === 1 ? 8 : 2);
+  if ((version !== 1 && version !== 2) || count > 32) return undefined;
+  const ids: number[] = [];
+  for (let k = 0; k < count; k++) {
+    if (!r.has(p, 8) || p + 6 > end) return undefined;
+    const id = r.u16(p);
+    const named = version === 1 || id >= 256;
+    const nameLength = named ? r.u16(p + 2) : 0;
+    p += named ? 4 : 2;
+    const values = r.u16(p + 2);
+    p += 4;
+    p += version === 1 ? (nameLength + 7) & ~7 : nameLength;
+    p += 4 * values + (version === 1 && values % 2 === 1 ? 4 : 0);
+    if (p > end) return undefined;
+    ids.push(id);
+  }
+  return ids;
+}
+
+function deflatedChunks(r: Bytes, messages: Message[]): DeflatedChunks | undefined {
+  const layout = messages.find((m) => m.type === 0x0008);
+  const pipeline = messages.find((m) => m.type === 0x000b);
+  if (!layout || !pipeline || !r.has(layout.at, 3) || r.u8(layout.at) !== 3 || r.u8(layout.at + 1) !== 2) return undefined;
+  const rank = r.u8(layout.at + 2);
+  if (rank < 1 || rank > 33 || 3 + r.o + 4 * rank > layout.size) return undefined;
+  const btree = r.addr(layout.at + 3);
+  let chunkBytes = 1;
+  for (let i = 0; i < rank; i++) chunkBytes *= r.u32(layout.at + 3 + r.o + 4 * i);
+  const filters = pipelineFilters(r, pipeline);
+  if (btree < 0 || !Number.isSafeInteger(chunkBytes) || chunkBytes <= 0 || !filters) return undefined;
+  const deflate = filters.indexOf(FILTER_DEFLATE);
+  if (deflate < 0 || filters.slice(0, deflate).some((id) => id !== FILTER_SHUFFLE)) return undefined;
+  const after = filters.slice(deflate + 1);
+  if (after.length > 1 || (after.length === 1 && after[0] !== FILTER_FLETCHER32)) return undefined;
+  return { o: r.o, l: r.l, superblock: r.superblock, btree, chunkBytes, rank, deflate, fletcher32: after.length === 1 ? deflate + 1 : -1 };
+}
+
+/** A zlib stream inflated with a hard stop past `limit` bytes: "too long" past it, undefined when zlib cannot decode it. */
+function inflateAtMost(stream: Uint8Array, limit: number): Uint8Array | "too long" | undefined {
+  try {
+    return inflateSync(stream, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return "too long";
+    return undefined;
+  }
+}
+
+/** zlib's compressBound(): the most a zlib stream of `n` bytes takes. */
+function compressBound(n: number): number {
+  return n + Math.floor(n / 4096) + Math.floor(n / 16384) + Math.floor(n / 33554432) + 13;
+}
+
+/**
+ * The first chunk of the dataset `what` (found by checkHdf5Metadata) that does not hold a
+ * deflate stream of exactly its declared size, in words; undefined when all do. Each chunk's
+ * stored size must be what a zlib stream of the chunk can take (compressBound), and its
+ * stream is inflated here with a hard stop one byte past the chunk, so the work is bounded
+ * by the declared sizes whatever the streams hold. A stream zlib cannot decode is left to
+ * the HDF5 library, which reports it. Bounded like the walk; chunks the filter mask says
+ * were not deflated are skipped.
+ */
+export function deflatedChunkProblem(bytes: PagedReader, chunks: DeflatedChunks, what: string): string | undefined {
+  const r = new Bytes(bytes, chunks.o, chunks.l, chunks.superblock);
+  const declared = chunks.chunkBytes;
+  const seen = new Set<number>();
+  const visit = (at: number, depth: number): string | undefined => {
+    if (at < 0 || depth > 64 || seen.has(at) || !r.tag(at, "TREE") || r.u8(at + 4) !== 1) return undefined;
+    seen.add(at);
+    const level = r.u8(at + 5);
+    const used = r.u16(at + 6);
+    const keyBytes = 8 + 8 * chunks.rank;
+    let p = at + 8 + 2 * r.o;
+    for (let i = 0; i < used && ++r.steps < MAX_STEPS; i++) {
+      if (!r.has(p, keyBytes + r.o)) return undefined;
+      const stored = r.u32(p);
+      const mask = r.u32(p + 4);
+      const child = r.addr(p + keyBytes);
+      p += keyBytes + r.o;
+      if (level > 0) {
+        const bad = visit(child, depth + 1);
+        if (bad) return bad;
+        continue;
+      }
+      if (child < 0 || mask & (1 << chunks.deflate)) continue;
+      const withTrailer = chunks.fletcher32 >= 0 && !(mask & (1 << chunks.fletcher32)) ? 4 : 0;
+      if (stored - withTrailer > compressBound(declared)) {
+        return `a chunk of ${what} stores ${stored} bytes, more than a deflate stream of its declared ${declared} bytes can take; the file is corrupt or a decompression bomb`;
+      }
+      if (!r.has(child, stored) || stored <= withTrailer) continue;
+      const out = inflateAtMost(bytes.bytes(child, stored - withTrailer), declared);
+      if (out === "too long") return `a chunk of ${what} inflates past its declared ${declared} bytes; the file is corrupt or a decompression bomb`;
+      if (out !== undefined && out.length !== declared) return `a chunk of ${what} inflates to ${out.length} bytes, not its declared ${declared}; the file is corrupt`;
+    }
+    return undefined;
+  };
+  return visit(chunks.btree, 0);
 }
 
 /** An object header whose first block, by its recorded size, does not fit the file (HDF5 allocates that size). */
@@ -209,7 +349,9 @@ function objectMessages(r: Bytes, at: number): Message[] {
         const len = r.uN(p + 8 + r.o, r.l);
         if (c >= 0 && len > 0) blocks.push([c, c + len]);
       }
-      p = (p + 8 + size + 7) & ~7;
+      // Each message takes its size rounded up to 8 bytes, counted from the header (H5O__chunk_deserialize), which
+      // need not be 8-aligned in the file: rounding the address skipped the messages of such headers.
+      p += 8 + Math.ceil(size / 8) * 8;
     }
   }
   return out;

@@ -39,7 +39,7 @@ import type { DType } from "../model.js";
 import { type ByteSource, type OpenSource, PagedReader } from "./byte-source.js";
 import { widen16 } from "./half.js";
 import { globalHeapLoopIn, globalHeapLoopProblem } from "./hdf5-guard.js";
-import { checkHdf5Metadata } from "./hdf5-metadata.js";
+import { checkHdf5Metadata, type DeflatedChunks, deflatedChunkProblem } from "./hdf5-metadata.js";
 import { findHdf5Signature } from "./sniff.js";
 import { type HeapCeilingReport, withHeapCeiling } from "./wasm-heap.js";
 
@@ -387,6 +387,9 @@ export class H5File {
     /** Name used in messages: the user's path, or `archive.keras!model.weights.h5`. */
     readonly label: string,
     private readonly deferred: DeferredDatasets,
+    /** The file through the page cache, and its deflated chunked datasets by path (hdf5-metadata.ts), checked before they are read. */
+    private readonly bytes: PagedReader,
+    private readonly deflated: Map<string, DeflatedChunks>,
   ) {}
 
   /**
@@ -411,13 +414,14 @@ export class H5File {
       const bytes = new PagedReader(source);
       const superblock = findHdf5Signature(bytes) ?? 0;
       // Metadata the library would trust to allocate by, or to read memory it never wrote (hdf5-metadata.ts).
-      const badMetadata = checkHdf5Metadata(bytes, superblock);
+      const deflated = new Map<string, DeflatedChunks>();
+      const badMetadata = checkHdf5Metadata(bytes, superblock, deflated);
       // A layout the decoder does not know is not damage: its message says so itself.
       if (badMetadata !== undefined) throw new FileError(label, /cannot be decoded$/.test(badMetadata) ? badMetadata : `${badMetadata}; the file is damaged`);
       node = createFileNode(inst.m, source, bytes, superblock);
       const path = node.path;
       const file = withWasmStack(() => new inst.lib.File(path, "r"));
-      return new H5File(inst.lib, inst.m, file, node, source, label, deferred);
+      return new H5File(inst.lib, inst.m, file, node, source, label, deferred, bytes, deflated);
     } catch (err) {
       if (!(err instanceof FileError)) retireAfterTrap(err);
       releaseErrorStreams(inst.m);
@@ -579,6 +583,10 @@ export class H5File {
    */
   readNumeric(path: string, opaque16?: Opaque16): { shape: number[]; dtype: DType; data: NumericData } {
     const info = this.numericInfo(path, opaque16);
+    // Chunks the library would inflate: each must inflate to its declared size, checked with a hard stop (hdf5-metadata.ts).
+    const chunks = this.deflated.get(`/${path.split("/").filter((p) => p !== "").join("/")}`);
+    const badChunk = chunks && deflatedChunkProblem(this.bytes, chunks, `dataset '${path}'`);
+    if (badChunk) throw new FileError(this.label, badChunk);
     return this.guard(`dataset '${path}'`, () => {
       const meta = (this.file.get(path) as H5Dataset).metadata;
       const shape = info.shape;

@@ -47,15 +47,19 @@ function kernelValues(n: number, seed: number): Float32Array {
 
 /**
  * A Sequential with one LSTM(units) on `inputDim` features whose kernel (inputDim, 4·units)
- * is stored in chunks of `chunkRows` rows; the last chunk becomes the bomb.
+ * is stored in chunks of `chunkRows` rows; the last chunk becomes the bomb (a ratio below 1:
+ * a stream that ends short of the chunk). With h5wasm's default bounds the chunk index is a
+ * version 1 B-tree, as h5py writes it; `libver: "latest"` gives the version 4 layout with
+ * HDF5 1.10's indexes.
  */
-export async function chunkBombModel(writer: Writer, opts: { inputDim: number; units: number; chunkRows?: number; ratio: number; seed?: number }): Promise<ChunkBomb> {
+export async function chunkBombModel(writer: Writer, opts: { inputDim: number; units: number; chunkRows?: number; ratio: number; seed?: number; libver?: string }): Promise<ChunkBomb> {
   const { inputDim, units, ratio } = opts;
   const chunkRows = opts.chunkRows ?? inputDim;
   const cols = 4 * units;
   const kernel = kernelValues(inputDim * cols, opts.seed ?? 17);
   const small = kernelValues(units * cols + cols, (opts.seed ?? 17) + 1);
   const spec = {
+    libver: opts.libver,
     modelConfig: writer.sequentialConfig("sequential_1", [writer.lstmConfig("lstm_1", units, { batch_input_shape: [null, null, inputDim], dtype: "float32" })]),
     layers: [
       {
@@ -78,7 +82,7 @@ export async function chunkBombModel(writer: Writer, opts: { inputDim: number; u
   if (at < 0 || honest[start] !== 0x78 || honest[start + 1] !== 0x01) throw new Error("chunk-bomb: the kernel's last chunk is not where a level-0 deflate stream would put it");
   // Stored blocks of at most 65,535 bytes, 5 header bytes each, plus the zlib header and Adler-32 (the last chunk is a full chunk in the file).
   const slot = chunkBytes + 5 * Math.ceil(chunkBytes / 65535) + 6;
-  const inflated = ratio * chunkBytes;
+  const inflated = Math.round(ratio * chunkBytes);
   const stream = await deflatedZeros(inflated, "zlib");
   if (stream.length > slot) throw new Error(`chunk-bomb: ${inflated} zeros take ${stream.length} bytes of deflate, more than the chunk's ${slot}`);
   const bytes = honest.slice();

@@ -1123,20 +1123,23 @@ const CHUNK_BOMB_RATIOS = [8, 100, 1000];
 
 /**
  * synth-chunk-bomb (issue 17): an LSTM whose kernel is one deflate chunk (64 KiB, 256 KiB or
- * 1 MiB) whose stream inflates to 8, 100 or 1000 times the chunk (test/fuzz/chunk-bomb.ts).
- * Every run must end within the bound for bombs. A stream past the heap a read may take
- * (4 × the chunk + 16 MiB, and what the heap already holds) must be refused by whatever reads
- * the kernel; a short one is read as HDF5 reads it (the chunk's first bytes), so for those
- * anything clean goes. The 1 GiB one (1 MiB × 1000) is past it in any process.
+ * 1 MiB) whose stream inflates to 8, 100 or 1000 times the chunk (test/fuzz/chunk-bomb.ts),
+ * behind a version 1 B-tree chunk index (h5py's) or the version 4 layout (libver "latest").
+ * Every run must end within the bound for bombs. Behind a v1 B-tree every such chunk must be
+ * refused by whatever reads the kernel (each chunk is inflated first with a hard stop). Behind
+ * the v4 layout a stream past the heap a read may take (4 × the chunk + 16 MiB, and what the
+ * heap already holds) must be; a shorter one is read as HDF5 reads it (the chunk's first
+ * bytes), so for those anything clean goes. The 1 GiB one (1 MiB × 1000) is past it in any process.
  */
 const synthChunkBomb = async (_b: BaseFile, rng: Rng, ctx: MutateContext): Promise<Result> => {
   const [inputDim, units] = rng.pick(CHUNK_BOMB_SHAPES);
   const ratio = rng.pick(CHUNK_BOMB_RATIOS);
-  const bomb = await chunkBombModel(await loadWriter(ctx.repoRoot), { inputDim, units, ratio, seed: rng.u32() });
+  const libver = rng.pick([undefined, "latest"]);
+  const bomb = await chunkBombModel(await loadWriter(ctx.repoRoot), { inputDim, units, ratio, seed: rng.u32(), libver });
   return {
-    detail: `HDF5 chunk bomb: the LSTM kernel's ${bomb.chunkBytes}-byte chunk holds ${bomb.streamBytes} bytes of deflate inflating to ${bomb.inflated} (x${ratio})`,
+    detail: `HDF5 chunk bomb${libver ? " (version 4 layout)" : ""}: the LSTM kernel's ${bomb.chunkBytes}-byte chunk holds ${bomb.streamBytes} bytes of deflate inflating to ${bomb.inflated} (x${ratio})`,
     bytes: bomb.bytes,
-    mustFail: bomb.inflated >= 512 * 2 ** 20 ? "eval" : false,
+    mustFail: !libver || bomb.inflated >= 512 * 2 ** 20 ? "eval" : false,
     inputArgs: bomb.inputArgs,
     bounded: true,
   };

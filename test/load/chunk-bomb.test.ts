@@ -1,19 +1,24 @@
 /**
- * HDF5 chunk bombs (issue 17): a chunk whose deflate stream inflates far past the chunk's
- * declared size is refused after work bounded by the declared size (the wasm heap may grow
- * by 4 × the chunk + 16 MiB during a read; src/load/wasm-heap.ts), not by the stream, and
- * the library stays usable for the next file. Honest chunked and deflated datasets, however
- * well they compress, still read back bit for bit.
+ * HDF5 chunk bombs (issue 17): a chunk whose deflate stream inflates past the chunk's
+ * declared size is refused after work bounded by the declared size, not by the stream, and
+ * the library stays usable for the next file. Behind a version 1 B-tree chunk index (h5py's
+ * and h5wasm's default) each chunk is inflated first with a hard stop at its declared size
+ * (src/load/hdf5-metadata.ts), which refuses any stream that does not inflate to exactly that;
+ * behind any other index the wasm heap may grow by 4 × the chunk + 16 MiB while the library
+ * reads (src/load/wasm-heap.ts). Honest chunked and deflated datasets, however well they
+ * compress, still read back bit for bit.
  *
  * The bombs are built by test/fuzz/chunk-bomb.ts on a model from samples/keras-h5-writer.mjs;
  * a ratio of 512 on a 256 KiB chunk (128 MiB of zeros, a 130 KB stream) takes a fraction of a
  * second to make. The regression corpus holds the 1 GiB one (test/fixtures/fuzz/).
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import h5wasm from "h5wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FileError } from "../../src/errors.js";
-import { MemorySource } from "../../src/load/byte-source.js";
+import { MemorySource, PagedReader } from "../../src/load/byte-source.js";
+import { checkHdf5Metadata, type DeflatedChunks } from "../../src/load/hdf5-metadata.js";
 import { H5File, hdf5InstanceGeneration } from "../../src/load/hdf5.js";
 import { loadModel, loadModelFromBytes } from "../../src/load/index.js";
 import { allWeights, type Model, walkLayers } from "../../src/model.js";
@@ -37,18 +42,29 @@ async function heapBytes(): Promise<number> {
 
 let bomb: ChunkBomb;
 let multi: ChunkBomb;
+let latest: ChunkBomb;
+let twice: ChunkBomb;
+let half: ChunkBomb;
+let latestTwice: ChunkBomb;
 beforeAll(async () => {
   const writer = await sampleWriter();
   // One 256 KiB chunk holding 128 MiB of zeros; and a kernel of four 64 KiB chunks whose last one holds 32 MiB.
   bomb = await chunkBombModel(writer, { inputDim: 256, units: 64, ratio: 512 });
   multi = await chunkBombModel(writer, { inputDim: 256, units: 64, chunkRows: 64, ratio: 512, seed: 5 });
+  // The same bomb behind the version 4 layout (libver "latest"), whose chunk index the pre-check does not walk.
+  latest = await chunkBombModel(writer, { inputDim: 256, units: 64, ratio: 512, libver: "latest" });
+  // Streams that miss the chunk's size by a little: twice it, and half of it.
+  twice = await chunkBombModel(writer, { inputDim: 256, units: 64, ratio: 2 });
+  half = await chunkBombModel(writer, { inputDim: 256, units: 64, ratio: 0.5 });
+  latestTwice = await chunkBombModel(writer, { inputDim: 256, units: 64, ratio: 2, libver: "latest" });
 }, 60_000);
 
 describe("HDF5 chunk bombs", () => {
-  it("the honest twins (chunked, deflate level 0) read back bit for bit", async () => {
+  it("the honest twins (chunked, deflate level 0; a version 1 B-tree index, and the version 4 layout) read back bit for bit", async () => {
     for (const [label, twin] of [
       ["one chunk", bomb],
       ["four chunks", multi],
+      ["one chunk, version 4 layout", latest],
     ] as const) {
       const kernel = kernelOf(await loadModelFromBytes(twin.honest, "honest.h5"));
       expect(kernel.shape, label).toEqual([256, 256]);
@@ -59,8 +75,11 @@ describe("HDF5 chunk bombs", () => {
   it("a chunk inflating to 512 times its size is refused in one line naming the dataset, with the heap grown by no more than the chunk allows", async () => {
     const generation = hdf5InstanceGeneration();
     for (const [label, file] of [
+      // Refused by the pre-check, which inflates each chunk with a hard stop (the heap does not grow at all).
       ["one chunk", bomb],
       ["the last of four chunks", multi],
+      // Refused by the heap's ceiling while the HDF5 library inflates it.
+      ["one chunk, version 4 layout", latest],
     ] as const) {
       const model = await loadModelFromBytes(file.bytes, "bomb.h5");
       const before = await heapBytes();
@@ -79,6 +98,18 @@ describe("HDF5 chunk bombs", () => {
     expect(hdf5InstanceGeneration()).toBe(generation);
   });
 
+  it("with a version 1 B-tree index (what h5py writes), a stream inflating to twice the chunk, or to half of it, is refused too", async () => {
+    const read = async (file: ChunkBomb) => {
+      const model = await loadModelFromBytes(file.bytes, "bomb.h5");
+      return () => kernelOf(model).data;
+    };
+    expect(await read(twice)).toThrow(message(262144));
+    expect(await read(half)).toThrow(/^bomb\.h5: a chunk of dataset '\/model_weights\/lstm_1\/lstm_1\/kernel:0' inflates to 131072 bytes, not its declared 262144; the file is corrupt$/);
+    // Behind the version 4 layout the library reads it as it always has, the stream's first 256 KiB (zeros):
+    // a stream so short fits the heap a read may take. The work is bounded all the same.
+    expect(Array.from((await read(latestTwice))().subarray(0, 4))).toEqual([0, 0, 0, 0]);
+  });
+
   it("after a bomb, the next file in the same process reads bit for bit", async () => {
     const model = await loadModelFromBytes(bomb.bytes, "bomb.h5");
     expect(() => kernelOf(model).data).toThrow(message(262144));
@@ -86,6 +117,25 @@ describe("HDF5 chunk bombs", () => {
     expect(Buffer.from(kernel.data.buffer).equals(Buffer.from(bomb.kernel.buffer))).toBe(true);
     const sample = kernelOf(await loadModel(join(REPO_ROOT, "samples/seed-lstm.h5")));
     expect(sample.data.length).toBeGreaterThan(0);
+  });
+
+  it("h5py's chunks through deflate, alone or between shuffle and fletcher32, pass the pre-check and read bit for bit", async () => {
+    // Written by test/fixtures/filters/write_filters.py (h5py 3.7, HDF5 1.10.8); values exact in float32 and float64.
+    const path = join(REPO_ROOT, "test/fixtures/filters/h5py-filters.h5");
+    const bytes = new Uint8Array(readFileSync(path));
+    const deflated = new Map<string, DeflatedChunks>();
+    expect(checkHdf5Metadata(PagedReader.of(bytes), 0, deflated)).toBeUndefined();
+    expect([...deflated.keys()].sort()).toEqual(["/gzip", "/gzip_fletcher32", "/shuffle_gzip_fletcher32", "/shuffle_gzip_float64", "/zeros_gzip9"]);
+    const expected = Array.from({ length: 120 * 80 }, (_, k) => (((k * 7919) % 2001) - 1000) / 1024);
+    const h5 = await H5File.open(new MemorySource(bytes), "h5py-filters.h5", () => new MemorySource(bytes));
+    try {
+      for (const name of ["gzip", "shuffle_gzip_fletcher32", "gzip_fletcher32", "fletcher32", "shuffle_gzip_float64"]) {
+        expect(Array.from(h5.readNumeric(`/${name}`).data), name).toEqual(expected);
+      }
+      expect(h5.readNumeric("/zeros_gzip9").data.every((v) => v === 0)).toBe(true);
+    } finally {
+      h5.close();
+    }
   });
 
   it("an honest 16 MiB chunk of zeros (a 16 KB stream, the most a chunk compresses) reads, as do 2 MB of deflated values in chunks of several shapes", async () => {
