@@ -3,8 +3,9 @@
  * its trace. The layer's input is what the layers before it produce (a forward pass
  * of the model up to it), or the raw values with `rawInput`.
  */
-import { UsageError } from "../errors.js";
+import { FileError, UsageError } from "../errors.js";
 import { fitToShape } from "../inputs.js";
+import { declaredInputShape } from "../layers/core.js";
 import type { Value } from "../layers/kind.js";
 import { isRecurrentLayer, requireRecurrentKind } from "../layers/registry.js";
 import { type Layer, type Model, walkLayers } from "../model.js";
@@ -113,9 +114,14 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
     if (req.inputs.length !== 1) throw new UsageError("--raw-input takes exactly one input");
     const inner = callLayer.className === "Bidirectional" ? callLayer.children[0] : callLayer;
     // A ConvLSTM takes (steps, spatial…, channels) per sample, checked when it runs; the others (steps, features).
-    const sampleShape = kind.featureMaps
-      ? (inner.weights.find((w) => w.name === "kernel")?.shape ?? [0, 0, 0]).map(() => null)
-      : [null, kind.cellWeights(inner, model).inputDim];
+    const inputDim = kind.featureMaps ? undefined : kind.cellWeights(inner, model).inputDim;
+    const sampleShape = inputDim === undefined ? (inner.weights.find((w) => w.name === "kernel")?.shape ?? [0, 0, 0]).map(() => null) : [null, inputDim];
+    // The input goes straight to the layer, past the model's input; a feature count the layer's config declares must still be its kernel's.
+    const declared = declaredInputShape(callLayer) ?? declaredInputShape(inner);
+    const features = declared?.[declared.length - 1];
+    if (inputDim !== undefined && typeof features === "number" && features !== inputDim) {
+      throw new FileError(model.source, `layer '${resolved.path}' declares ${features} feature(s) per step (input shape ${JSON.stringify(declared)}) but its kernel takes ${inputDim}; the file contradicts itself`);
+    }
     const x = toValue(fitToShape(req.inputs[0], sampleShape, req.inputs[0].source ?? "--input"));
     const runOpts = { ...opts, path: resolved.callPath, initialState: initialState as Float64Array[] | undefined };
     const run =
