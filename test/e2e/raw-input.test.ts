@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isCleanError, runCli } from "../support/cli.js";
+import { sampleWriter } from "../support/sample-writer.js";
 
 const MULTI = "test/fixtures/real/k2_lstm_multi_io_states_full.h5"; // 5 inputs; lstm_8 reads input_2 (1 step, 10 features)
 const X = "1,2,3,4,5,6,7,8,9,10";
@@ -48,7 +49,7 @@ describe("--raw-input on a layer whose config contradicts its kernel", () => {
   // Found by the fuzz suite (seed direct-1, iteration 260, h5-json-semantic): a GRU declaring
   // batch_input_shape [null, 905, 0] over a kernel of 1 row was stepped as if it took 1 feature.
   it("refuses in one line, naming both feature counts, instead of answering for the kernel", async () => {
-    const w = await import("../../samples/keras-h5-writer.mjs");
+    const w = await sampleWriter();
     const bytes = await w.writeKerasH5({
       modelConfig: w.sequentialConfig("sequential_1", [w.lstmConfig("lstm_1", 1, { batch_input_shape: [null, 3, 0], recurrent_activation: "sigmoid" })]),
       layers: [
