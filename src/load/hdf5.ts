@@ -15,7 +15,7 @@
  *
  * Tensor values are not read while the model is loaded: each dataset's metadata is checked
  * then, and its values are read the first time they are asked for, by opening the file
- * again (DeferredDatasets below), so `summary` reads none.
+ * again (readBatch below, batched as hdf5-file.ts' DeferredReads decides), so `summary` reads none.
  *
  * h5wasm's throwing error handler is switched on, and every h5wasm error is turned
  * into a FileError that names the file. Each error would leak a little of the wasm
@@ -40,6 +40,18 @@ import { type ByteSource, type OpenSource, PagedReader } from "./byte-source.js"
 import { widen16 } from "./half.js";
 import { globalHeapLoopIn, globalHeapLoopProblem } from "./hdf5-guard.js";
 import { checkHdf5Metadata, type DeflatedChunks, deflatedChunkProblem } from "./hdf5-metadata.js";
+import {
+  attributeTooLarge,
+  type DatasetInfo,
+  DeferredReads,
+  dtypeOf,
+  H5T_FLOAT,
+  H5T_INTEGER,
+  H5T_OPAQUE,
+  type NumericData,
+  numericProblem,
+  type Opaque16,
+} from "./hdf5-file.js";
 import { findHdf5Signature } from "./sniff.js";
 import { type HeapCeilingReport, withHeapCeiling } from "./wasm-heap.js";
 
@@ -103,12 +115,6 @@ function retireAfterTrap(err: unknown): boolean {
   return trap;
 }
 
-/** Largest dataset we read into memory, in bytes: a read needs its size in JavaScript memory, and typed arrays are bounded. */
-export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
-
-/** Largest attribute value we read (a model_config is a few MB at most; Keras splits long lists into 64 KB chunks). */
-export const MAX_ATTRIBUTE_BYTES = 64 * 1024 * 1024;
-
 /**
  * Bytes of values the library reads per call when a dataset is read: the wasm heap a read
  * needs is this, not the dataset's size (the heap never shrinks, and a 256 MB kernel read
@@ -116,31 +122,6 @@ export const MAX_ATTRIBUTE_BYTES = 64 * 1024 * 1024;
  */
 const READ_BLOCK_BYTES = 16 * 1024 * 1024;
 
-/** HDF5 type classes (H5Tpublic.h). */
-const H5T_INTEGER = 0;
-const H5T_FLOAT = 1;
-const H5T_STRING = 3;
-const H5T_OPAQUE = 5;
-
-/**
- * How a 2-byte opaque dataset is read. Keras 3 stores bfloat16 variables as 2-byte opaque
- * values (ml_dtypes.bfloat16 is numpy kind 'V', which h5py writes as H5T_OPAQUE): in a
- * `.weights.h5` the dataset carries dtype="bfloat16", which is read here; in a legacy `.h5`
- * nothing marks it, and the adapter says so from the layer's dtype policy.
- */
-export type Opaque16 = "bfloat16";
-
-export interface DatasetInfo {
-  shape: number[];
-  dtype: DType;
-  /** Bytes the values take once read. */
-  byteLength: number;
-  /** A 2-byte opaque dataset read as bfloat16 because the adapter said so (see Opaque16). */
-  opaque16?: Opaque16;
-}
-
-/** The values of a numeric dataset, as every consumer of a Tensor gets them. */
-export type NumericData = Float32Array | Float64Array;
 
 // ---------------------------------------------------------------------------
 // The file node: how the HDF5 library reads a ByteSource
@@ -286,90 +267,30 @@ function shortH5Message(err: unknown): string {
 // ---------------------------------------------------------------------------
 
 /**
- * Values read together when the first of them is needed: the pending datasets of a file
- * are read in one open, in load order, up to this many bytes; a larger dataset is read
- * on its own when it is needed. A small model is thus read whole at its first tensor, as
- * it was at load before (and a damaged dataset anywhere in it is refused there), while a
- * large one is read a tensor at a time. Tests lower it to read every dataset on its own.
+ * Reads a batch of deferred values (hdf5-file.ts DeferredReads) through the library: the
+ * file opened again, each dataset read and checked against what it was at load, closed.
  */
-let deferredBatchBytes = 64 * 1024 * 1024;
-
-export function setDeferredBatchBytes(bytes: number): number {
-  const before = deferredBatchBytes;
-  deferredBatchBytes = bytes;
-  return before;
-}
-
-/**
- * The datasets of one loaded file whose values are read when first asked for. Each read
- * opens the file again (OpenSource: a file changed on disk since is refused), reads a
- * batch, and closes it before returning, so nothing stays open between reads and a
- * process can load any number of files. A failed read is remembered for the datasets it
- * was reading and thrown again when they are asked for.
- */
-class DeferredDatasets {
-  /** Registered at load, not read yet. */
-  private readonly waiting = new Map<string, DatasetInfo>();
-  private readonly values = new Map<string, NumericData>();
-  private readonly failures = new Map<string, FileError>();
-  private readonly handedOut = new Set<string>();
-
-  constructor(
-    private readonly reopen: OpenSource,
-    private readonly label: string,
-  ) {}
-
-  add(path: string, info: DatasetInfo): void {
-    if (!this.values.has(path)) this.waiting.set(path, info);
-  }
-
-  take(path: string): NumericData {
-    const failure = this.failures.get(path);
-    if (failure) throw failure;
-    let data = this.values.get(path);
-    if (!data) {
-      this.readBatch(path);
-      data = this.values.get(path)!;
+function readBatch(deferred: DeferredReads, reopen: OpenSource, label: string, batch: { path: string; info: DatasetInfo }[], got: (path: string, data: NumericData) => void): void {
+  try {
+    const inst = readyInstance;
+    if (!inst || retired) {
+      throw new FileError(label, "cannot read its tensors: the HDF5 library was restarted after an error in another file; run the command again");
     }
-    // Two tensors naming one dataset get an array each, as two reads gave them.
-    if (this.handedOut.has(path)) return data.slice();
-    this.handedOut.add(path);
-    return data;
-  }
-
-  private readBatch(first: string): void {
-    const batch = [first];
-    let total = this.waiting.get(first)!.byteLength;
-    for (const [path, info] of this.waiting) {
-      if (path !== first && total + info.byteLength <= deferredBatchBytes) {
-        batch.push(path);
-        total += info.byteLength;
-      }
-    }
+    const h5 = H5File.openWith(inst, reopen(), label, deferred);
     try {
-      const inst = readyInstance;
-      if (!inst || retired) {
-        throw new FileError(this.label, "cannot read its tensors: the HDF5 library was restarted after an error in another file; run the command again");
-      }
-      const h5 = H5File.openWith(inst, this.reopen(), this.label, this);
-      try {
-        for (const path of batch) {
-          const expected = this.waiting.get(path)!;
-          const got = h5.readNumeric(path, expected.opaque16);
-          if (got.dtype !== expected.dtype || got.shape.join(",") !== expected.shape.join(",")) {
-            throw new FileError(this.label, `dataset '${path}' changed since the file was opened; run the command again`);
-          }
-          this.values.set(path, got.data);
-          this.waiting.delete(path);
+      for (const { path, info } of batch) {
+        const read = h5.readNumeric(path, info.opaque16);
+        if (read.dtype !== info.dtype || read.shape.join(",") !== info.shape.join(",")) {
+          throw new FileError(label, `dataset '${path}' changed since the file was opened; run the command again`);
         }
-      } finally {
-        h5.close();
+        got(path, read.data);
       }
-    } catch (err) {
-      const failure = err instanceof FileError ? err : new FileError(this.label, `cannot read its tensors: ${shortH5Message(err)}`, { cause: err });
-      for (const path of batch) if (!this.values.has(path)) this.failures.set(path, failure);
-      throw failure;
+    } finally {
+      h5.close();
     }
+  } catch (err) {
+    if (err instanceof FileError) throw err;
+    throw new FileError(label, `cannot read its tensors: ${shortH5Message(err)}`, { cause: err });
   }
 }
 
@@ -386,7 +307,7 @@ export class H5File {
     private readonly source: ByteSource,
     /** Name used in messages: the user's path, or `archive.keras!model.weights.h5`. */
     readonly label: string,
-    private readonly deferred: DeferredDatasets,
+    private readonly deferred: DeferredReads,
     /** The file through the page cache, and its deflated chunked datasets by path (hdf5-metadata.ts), checked before they are read. */
     private readonly bytes: PagedReader,
     private readonly deflated: Map<string, DeflatedChunks>,
@@ -405,10 +326,11 @@ export class H5File {
       source.close();
       throw err;
     }
-    return H5File.openWith(inst, source, label, new DeferredDatasets(reopen, label));
+    const deferred: DeferredReads = new DeferredReads((batch, got) => readBatch(deferred, reopen, label, batch, got));
+    return H5File.openWith(inst, source, label, deferred);
   }
 
-  static openWith(inst: Instance, source: ByteSource, label: string, deferred: DeferredDatasets): H5File {
+  static openWith(inst: Instance, source: ByteSource, label: string, deferred: DeferredReads): H5File {
     let node: FileNode | undefined;
     try {
       const bytes = new PagedReader(source);
@@ -508,9 +430,8 @@ export class H5File {
       // h5wasm allocates size × elements before reading: check the declared size first.
       const meta = entity.attrs[name].metadata;
       const declared = Number(meta.size) * (meta.shape ?? []).reduce((n: number, d: number | bigint) => n * Number(d), 1);
-      if (!Number.isFinite(declared) || declared > MAX_ATTRIBUTE_BYTES) {
-        throw new FileError(this.label, `attribute '${name}' of '${path}' declares ${declared} bytes, over the ${MAX_ATTRIBUTE_BYTES}-byte limit for an attribute`);
-      }
+      const tooLarge = attributeTooLarge(this.label, path, name, declared);
+      if (tooLarge) throw tooLarge;
       const value = entity.get_attribute(name, false);
       if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, Number);
       if (typeof value === "bigint") return Number(value);
@@ -543,22 +464,9 @@ export class H5File {
   /** A numeric dataset's shape and dtype, refusing what cannot be read (strings, opaque bytes, absurd sizes) before anything is allocated. */
   numericInfo(path: string, opaque16?: Opaque16): DatasetInfo {
     const info = this.datasetInfo(path, opaque16);
-    if (info.dtype === "other") {
-      const meta = this.guard(`dataset '${path}'`, () => (this.file.get(path) as H5Dataset).metadata);
-      if (meta.type === H5T_OPAQUE) {
-        throw new FileError(
-          this.label,
-          `dataset '${path}' holds ${meta.size}-byte opaque values${meta.size === 2 ? " without Keras' dtype=\"bfloat16\" mark or a bfloat16 dtype policy on its layer" : ""}; they are not numbers it can read`,
-        );
-      }
-      throw new FileError(this.label, `dataset '${path}' is not numeric`);
-    }
-    if (!Number.isFinite(info.byteLength) || info.byteLength > MAX_DATASET_BYTES) {
-      throw new FileError(
-        this.label,
-        `dataset '${path}' declares ${info.shape.join("×")} elements (${info.byteLength} bytes), over the ${MAX_DATASET_BYTES}-byte limit`,
-      );
-    }
+    const opaqueSize = info.dtype === "other" ? this.guard(`dataset '${path}'`, () => (this.file.get(path) as H5Dataset).metadata) : undefined;
+    const problem = numericProblem(this.label, path, info, opaqueSize?.type === H5T_OPAQUE ? opaqueSize.size : undefined);
+    if (problem) throw problem;
     return info;
   }
 
@@ -698,19 +606,4 @@ function copyValues(heap: ArrayBufferLike, at: number, count: number, typeClass:
             ? new Int8Array(heap, at, count)
             : new Uint8Array(heap, at, count);
   for (let i = 0; i < count; i++) out[into + i] = Number(view[i]);
-}
-
-function dtypeOf(typeClass: number, size: number, signed: boolean): DType {
-  if (typeClass === H5T_FLOAT) {
-    if (size === 2) return "float16";
-    if (size === 4) return "float32";
-    if (size === 8) return "float64";
-  }
-  if (typeClass === H5T_INTEGER) {
-    if (size <= 4) return "int32";
-    if (size === 8 && signed) return "int64";
-    return "int64";
-  }
-  if (typeClass === H5T_STRING) return "other";
-  return "other";
 }
