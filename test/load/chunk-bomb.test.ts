@@ -110,6 +110,18 @@ describe("HDF5 chunk bombs", () => {
     expect(Array.from((await read(latestTwice))().subarray(0, 4))).toEqual([0, 0, 0, 0]);
   });
 
+  it("a chunk whose B-tree key records a stored size no deflate stream of the chunk needs is refused before anything is read", async () => {
+    const bytes = bomb.honest.slice();
+    // The chunk B-tree's one node (type 1, raw data chunks): its first key's stored size follows the 8-byte header and two 8-byte sibling addresses.
+    const tree = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(Buffer.from("TREE\x01", "latin1"));
+    expect(tree).toBeGreaterThan(0);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(tree + 24, 0x7fffffff, true);
+    const model = await loadModelFromBytes(bytes, "bomb.h5");
+    expect(() => kernelOf(model).data).toThrow(
+      /^bomb\.h5: a chunk of dataset '\/model_weights\/lstm_1\/lstm_1\/kernel:0' stores 2147483647 bytes, more than a deflate stream of its declared 262144 bytes can take; the file is corrupt or a decompression bomb$/,
+    );
+  });
+
   it("after a bomb, the next file in the same process reads bit for bit", async () => {
     const model = await loadModelFromBytes(bomb.bytes, "bomb.h5");
     expect(() => kernelOf(model).data).toThrow(message(262144));
