@@ -809,10 +809,7 @@ class DirectH5File implements H5File {
   }
 
   numericLater(path: string, opaque16: Opaque16 | undefined = this.opaque16): DatasetInfo & { read: () => NumericData } {
-    const info = this.numericInfo(path, opaque16);
-    this.deferred.add(path, info);
-    const deferred = this.deferred;
-    return { ...info, read: () => deferred.take(path) };
+    return this.deferred.later(path, this.numericInfo(path, opaque16));
   }
 
   /** A batch of deferred values, read through the file opened again. */

@@ -132,11 +132,13 @@ export class DeferredReads {
 
   constructor(private readonly readBatch: (batch: { path: string; info: DatasetInfo }[], got: (path: string, data: NumericData) => void) => void) {}
 
-  add(path: string, info: DatasetInfo): void {
+  /** `info` with a `read` that takes the values of `path` (read with its batch the first time). */
+  later(path: string, info: DatasetInfo): DatasetInfo & { read: () => NumericData } {
     if (!this.values.has(path)) this.waiting.set(path, info);
+    return { ...info, read: () => this.take(path) };
   }
 
-  take(path: string): NumericData {
+  private take(path: string): NumericData {
     const failure = this.failures.get(path);
     if (failure) throw failure;
     let data = this.values.get(path);

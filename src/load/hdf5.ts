@@ -475,10 +475,7 @@ export class H5File {
    * whose values are read the first time `read` is called, by opening the file again.
    */
   numericLater(path: string, opaque16: Opaque16 | undefined = this.opaque16): DatasetInfo & { read: () => NumericData } {
-    const info = this.numericInfo(path, opaque16);
-    this.deferred.add(path, info);
-    const deferred = this.deferred;
-    return { ...info, read: () => deferred.take(path) };
+    return this.deferred.later(path, this.numericInfo(path, opaque16));
   }
 
   /**
