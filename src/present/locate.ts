@@ -1,11 +1,13 @@
 /**
  * `diff KERAS EXPORT` on an export without RNN ops (src/diff/locate.ts): the two files, the
- * export's notes and the warnings, then one line per recurrent layer (= every block found,
- * exact or within quantization; ≠ a block different or not found; ∅ not stored) and one
+ * export's notes and the warnings, then one line per recurrent layer (= every block found
+ * exact, ≈ some within quantization, as diff marks them; ≠ a block different or not found;
+ * ∅ not stored) and one
  * indented line per Keras weight and export constant: where its gate blocks lie (tensor,
  * graph, the ops reading it, as stored or transposed, which slice) and each gate's verdict.
  */
 import type { BlockResult, LocateReport, Place } from "../diff/locate.js";
+import { fmtSteps } from "./diff.js";
 import { wrapLine } from "./notation.js";
 import { safe } from "./text.js";
 
@@ -86,7 +88,7 @@ export function formatLocate(r: LocateReport, width = Infinity): string {
     const quantized = l.blocks.filter((b) => b.verdict === "quantized").length;
     const head =
       l.status === "equal"
-        ? `= ${safe(l.path)} (${safe(l.className)}): every gate block found, ${quantized > 0 ? `${l.blocks.length - quantized} exact, ${quantized} within quantization` : "exact"}`
+        ? `${quantized > 0 ? "≈" : "="} ${safe(l.path)} (${safe(l.className)}): every gate block found, ${quantized > 0 ? `${l.blocks.length - quantized} exact, ${quantized} within quantization` : "exact"}`
         : l.status === "not-stored"
           ? `∅ ${safe(l.path)} (${safe(l.className)}): not stored in this export`
           : `≠ ${safe(l.path)} (${safe(l.className)}): ${bad} of ${l.blocks.length} gate block(s) different or not found (${[...new Set(l.blocks.filter((b) => b.verdict === "different" || b.verdict === "not-found").map((b) => b.name))].join(", ")})`;
@@ -96,7 +98,9 @@ export function formatLocate(r: LocateReport, width = Infinity): string {
   const maxSteps = Math.max(0, ...r.layers.flatMap((l) => l.blocks.map((b) => (b.verdict === "quantized" ? (b.maxSteps ?? 0) : 0))));
   lines.push(
     r.verdict === "equal"
-      ? `EQUAL: ${c.layers} layer(s), ${c.blocks} gate block(s) found: ${c.exact} exact${c.quantized > 0 ? `, ${c.quantized} within quantization (at most ${maxSteps.toPrecision(3)} of a step)` : ""}`
+      ? c.quantized > 0
+        ? `WITHIN QUANTIZATION: ${c.layers} layer(s), ${c.blocks} gate block(s) found: ${c.quantized} within half a quantization step (max |Δ| = ${fmtSteps(maxSteps)}), the others exact`
+        : `EQUAL: ${c.layers} layer(s), ${c.blocks} gate block(s) found, exact`
       : r.verdict === "not-stored"
         ? `NOT STORED: the export holds no values for ${c.notStored} of ${c.blocks} gate block(s) (${c.exact + c.quantized} found)`
         : c.layers === 0
