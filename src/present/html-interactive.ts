@@ -16,6 +16,9 @@ import type { Explanation } from "./explain.js";
 import { PAGE_PALETTE } from "./colour.js";
 import { colourScale, MAX_EXPANDED_TERMS } from "./explain.js";
 
+/** Steps before and after the chosen one in the chosen unit's table (html.ts windowTable). */
+export const WINDOW_STEPS = 5;
+
 /** How the script writes one line's work (see LINE_WORK in the script). */
 export interface LinePlan {
   name: string;
@@ -68,6 +71,8 @@ export interface InteractiveData {
   unit: number;
   /** The explained step and unit's own lines' work, for the lines the script writes as value only (ConvLSTM's convolutions). */
   explainedWork: Record<string, string[]>;
+  /** WINDOW_STEPS. */
+  windowSteps: number;
 }
 
 function b64(a: Floats | Float64Array): string {
@@ -169,6 +174,7 @@ export function interactiveData(
     stepList: view.steps,
     step: ex.step,
     unit: ex.unit,
+    windowSteps: WINDOW_STEPS,
     explainedWork: Object.fromEntries(ex.numbers.filter((n) => plan.some((p) => p.name === n.name && p.how === "value")).map((n) => [n.name, n.work])),
   };
 }
@@ -336,6 +342,15 @@ function render() {
     cur.querySelector("caption").textContent = "step " + (k + 1) + " of " + D.steps + " (t=" + D.timeIndex[k] + ")" + (D.mask[S * D.steps + k] ? " (masked: states carried over)" : "");
     cur.querySelector("tbody").innerHTML = D.unitList.map((u) => '<tr data-unit="' + u + '"' + (u === j ? ' class="chosen"' : "") + "><td>" + u + "</td>" + D.columns.map((c) => { const v = col(c, k, u); return '<td data-name="' + c + '" data-value="' + String(v) + '" style="color:' + colour(v, D.scales[c] ?? 1) + '">' + V(v) + "</td>"; }).join("") + "</tr>").join("");
   }
+  const win = $("table.window");
+  if (win) {
+    // The chosen unit over the steps around the chosen one (html.ts stepWindow).
+    const at = D.stepList.indexOf(k), w = D.windowSteps;
+    const from = Math.max(0, Math.min(at - w, D.stepList.length - (2 * w + 1)));
+    win.setAttribute("data-unit", String(j));
+    win.querySelector("caption").textContent = "unit " + j + ", steps around step " + (k + 1);
+    win.querySelector("tbody").innerHTML = D.stepList.slice(from, from + 2 * w + 1).map((kk) => '<tr data-step="' + (kk + 1) + '"' + (kk === k ? ' class="chosen"' : "") + "><td>" + (kk + 1) + "</td>" + D.columns.map((c) => { const v = col(c, kk, j); return '<td data-name="' + c + '" data-value="' + String(v) + '" style="color:' + colour(v, D.scales[c] ?? 1) + '">' + V(v) + "</td>"; }).join("") + "</tr>").join("");
+  }
   for (const tr of document.querySelectorAll("table.step tr.chosen")) tr.classList.remove("chosen");
   const row = document.querySelector('table.step[data-direction="' + D.direction + '"][data-sample="' + (S + 1) + '"][data-step="' + (k + 1) + '"] tr[data-unit="' + j + '"]');
   if (row) row.classList.add("chosen");
@@ -395,7 +410,7 @@ for (const fig of document.querySelectorAll("figure.chart")) {
     const l = Number(fig.getAttribute("data-left")), r = Number(fig.getAttribute("data-right"));
     const s = steps.length === 1 ? 0 : Math.min(steps.length - 1, Math.max(0, Math.round(((x - l) * (steps.length - 1)) / (r - l))));
     const kk = steps[s];
-    out.textContent = "step " + (kk + 1) + ": " + [...fig.querySelectorAll("polyline.series")].map((p) => p.getAttribute("data-label") + " " + V(col(p.getAttribute("data-name"), kk, unit))).join(", ");
+    out.textContent = "step " + (kk + 1) + ": " + [...fig.querySelectorAll(".series")].map((p) => p.getAttribute("data-label") + " " + V(col(p.getAttribute("data-name"), kk, unit))).join(", ");
     out.setAttribute("data-step", String(kk + 1));
   });
   svg.addEventListener("click", () => { const st = out.getAttribute("data-step"); if (st) { k = Number(st) - 1; const u = D.unitList.indexOf(unit); if (u >= 0) ui = u; render(); } });

@@ -18,7 +18,7 @@ import { pageRgb, rgbHex } from "./colour.js";
 import { renderDiagramSvg, diagramLegend } from "./diagram.js";
 import { colourScale, type Explanation } from "./explain.js";
 import { heatmapQuantities } from "./heatmap.js";
-import { INTERACTIVE_SCRIPT, interactiveData, scriptJson } from "./html-interactive.js";
+import { INTERACTIVE_SCRIPT, interactiveData, scriptJson, WINDOW_STEPS } from "./html-interactive.js";
 import { displayName } from "./notation.js";
 import { fixed, safe, significant } from "./text.js";
 
@@ -40,6 +40,12 @@ export interface HtmlOptions {
 export const MAX_CHARTS = 32;
 /** Table rows per direction and sample at most; beyond, the first and last steps are shown. */
 export const MAX_TABLE_ROWS = 2000;
+/**
+ * Rows of every-step tables an interactive page writes out at most; a longer trace gets the
+ * chosen step's table and the chosen unit's steps around it instead, which follow the pickers
+ * (the every-step tables of a 905-step × 64-unit GRU were 1.3 MB and a second of loading).
+ */
+export const MAX_INTERACTIVE_TABLE_ROWS = 256;
 
 export function escapeHtml(s: string): string {
   return safe(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
@@ -88,6 +94,16 @@ function lineChart(t: StepTrace, sample: number, unit: number, steps: number[], 
   const markers = n <= 60;
   series.forEach((vals, k) => {
     const colour = SERIES_COLOURS[k % SERIES_COLOURS.length];
+    if (!markers) {
+      // A long series as compact path data: x counts steps, y tenths of a pixel, scaled back by
+      // the transform (the stroke keeps its width); every step is drawn (905 steps were 1.5 MB
+      // of "x.xx,y.yy" pairs for 32 charts, now about a third of it).
+      const scaleX = n === 1 ? 1 : (W - L - R) / (n - 1);
+      parts.push(
+        `<path class="series" data-name="${names[k]}" data-label="${displayName(names[k])}" stroke="${colour}" vector-effect="non-scaling-stroke" transform="translate(${L} 0) scale(${Number(scaleX.toFixed(6))} 0.1)" d="${compactPath(vals.map((v) => Math.round(10 * (Number.isFinite(v) ? ys(v) : ys(0)))))}"/>`,
+      );
+      return;
+    }
     const pts = vals.map((v, s) => `${xAt(s, k).toFixed(2)},${(Number.isFinite(v) ? ys(v) : ys(0)).toFixed(2)}`).join(" ");
     parts.push(
       `<polyline class="series" data-name="${names[k]}" data-label="${displayName(names[k])}"${markers ? ` data-values="${vals.map(num).join(" ")}"` : ""} stroke="${colour}" points="${pts}"/>`,
@@ -114,6 +130,17 @@ function lineChart(t: StepTrace, sample: number, unit: number, steps: number[], 
   );
 }
 
+/** Path data through (s, ys[s]) for s = 0, 1, …: integers, each point relative to the one before. */
+export function compactPath(ys: readonly number[]): string {
+  const out = [`M0 ${ys[0]}`];
+  for (let s = 1; s < ys.length; s++) {
+    const dy = ys[s] - ys[s - 1];
+    // "l1 5 1-3 1 0": a minus sign separates the pair's numbers by itself.
+    out.push(`${s === 1 ? "l" : " "}1${dy < 0 ? dy : ` ${dy}`}`);
+  }
+  return out.join("");
+}
+
 function stepTable(t: StepTrace, sample: number, step: number, units: number[], digits: number, highlight?: { unit: number }): string {
   const x = Array.from(t.input(sample, step), (v) => significant(v, 6)).join(", ");
   const head = `<tr><th>unit</th>${t.columns.map((c) => `<th>${displayName(c)}</th>`).join("")}</tr>`;
@@ -135,6 +162,30 @@ function stepTable(t: StepTrace, sample: number, step: number, units: number[], 
     `<caption>${t.samples > 1 ? `sample ${sample + 1}, ` : ""}step ${step + 1} of ${t.steps} (t=${t.timeIndex[step]}), x = [${escapeHtml(x)}]${masked}</caption>` +
     `<thead>${head}</thead><tbody>${rows}</tbody></table>`
   );
+}
+
+/** The steps of `steps` around `step` (WINDOW_STEPS each side, fewer at the ends). */
+export function stepWindow(steps: readonly number[], step: number): number[] {
+  const at = Math.max(0, steps.indexOf(step));
+  const from = Math.max(0, Math.min(at - WINDOW_STEPS, steps.length - (2 * WINDOW_STEPS + 1)));
+  return steps.slice(from, from + 2 * WINDOW_STEPS + 1);
+}
+
+/** One unit over the steps around the chosen one (the page's script rewrites it as the reader moves). */
+function windowTable(t: StepTrace, sample: number, step: number, unit: number, steps: readonly number[], digits: number): string {
+  const head = `<tr><th>step</th>${t.columns.map((c) => `<th>${displayName(c)}</th>`).join("")}</tr>`;
+  const rows = stepWindow(steps, step)
+    .map((k) => {
+      const cells = t.columns
+        .map((c) => {
+          const v = t.get(sample, k, c, unit);
+          return `<td data-name="${c}" data-value="${num(v)}" style="color:${rgbHex(pageRgb(v, colourScale(c)))}">${fixed(v, digits)}</td>`;
+        })
+        .join("");
+      return `<tr data-step="${k + 1}"${k === step ? ' class="chosen"' : ""}><td>${k + 1}</td>${cells}</tr>`;
+    })
+    .join("");
+  return `<table class="window" data-unit="${unit}"><caption>unit ${unit}, steps around step ${step + 1}</caption><thead>${head}</thead><tbody>${rows}</tbody></table>`;
 }
 
 function explanationSections(ex: Explanation): string {
@@ -267,7 +318,15 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
   parts.push(`<section id="tables"><h2>Step tables</h2>`);
   if (ex && live) {
     const units = opts.units ?? Array.from({ length: live.units }, (_, j) => j);
-    parts.push(`<h3>The chosen step</h3>${stepTable(live, ex.sample, ex.step, units, opts.digits, { unit: ex.unit }).replace('<table class="step"', '<table class="current"')}<h3>Every step</h3>`);
+    const steps = opts.steps ?? Array.from({ length: live.steps }, (_, k) => k);
+    parts.push(`<h3>The chosen step</h3>${stepTable(live, ex.sample, ex.step, units, opts.digits, { unit: ex.unit }).replace('<table class="step"', '<table class="current"')}`);
+    parts.push(`<h3>The chosen unit</h3>${windowTable(live, ex.sample, ex.step, ex.unit, steps.includes(ex.step) ? steps : [...steps, ex.step].sort((a, b) => a - b), opts.digits)}`);
+    const rows = trace.directions.reduce((n, t) => n + t.samples * (opts.steps?.length ?? t.steps) * (opts.units?.length ?? t.units), 0);
+    if (rows > MAX_INTERACTIVE_TABLE_ROWS) {
+      parts.push(`<p class="note">Every step's table is left out (${rows} rows, more than ${MAX_INTERACTIVE_TABLE_ROWS}): the two tables above follow the step and unit chosen at the top; the JSON output of step has every step, sample and direction.</p></section>`);
+      return page(title, parts, data);
+    }
+    parts.push(`<h3>Every step</h3>`);
   }
   for (const t of trace.directions) {
     const units = opts.units ?? Array.from({ length: t.units }, (_, j) => j);
@@ -290,6 +349,10 @@ export function htmlReport(trace: LayerTrace, opts: HtmlOptions): string {
     }
   }
   parts.push(`</section>`);
+  return page(title, parts, data);
+}
+
+function page(title: string, parts: string[], data: string): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>keras-inspect: ${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head>
