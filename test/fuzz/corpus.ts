@@ -5,17 +5,18 @@
  * command-line inputs that make `step` run on the pristine file.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { evaluateStep, recurrentLayers } from "../../src/eval/step.js";
 import { graphOfModel, SEQUENTIAL_INPUT } from "../../src/eval/graph.js";
 import { collectInputs } from "../../src/cli/input-options.js";
-import { loadModelFromBytes } from "../../src/load/index.js";
+import { loadModel, loadModelFromBytes } from "../../src/load/index.js";
 import { PagedReader } from "../../src/load/byte-source.js";
 import { findHdf5Signature } from "../../src/load/sniff.js";
 import { walkLayers, type Model } from "../../src/model.js";
 import { modelInputShapes } from "../../src/eval/step.js";
 import { mapHdf5, type Hdf5Map } from "./hdf5-map.js";
 import { entryContent, readZip, type ZipLayout } from "./zip.js";
+import { decodeMessage, type PField } from "./proto.js";
 
 /** A JSON text found inside the file (model_config, training_config, config.json...). */
 export interface JsonSpan {
@@ -34,11 +35,15 @@ export interface BaseFile {
   name: string;
   path: string;
   bytes: Uint8Array;
-  kind: "hdf5" | "zip" | "tflite";
+  kind: "hdf5" | "zip" | "tflite" | "onnx" | "tfjs";
   ext: string;
   /** HDF5 files: the file; .keras: its model.weights.h5. */
   h5?: HdfBase;
   zip?: ZipLayout;
+  /** .onnx: the ModelProto's wire-format tree (test/fuzz/proto.ts), when it decodes. */
+  onnx?: PField[];
+  /** A TensorFlow.js model.json: the parsed JSON, and the shards its manifest names (by path). */
+  tfjs?: { json: unknown; files: Map<string, Uint8Array> };
   /** .keras: decoded entries. */
   entries?: Map<string, Uint8Array>;
   /** Paths (HDF5, inside the weights file) of the datasets the loader reads. */
@@ -53,34 +58,61 @@ export interface BaseFile {
   firstRecurrent?: string;
 }
 
-const MODEL_EXT = /\.(h5|hdf5|keras|tflite)$/i;
+const MODEL_EXT = /\.(h5|hdf5|keras|tflite|onnx)$/i;
+const TFJS_JSON = "model.json";
 
 export function defaultCorpusDirs(repoRoot: string): string[] {
   return [join(repoRoot, "test/fixtures/real"), join(repoRoot, "samples"), join(repoRoot, "test/fixtures/exports/tflite_mnist_lstm_unpaired")];
 }
 
+/**
+ * Model files in the corpus directories and in their subfolders (one level: the export
+ * collections keep one folder per model), a TensorFlow.js model by its model.json.
+ */
 export function listCorpus(dirs: string[]): string[] {
-  const files: string[] = [];
-  for (const dir of dirs) {
+  const files: { path: string; key: string }[] = [];
+  const scan = (dir: string, folder: string | undefined) => {
     let names: string[];
     try {
       names = readdirSync(dir);
     } catch {
-      continue;
+      return;
     }
     for (const n of names.sort()) {
       const p = join(dir, n);
-      if (MODEL_EXT.test(n) && statSync(p).isFile()) files.push(p);
+      const st = statSync(p);
+      const key = folder ? `${folder}/${n}` : n;
+      if (st.isFile() && (MODEL_EXT.test(n) || n === TFJS_JSON)) files.push({ path: p, key });
+      else if (st.isDirectory() && folder === undefined && n !== "LICENSES") scan(p, n);
+    }
+  };
+  for (const dir of dirs) scan(dir, undefined);
+  // The same fixture may sit in two directories (its folder's name included); keep the first.
+  const seen = new Set<string>();
+  return files
+    .filter(({ key }) => {
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .map((f) => f.path);
+}
+
+/** The shards a model.json's weightsManifest names, read from its folder (those that are there). */
+function tfjsShards(json: unknown, folder: string): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  const manifest = (json as { weightsManifest?: { paths?: unknown[] }[] } | null)?.weightsManifest;
+  for (const g of Array.isArray(manifest) ? manifest : []) {
+    for (const p of Array.isArray(g?.paths) ? g.paths : []) {
+      if (typeof p !== "string" || files.has(p)) continue;
+      try {
+        files.set(p, new Uint8Array(readFileSync(join(folder, p))));
+      } catch {
+        /* a missing shard: the pristine model does not load */
+      }
     }
   }
-  // The same fixture may sit in two directories; keep the first.
-  const seen = new Set<string>();
-  return files.filter((p) => {
-    const b = basename(p);
-    if (seen.has(b)) return false;
-    seen.add(b);
-    return true;
-  });
+  return files;
 }
 
 /** Every JSON object text (`{"...`) of at least 16 bytes in the bytes: model_config, training_config, config.json... */
@@ -201,12 +233,15 @@ export async function loadBase(path: string): Promise<BaseFile> {
   const bytes = new Uint8Array(readFileSync(path));
   const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;
   const isTflite = new TextDecoder("latin1").decode(bytes.subarray(4, 8)) === "TFL3";
+  const isOnnx = !isZip && !isTflite && /\.onnx$/i.test(path);
+  const isTfjs = basename(path) === TFJS_JSON;
+  const folderName = basename(dirname(path));
   const base: BaseFile = {
-    name: basename(path),
+    name: isTfjs || isOnnx ? `${folderName}/${basename(path)}` : basename(path),
     path,
     bytes,
-    kind: isZip ? "zip" : isTflite ? "tflite" : "hdf5",
-    ext: isZip ? ".keras" : isTflite ? ".tflite" : path.toLowerCase().endsWith(".keras") ? ".keras" : ".h5",
+    kind: isZip ? "zip" : isTflite ? "tflite" : isOnnx ? "onnx" : isTfjs ? "tfjs" : "hdf5",
+    ext: isZip ? ".keras" : isTflite ? ".tflite" : isOnnx ? ".onnx" : isTfjs ? ".json" : path.toLowerCase().endsWith(".keras") ? ".keras" : ".h5",
     readDatasets: new Set(),
     layerNames: [],
     loads: false,
@@ -218,11 +253,21 @@ export async function loadBase(path: string): Promise<BaseFile> {
     for (const e of base.zip?.entries ?? []) base.entries.set(e.text, entryContent(bytes, e));
     const weights = base.entries.get("model.weights.h5");
     if (weights) base.h5 = hdfBase(weights);
+  } else if (isOnnx) {
+    base.onnx = decodeMessage(bytes, "Model");
+  } else if (isTfjs) {
+    try {
+      const json: unknown = JSON.parse(new TextDecoder().decode(bytes));
+      base.tfjs = { json, files: tfjsShards(json, dirname(path)) };
+    } catch {
+      /* not JSON: only byte-level mutators apply */
+    }
   } else if (!isTflite) {
     base.h5 = hdfBase(bytes);
   }
   try {
-    const model = await loadModelFromBytes(bytes, path);
+    // Exports name files beside them (shards, external data): read from their path.
+    const model = isOnnx || isTfjs ? await loadModel(path) : await loadModelFromBytes(bytes, path);
     base.loads = true;
     for (const { layer } of walkLayers(model.layers)) {
       base.layerNames.push(layer.name);

@@ -215,11 +215,31 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const hasZip = eligible.some((b) => b.kind === "zip");
   const zipShare = !hasZip ? 0 : eligible.every((b) => b.kind === "zip") ? 1 : 0.35;
   const drawWeight = (b: BaseFile) => 1 / Math.sqrt(Math.max(4096, b.bytes.length));
+  // ONNX and TensorFlow.js exports get a fixed share of the draws each, when the corpus has them.
+  const exportShares = (["onnx", "tfjs"] as const).map((kind) => [kind, eligible.some((b) => b.kind === kind) ? (kind === "onnx" ? 0.2 : 0.15) : 0] as const);
   const drawBase = (rng: Rng): BaseFile => {
+    for (const [kind, share] of exportShares) {
+      if (share > 0 && rng.chance(share)) return rng.pick(eligible.filter((b) => b.kind === kind));
+    }
+    if (eligible.every((b) => b.kind === "onnx" || b.kind === "tfjs")) return rng.pick(eligible);
     const zip = rng.chance(zipShare);
     // HDF5 files and TFLite exports share the draws that are not a .keras archive's.
-    const pool = eligible.filter((b) => (b.kind === "zip") === zip);
+    const pool = eligible.filter((b) => (b.kind === "zip") === zip && b.kind !== "onnx" && b.kind !== "tfjs");
     return rng.weighted(pool.map((b) => [b, drawWeight(b)] as const));
+  };
+
+  /** A mutated file as kept for replay: the file, and for exports its folder (`.d/`) with the files beside it. */
+  const save = (p: string, m: Mutation) => {
+    writeFileSync(p, m.bytes);
+    if (!m.files && !m.fileName) return;
+    const folder = join(`${p}.d`, "model");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, m.fileName ?? `model${m.ext}`), m.bytes);
+    for (const [rel, data] of Object.entries(m.files ?? {})) {
+      const q = join(folder, rel);
+      mkdirSync(dirname(q), { recursive: true });
+      writeFileSync(q, data);
+    }
   };
 
   const keep = (cls: OutcomeClass, c: Classified, iteration: number, m: Mutation, file: string, argv: string[], command: string) => {
@@ -230,7 +250,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       signatures.set(key, s);
       if (!ACCEPTABLE.has(cls) && findingSignatures++ < 2000) {
         const p = join(out, "signatures", `${cls}-${signatures.size}${m.ext}`);
-        writeFileSync(p, m.bytes);
+        save(p, m);
         writeFileSync(`${p}.json`, JSON.stringify({ seed: opts.seed, iteration, command, argv: s.example.argv, mutator: m.mutator, detail: m.detail, why: c.why }, null, 2));
         s.example.reproducer = p;
       }
@@ -240,7 +260,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const prev = report.reproducers[cls];
     if (!prev || m.bytes.length < prev.bytes) {
       const p = join(out, "reproducers", `${cls}${m.ext}`);
-      writeFileSync(p, m.bytes);
+      save(p, m);
       writeFileSync(`${p}.json`, JSON.stringify({ seed: opts.seed, iteration, command, argv: argv.map((a) => (a === file ? "FILE" : a)), mutator: m.mutator, detail: m.detail, why: c.why }, null, 2));
       report.reproducers[cls] = { file: p, bytes: m.bytes.length, iteration, command, why: c.why };
     }
@@ -267,12 +287,24 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const rng = new Rng(`${opts.seed}:${iteration}`);
     const base = drawBase(rng);
     const m = await mutate(base, rng.fork("mutate"), { repoRoot: REPO_ROOT }, onlyMutators);
-    const file = join(dir, `f${iteration}${m.ext}`);
+    // Exports that name files beside them get a folder of their own, their files written around them.
+    const folder = m.files || m.fileName ? join(dir, `f${iteration}`) : dir;
+    const file = join(folder, m.fileName ?? `f${iteration}${m.ext}`);
+    const written: string[] = [];
+    if (folder !== dir) {
+      mkdirSync(folder, { recursive: true });
+      for (const [rel, data] of Object.entries(m.files ?? {})) {
+        const p = join(folder, rel);
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, data);
+        written.push(p);
+      }
+    }
     writeFileSync(file, m.bytes);
     if (opts.saveFiles) {
       mkdirSync(opts.saveFiles, { recursive: true });
       const kept = join(opts.saveFiles, `${opts.seed}-${iteration}${m.ext}`);
-      writeFileSync(kept, m.bytes);
+      save(kept, m);
       writeFileSync(`${kept}.json`, JSON.stringify({ seed: opts.seed, iteration, base: base.path, mutator: m.mutator, detail: m.detail, mustFail: m.mustFail }, null, 2));
     }
     const twinFile = m.twin ? join(dir, `f${iteration}-twin${m.ext}`) : undefined;
@@ -337,6 +369,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
     rmSync(file, { force: true });
     if (twinFile) rmSync(twinFile, { force: true });
+    for (const p of written) rmSync(p, { force: true });
+    if (folder !== dir) rmSync(folder, { recursive: true, force: true });
     rmSync(join(dir, "export"), { recursive: true, force: true, maxRetries: 3 });
   };
 

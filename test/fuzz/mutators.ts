@@ -23,6 +23,7 @@ import { Rng } from "./rng.js";
 import { chunkBombModel } from "./chunk-bomb.js";
 import { deflatedZeros, writeZip, type WriteEntry, type ZipEntry } from "./zip.js";
 import { deflateSync } from "fflate";
+import { EXPORT_MUTATORS } from "./export-mutators.js";
 
 export type MustFail = false | "load" | "eval" | "eval-upstream";
 
@@ -41,9 +42,15 @@ export interface Mutation {
    * bound for such files (the engine's `boundedMs`), or it is a "slow" finding.
    */
   bounded?: boolean;
+  /** Files written beside the mutated one, relative to its folder (`../` for one level up): shards, external data. */
+  files?: Record<string, Uint8Array>;
+  /** The mutated file's name in a folder of its own (exports that name files beside them). */
+  fileName?: string;
 }
 
-type Result = { detail: string; bytes: Uint8Array; mustFail: MustFail; twin?: Uint8Array; inputArgs?: string[]; bounded?: boolean } | undefined;
+type Result =
+  | { detail: string; bytes: Uint8Array; mustFail: MustFail; twin?: Uint8Array; inputArgs?: string[]; bounded?: boolean; files?: Record<string, Uint8Array>; fileName?: string }
+  | undefined;
 
 interface Mutator {
   name: string;
@@ -1290,6 +1297,7 @@ export const MUTATORS: Mutator[] = [
   { name: "tflite-flips", weight: 8, applies: isTflite, run: tfliteFlips },
   { name: "tflite-offsets", weight: 10, applies: isTflite, run: tfliteOffsets },
   { name: "tflite-lengths", weight: 10, applies: isTflite, run: tfliteLengths },
+  ...EXPORT_MUTATORS,
 ];
 
 /** Can any of the (selected) mutators work on this corpus file? */
@@ -1312,12 +1320,13 @@ export async function mutate(base: BaseFile, rng: Rng, ctx: MutateContext, only?
     }
     if (r) {
       const ext = m.name.startsWith("synth-") ? ".h5" : base.ext;
-      return { mutator: m.name, detail: r.detail, bytes: r.bytes, ext, mustFail: r.mustFail, twin: r.twin, inputArgs: r.inputArgs, bounded: r.bounded };
+      return { mutator: m.name, detail: r.detail, bytes: r.bytes, ext, mustFail: r.mustFail, twin: r.twin, inputArgs: r.inputArgs, bounded: r.bounded, files: r.files, fileName: r.fileName };
     }
   }
-  // Always possible: flip a bit.
+  // Always possible: flip a bit (a TensorFlow.js model.json keeps its shards beside it).
   const bytes = base.bytes.slice();
   bytes[rng.int(0, bytes.length - 1)] ^= 1;
-  return { mutator: "fallback-flip", detail: "1 bit flip", bytes, ext: base.ext, mustFail: false };
+  const files = base.tfjs ? Object.fromEntries(base.tfjs.files) : undefined;
+  return { mutator: "fallback-flip", detail: "1 bit flip", bytes, ext: base.ext, mustFail: false, files, fileName: files ? "model.json" : undefined };
 }
 
