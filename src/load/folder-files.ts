@@ -50,7 +50,8 @@ export async function fileInFolder(folder: string, reference: string, label: str
     throw new FileError(label, `${quoted}: ${systemReason(err)}`, { cause: err });
   }
   const rel = relative(realFolder, path);
-  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+  if (rel === "") throw new FileError(label, `${quoted} names the model's folder itself, not a file in it`);
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     throw new FileError(label, `${quoted} resolves (through a symbolic link) to ${path}, outside the model's folder; only files in the model's folder are read`);
   }
   let size: number;

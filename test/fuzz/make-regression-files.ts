@@ -15,6 +15,7 @@ import { sampleWriter, seedLstmWeights } from "../support/sample-writer.js";
 import { REPO_ROOT } from "./engine.js";
 import { chunkBombModel } from "./chunk-bomb.js";
 import { crc32, deflatedZeros, writeZip, type WriteEntry } from "./zip.js";
+import { onnxModel } from "../support/onnx-writer.js";
 
 const OUT = join(REPO_ROOT, "test/fixtures/fuzz");
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -123,6 +124,21 @@ async function denseExtraTensor(): Promise<Uint8Array> {
  * redistribute): the collection then claimed 2.9 GB, and HDF5 gave a different error on
  * each try, sometimes a wasm trap. The same two bytes set on k2_mlp_full.h5 (Apache-2.0).
  */
+/** One-unit LSTM on 2 features, W and B inline, R named as external data at ".". */
+function onnxExternalDot(): Uint8Array {
+  const values = (n: number) => Array.from({ length: n }, (_, i) => ((i % 7) - 3) / 8);
+  return onnxModel({
+    nodes: [{ op: "LSTM", name: "lstm", inputs: ["X", "W", "R", "B"], outputs: ["Y", "Y_h"], attributes: [{ name: "hidden_size", int: 1 }] }],
+    initializers: [
+      { name: "W", dims: [1, 4, 2], values: values(8) },
+      { name: "R", dims: [1, 4, 1], external: { location: ".", offset: "0", length: "16" } },
+      { name: "B", dims: [1, 8], values: values(8) },
+    ],
+    inputs: [{ name: "X", dims: ["steps", "batch", 2] }],
+    outputs: [{ name: "Y" }, { name: "Y_h" }],
+  });
+}
+
 function globalHeapSizeLies(): Uint8Array {
   const bytes = new Uint8Array(readFileSync(join(REPO_ROOT, "test/fixtures/real/k2_mlp_full.h5")));
   const at = Buffer.from(bytes).indexOf("GCOL");
@@ -220,6 +236,9 @@ export async function writeRegressionFiles(only?: string[]): Promise<string[]> {
   files["continuation-3gb.h5"] = continuation3gb();
   files["activation-escape.h5"] = await activationEscape();
   files["dense-extra-tensor.h5"] = await denseExtraTensor();
+  // issue 14, ONNX: an LSTM whose R is external data at location "." (the model's folder
+  // itself); refused as "resolves (through a symbolic link) to <folder>, outside the model's folder".
+  files["onnx-external-dot.onnx"] = onnxExternalDot();
   // issue 17, HDF5: an LSTM whose 1 MiB kernel is one deflate chunk holding 1,043,644 bytes of
   // stream that inflate to 1 GiB of zeros. HDF5's filter grew its buffer to the stream's end
   // (5.9 s, 1.1 GB RSS) before failing at its 2 GB heap.
