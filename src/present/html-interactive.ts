@@ -4,13 +4,14 @@
  * chosen step's table and the charts' step marker follow.
  *
  * The page computes nothing: it embeds the trace (every intermediate, the inputs, the
- * initial state, the gate weights) as little-endian typed arrays in base64, and a small
- * inline script only looks numbers up and writes them as explain.ts does (`fixed` for
+ * initial state, the gate weights) as little-endian typed arrays in base64, the intermediates
+ * packed losslessly (packValues), and a small inline script unpacks them and only looks numbers up and writes them as explain.ts does (`fixed` for
  * recorded values, `significant` for inputs and weights; the same sums with the same
  * abbreviation). Which lines a cell has, and their symbolic equations, come from
  * buildExplanation on the server (`plan` below); the script fills in the numbers.
  * test/e2e/html.test.ts checks the page at several (step, unit) against `explain --json`.
  */
+import { createRequire } from "node:module";
 import type { Floats, StepTrace } from "../eval/trace.js";
 import type { Explanation } from "./explain.js";
 import { PAGE_PALETTE } from "./colour.js";
@@ -48,6 +49,7 @@ export interface InteractiveData {
   mask: number[];
   /** "f4" or "f8", for values, inputs and initial state. */
   dtype: "f4" | "f8";
+  /** Every recorded value, packed (packValues): base64 of zlib of the XOR-delta, byte-shuffled series. */
   values: string;
   inputs: string;
   initial: string;
@@ -77,6 +79,35 @@ export interface InteractiveData {
 
 function b64(a: Floats | Float64Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
+}
+
+/**
+ * The trace's values, packed so that a long trace stays a page a browser opens at once (the
+ * 905-step × 64-unit GRU's 3.0 MB of float32 were 4.0 MB of base64, most of the page, and the
+ * browser's parser takes its time over every byte): the values are written series by series
+ * (sample, name, unit, then step), each value XOR the one a step before (a slowly moving
+ * series keeps its sign, exponent and high mantissa bits, so they cancel), the bytes sorted by
+ * their place in the number (the zeros come together), and deflated (zlib): 1.9 MB, 2.5 MB of
+ * base64. Lossless: the page's script undoes each step and reads back the very bits.
+ */
+export function packValues(t: StepTrace): string {
+  const w = t.values.BYTES_PER_ELEMENT;
+  const src = new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
+  const count = t.values.length;
+  const names = t.names.length;
+  const out = new Uint8Array(src.length);
+  let e = 0;
+  for (let s = 0; s < t.samples; s++)
+    for (let n = 0; n < names; n++)
+      for (let j = 0; j < t.units; j++)
+        for (let k = 0; k < t.steps; k++, e++) {
+          const at = (((s * t.steps + k) * names + n) * t.units + j) * w;
+          const before = k === 0 ? -1 : at - names * t.units * w;
+          for (let b = 0; b < w; b++) out[b * count + e] = src[at + b] ^ (before < 0 ? 0 : src[before + b]);
+        }
+  // Node's zlib, loaded here: most commands never write a page.
+  const zlib = createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
+  return zlib.deflateSync(out, { level: 6 }).toString("base64");
 }
 
 const GATE_SUFFIX: Record<string, string> = { i: "_i", f: "_f", c_tilde: "_c", o: "_o", z: "_z", r: "_r" };
@@ -159,7 +190,7 @@ export function interactiveData(
     timeIndex: Array.from(t.timeIndex),
     mask: Array.from(t.mask),
     dtype: f8 ? "f8" : "f4",
-    values: b64(t.values),
+    values: packValues(t),
     inputs: b64(t.inputs),
     initial: b64(t.initialState),
     weights,
@@ -195,7 +226,21 @@ export const INTERACTIVE_SCRIPT = String.raw`
 const D = JSON.parse(document.getElementById("trace-data").textContent);
 const bytes = (s) => { const b = atob(s); const u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return u.buffer; };
 const floats = (s) => (D.dtype === "f8" ? new Float64Array(bytes(s)) : new Float32Array(bytes(s)));
-const values = floats(D.values), inputs = floats(D.inputs), initial = floats(D.initial);
+const inputs = floats(D.inputs), initial = floats(D.initial);
+// The values, unpacked (html-interactive.ts packValues, undone step by step): inflated, the bytes
+// put back in their numbers, each value XOR the one a step before it, series back in trace order.
+let values = null;
+const unpack = async (s) => {
+  const packed = new Uint8Array(await new Response(new Blob([bytes(s)]).stream().pipeThrough(new DecompressionStream("deflate"))).arrayBuffer());
+  const w = D.dtype === "f8" ? 8 : 4, count = packed.length / w, N = D.names.length, U = D.units, K = D.steps;
+  const raw = new Uint8Array(packed.length);
+  let e = 0;
+  for (let s = 0; s < D.samples; s++) for (let n = 0; n < N; n++) for (let j = 0; j < U; j++) for (let k = 0; k < K; k++, e++) {
+    const at = (((s * K + k) * N + n) * U + j) * w, before = at - N * U * w;
+    for (let b = 0; b < w; b++) raw[at + b] = packed[b * count + e] ^ (k === 0 ? 0 : raw[before + b]);
+  }
+  return w === 8 ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
+};
 const W = {};
 for (const [k, m] of Object.entries(D.weights)) W[k] = { rows: m.rows, cols: m.cols, data: m.dtype === "f4" ? new Float32Array(bytes(m.data)) : new Float64Array(bytes(m.data)) };
 const nameIndex = new Map(D.names.map((n, i) => [n, i]));
@@ -386,35 +431,50 @@ function toggle() {
   timer = setInterval(() => { if (D.stepList.indexOf(k) === D.stepList.length - 1) toggle(); else go(1, 0); }, Number(play.getAttribute("data-interval")) || 600);
 }
 
-stepIn.addEventListener("input", () => { k = D.stepList[Number(stepIn.value)]; render(); });
-unitIn.addEventListener("input", () => { ui = Number(unitIn.value); render(); });
-play.addEventListener("click", toggle);
-document.addEventListener("keydown", (e) => {
-  if (e.altKey || e.ctrlKey || e.metaKey) return;
-  const move = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1], Home: [-1e9, 0], End: [1e9, 0] }[e.key];
-  if (move) { e.preventDefault(); go(move[0], move[1]); }
-  else if (e.key === " " && e.target === document.body) { e.preventDefault(); toggle(); }
-});
-
-// Charts: the value of every series under the pointer, at the nearest step.
-for (const fig of document.querySelectorAll("figure.chart")) {
-  const svg = fig.querySelector("svg"), out = fig.querySelector(".readout");
-  if (!svg || !out) continue;
-  const steps = fig.getAttribute("data-steps").split(",").map(Number);
-  const unit = Number(fig.getAttribute("data-unit"));
-  const mine = fig.getAttribute("data-direction") === D.direction && Number(fig.getAttribute("data-sample")) === S + 1;
-  if (!mine) continue;
-  svg.addEventListener("pointermove", (e) => {
-    const box = svg.getBoundingClientRect();
-    const x = ((e.clientX - box.left) * svg.viewBox.baseVal.width) / box.width;
-    const l = Number(fig.getAttribute("data-left")), r = Number(fig.getAttribute("data-right"));
-    const s = steps.length === 1 ? 0 : Math.min(steps.length - 1, Math.max(0, Math.round(((x - l) * (steps.length - 1)) / (r - l))));
-    const kk = steps[s];
-    out.textContent = "step " + (kk + 1) + ": " + [...fig.querySelectorAll(".series")].map((p) => p.getAttribute("data-label") + " " + V(col(p.getAttribute("data-name"), kk, unit))).join(", ");
-    out.setAttribute("data-step", String(kk + 1));
+function start() {
+  stepIn.addEventListener("input", () => { k = D.stepList[Number(stepIn.value)]; render(); });
+  unitIn.addEventListener("input", () => { ui = Number(unitIn.value); render(); });
+  play.addEventListener("click", toggle);
+  document.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    const move = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1], Home: [-1e9, 0], End: [1e9, 0] }[e.key];
+    if (move) { e.preventDefault(); go(move[0], move[1]); }
+    else if (e.key === " " && e.target === document.body) { e.preventDefault(); toggle(); }
   });
-  svg.addEventListener("click", () => { const st = out.getAttribute("data-step"); if (st) { k = Number(st) - 1; const u = D.unitList.indexOf(unit); if (u >= 0) ui = u; render(); } });
+
+  // Charts: the value of every series under the pointer, at the nearest step.
+  for (const fig of document.querySelectorAll("figure.chart")) {
+    const svg = fig.querySelector("svg"), out = fig.querySelector(".readout");
+    if (!svg || !out) continue;
+    const steps = fig.getAttribute("data-steps").split(",").map(Number);
+    const unit = Number(fig.getAttribute("data-unit"));
+    const mine = fig.getAttribute("data-direction") === D.direction && Number(fig.getAttribute("data-sample")) === S + 1;
+    if (!mine) continue;
+    svg.addEventListener("pointermove", (e) => {
+      const box = svg.getBoundingClientRect();
+      const x = ((e.clientX - box.left) * svg.viewBox.baseVal.width) / box.width;
+      const l = Number(fig.getAttribute("data-left")), r = Number(fig.getAttribute("data-right"));
+      const s = steps.length === 1 ? 0 : Math.min(steps.length - 1, Math.max(0, Math.round(((x - l) * (steps.length - 1)) / (r - l))));
+      const kk = steps[s];
+      out.textContent = "step " + (kk + 1) + ": " + [...fig.querySelectorAll(".series")].map((p) => p.getAttribute("data-label") + " " + V(col(p.getAttribute("data-name"), kk, unit))).join(", ");
+      out.setAttribute("data-step", String(kk + 1));
+    });
+    svg.addEventListener("click", () => { const st = out.getAttribute("data-step"); if (st) { k = Number(st) - 1; const u = D.unitList.indexOf(unit); if (u >= 0) ui = u; render(); } });
+  }
+  render();
+  // The page now follows the reader (a test waits for this mark).
+  document.documentElement.setAttribute("data-trace", "ready");
 }
-render();
+
+// Without the trace the page stays as written, at the explained step and unit, and says so.
+const stayStatic = (why) => {
+  const note = document.createElement("p");
+  note.className = "note";
+  note.textContent = "The page cannot follow the pickers: " + why + "; it shows the explained step and unit only.";
+  document.getElementById("controls")?.after(note);
+  document.documentElement.setAttribute("data-trace", "static");
+};
+if (typeof DecompressionStream !== "function") stayStatic("this browser cannot unpack the embedded trace (it has no DecompressionStream)");
+else unpack(D.values).then((v) => { values = v; start(); }, (e) => stayStatic("the embedded trace did not unpack (" + e + ")"));
 })();
 `;
