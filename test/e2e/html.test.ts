@@ -74,6 +74,8 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(pathToFileURL(path).href);
+    // An interactive page unpacks its trace (asynchronously) before it follows the reader.
+    if ((await page.locator("#trace-data").count()) > 0) await page.waitForSelector('html[data-trace="ready"]', { timeout: 10_000 });
     expect(requests).toEqual([pathToFileURL(path).href]);
     expect(errors).toEqual([]);
     return page;
@@ -173,8 +175,8 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
   });
 
   /** Explain's own lines at (step, unit), from 0: what the page must show there. */
-  function explainJson(file: string, input: string, step: number, unit: number): { masked: boolean; equations: { name: string; substituted: string }[]; values: Record<string, number> } {
-    const r = runCli(["explain", file, "--input", input, "--steps", String(step), "--unit", String(unit), "--json"]);
+  function explainJson(file: string, input: string | string[], step: number, unit: number): { masked: boolean; equations: { name: string; substituted: string }[]; values: Record<string, number> } {
+    const r = runCli(["explain", file, ...(typeof input === "string" ? ["--input", input] : input), "--steps", String(step), "--unit", String(unit), "--json"]);
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout);
   }
@@ -290,6 +292,46 @@ describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
       await page.close();
     });
   }
+
+  // A long trace: the real 905-step × 64-unit GRU (k2_gru_hardsigmoid_full.h5, Apache-2.0, in
+  // test/fixtures/real). Its page was 7.1 MB; the trace it embeds is 3.0 MB of float32 and
+  // packs (losslessly) to 2.6 MB of base64, the compact chart lines are 0.7 MB, the tables
+  // follow the pickers instead of being written out. The bound leaves room for small changes
+  // but not for the every-step tables (1.3 MB) or unpacked values (+1.5 MB) to come back.
+  // Numbers compared exactly (float32 values) and character for character (text), as above.
+  it("a 905-step × 64-unit GRU page stays under 3.5 MB and shows the trace's numbers at steps 1, 451 and 905", async () => {
+    const { writeNpyFloat32 } = await import("../../src/npy.js");
+    const { writeFileSync } = await import("node:fs");
+    const file = "test/fixtures/real/k2_gru_hardsigmoid_full.h5";
+    const input = join(tmp, "gru-905-x.npy");
+    writeFileSync(input, writeNpyFloat32([1, 905, 1], Array.from({ length: 905 }, (_, k) => 2 * Math.sin(k / 40))));
+    const { path, html } = writePage(["step", file, "--input-file", input], "long-gru.html");
+    selfContained(html);
+    expect(Buffer.byteLength(html)).toBeLessThan(3.5e6);
+    expect(html).not.toContain('<table class="step"');
+    const page = await open(path);
+    for (const [step, unit] of [[0, 5], [450, 63], [904, 0]]) {
+      await choose(page, step, unit, "slider");
+      const want = explainJson(file, ["--input-file", input], step, unit);
+      const got = await shown(page);
+      const where = `step ${step} unit ${unit}`;
+      expect(got.heading, where).toContain(`step ${step + 1} of 905`);
+      expect(got.equations, where).toEqual(want.equations.map((e) => ({ name: e.name, text: e.substituted })));
+      for (const [n, w] of Object.entries(got.wires)) expect(w.value, `${where}: ${n}`).toBe(want.values[n!]);
+      expect(got.current.length, where).toBe(7);
+      for (const cell of got.current) expect(cell.value, `${where}: ${cell.name}`).toBe(want.values[cell.name]);
+      // The chosen unit's table around the step: its chosen row is the same numbers.
+      const row = await page.$$eval("table.window tr.chosen td[data-name]", (tds) => tds.map((td) => ({ name: td.getAttribute("data-name")!, text: td.textContent!, value: Number(td.getAttribute("data-value")) })));
+      expect(row.length, where).toBe(7);
+      for (const cell of row) {
+        expect(cell.value, `${where}: ${cell.name}`).toBe(want.values[cell.name]);
+        expect(cell.text).toBe(fixed6(cell.value));
+      }
+      expect(await page.$$eval("table.window tbody tr", (trs) => trs.length)).toBe(11);
+      expect(got.marker.length, where).toBe(unit < 32 ? 1 : 0); // 32 charts at most: units 0 to 31
+    }
+    await page.close();
+  });
 
   it("interactive page: play walks the steps to the last and stops; the chart reads out the value under the pointer", async () => {
     const { path } = writePage(["step", "samples/stacked-lstm-dense.h5", "--input", STACKED_INPUT], "interactive-play.html");
