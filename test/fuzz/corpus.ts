@@ -1,6 +1,7 @@
 /**
  * The fuzz corpus: real Keras files (test/fixtures/real, samples/, or --corpus DIRs) and
- * real TFLite exports (test/fixtures/exports/tflite_mnist_lstm_unpaired),
+ * real exports (TFLite, ONNX, TensorFlow.js model.json folders; test/fixtures/exports, or
+ * ../shared/fixtures/exports given as a --corpus),
  * each read once and mapped (HDF5 structures, zip entries, JSON configs), with the
  * command-line inputs that make `step` run on the pristine file.
  */
@@ -61,8 +62,18 @@ export interface BaseFile {
 const MODEL_EXT = /\.(h5|hdf5|keras|tflite|onnx)$/i;
 const TFJS_JSON = "model.json";
 
+/** The exports of test/fixtures/exports in the default corpus: small ones, so that the short run of `npm test` keeps its time. */
+const DEFAULT_EXPORTS = [
+  "tflite_mnist_lstm_unpaired",
+  "onnx_tflite_fp16_lstm_earthpulse_no_keras",
+  "tfjs_written_by_tfjs_bidirectional_lstm_unpaired",
+  "tfjs_written_by_tfjs_gru_unpaired",
+  "tfjs_written_by_tfjs_simple_rnn_unpaired",
+  "tfjs_written_by_tfjs_time_distributed_lstm_unpaired",
+];
+
 export function defaultCorpusDirs(repoRoot: string): string[] {
-  return [join(repoRoot, "test/fixtures/real"), join(repoRoot, "samples"), join(repoRoot, "test/fixtures/exports/tflite_mnist_lstm_unpaired")];
+  return [join(repoRoot, "test/fixtures/real"), join(repoRoot, "samples"), ...DEFAULT_EXPORTS.map((d) => join(repoRoot, "test/fixtures/exports", d))];
 }
 
 /**
@@ -81,7 +92,8 @@ export function listCorpus(dirs: string[]): string[] {
     for (const n of names.sort()) {
       const p = join(dir, n);
       const st = statSync(p);
-      const key = folder ? `${folder}/${n}` : n;
+      // Exports keep their folder's name: every TensorFlow.js model is a model.json.
+      const key = folder ? `${folder}/${n}` : n === TFJS_JSON || /\.onnx$/i.test(n) ? `${basename(dir)}/${n}` : n;
       if (st.isFile() && (MODEL_EXT.test(n) || n === TFJS_JSON)) files.push({ path: p, key });
       else if (st.isDirectory() && folder === undefined && n !== "LICENSES") scan(p, n);
     }

@@ -157,6 +157,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   mkdirSync(join(out, "signatures"), { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), "keras-inspect-fuzz-files-"));
 
+  // A corpus folder that is not here (../shared/fixtures/exports outside this workplace) is skipped, saying so.
+  for (const dir of opts.corpus.filter((d) => !existsSync(d))) log(`fuzz: corpus folder ${dir} is absent: skipped`);
   const corpusFiles = listCorpus(opts.corpus);
   if (corpusFiles.length === 0) throw new Error(`no model files in the corpus: ${opts.corpus.join(", ")}`);
   const bases: BaseFile[] = [];

@@ -1,9 +1,9 @@
 /**
  * The short fuzz run of `npm test` (issue 7): a fixed seed, a few hundred mutated copies
- * of the real fixtures, each through summary, weights, step and check (those that exist)
- * in two fuzz workers, plus a sample through the built CLI binary. Every outcome must be
- * an answer or one clean error line with exit 2: no crash, hang, out-of-memory, stack
- * trace, internal error, unsafe output, invalid JSON, silent NaN or silently wrong answer,
+ * of the real fixtures (Keras files, and small TFLite, ONNX and TensorFlow.js exports),
+ * each through summary, weights, step and check (those that exist) in two fuzz workers,
+ * plus a sample through the built CLI binary. Every outcome must be an answer or one
+ * clean error line with exit 2: no crash, hang, out-of-memory, stack trace, internal error, unsafe output, invalid JSON, silent NaN or silently wrong answer,
  * and the probes re-run between files must keep printing what they printed at the start.
  *
  * The long run is `npm run fuzz -- --iterations 10000 --seed S` (see test/fuzz/cli.ts).
@@ -42,6 +42,10 @@ describe("short fuzz run", () => {
     expect(report.totals.ok ?? 0).toBeGreaterThan(ITERATIONS / 4);
     expect(report.totals["clean-error"] ?? 0).toBeGreaterThan(ITERATIONS);
     expect(report.probes.length).toBeGreaterThan(0);
+    // The small ONNX and TensorFlow.js exports of the default corpus are drawn too.
+    const drawn = (prefix: string) => Object.entries(report.perMutator).filter(([name]) => name.startsWith(prefix)).reduce((n, [, v]) => n + v.files, 0);
+    expect(drawn("onnx-"), "ONNX files").toBeGreaterThan(10);
+    expect(drawn("tfjs-"), "TensorFlow.js models").toBeGreaterThan(10);
     rmSync(report.out, { recursive: true, force: true });
   }, 180_000);
 });
