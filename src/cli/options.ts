@@ -1,4 +1,5 @@
 /** Option parsers shared by commands; each throws UsageError (exit 2) on a bad value. */
+import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 
 export function parseNonNegativeInt(name: string) {
@@ -81,4 +82,9 @@ export function selectSteps(slice: StepSlice, n: number): number[] {
   for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
   if (out.length === 0) throw new UsageError(`--steps ${slice.text} selects no step: the input has ${n} step(s); ${range}`);
   return out;
+}
+
+/** --steps, on step and explain: which processing steps, as a Python index or slice. */
+export function addStepsOption(cmd: Command, what: string): Command {
+  return cmd.option("--steps <slice>", `${what}: an index or a slice counted from 0 as in Python (3, -1, 0:10, -5:, ::2); default: all`, parseSteps);
 }

@@ -8,9 +8,12 @@
  *               abbreviates them otherwise)
  */
 import { once } from "node:events";
+import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { InspectError } from "../errors.js";
 import { jsonChunks } from "../present/json.js";
 import type { Write } from "../present/predict.js";
+import { thousands } from "../present/text.js";
 import { parseNonNegativeInt } from "./options.js";
 
 /** Writes to standard output, waiting for it to drain when its buffer is full. */
@@ -129,4 +132,15 @@ export function heatmapWidth(opts: OutputCliOptions): number {
   if (opts.width !== undefined && opts.width > 0) return opts.width;
   const fromEnv = Number(process.env.COLUMNS);
   return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
+}
+
+/** Writes the HTML page, or fails with one line naming the path. */
+export function writeHtml(path: string, html: string): void {
+  try {
+    writeFileSync(path, html);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new InspectError(`--html ${path}: cannot write the page (${code}); choose a writable path`);
+  }
+  process.stderr.write(`wrote ${path} (${thousands(Buffer.byteLength(html))} bytes)\n`);
 }

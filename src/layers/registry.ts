@@ -26,10 +26,10 @@ import { pooling1d } from "./pooling1d.js";
 import { repeatVector } from "./repeat-vector.js";
 import { reshape } from "./reshape.js";
 import { simpleRnn } from "./simple-rnn.js";
-import { bidirectional, timeDistributed } from "./wrappers.js";
+import { wrapperKinds } from "./wrappers.js";
 
 const KINDS: LayerKind[] = [
-  lstm, gru, simpleRnn, convLstm, dense, inputLayer, dropout, activation, masking, bidirectional, timeDistributed,
+  lstm, gru, simpleRnn, convLstm, dense, inputLayer, dropout, activation, masking, ...wrapperKinds(kindOf),
   embedding, flatten, reshape, repeatVector, permute, concatenate, elementwiseMerge, dot, keras1Merge,
   batchNormalization, layerNormalization, conv1d, pooling1d, globalPooling1d,
   leakyRelu, relu, elu, thresholdedRelu, prelu, softmax, attention, additiveAttention, multiHeadAttention,

@@ -1,20 +1,29 @@
 /**
  * Wrappers that hold another layer: Bidirectional (a forward and a backward copy of a
  * recurrent layer, merged) and TimeDistributed (the inner layer applied to every step).
- * Their weights live on their children (see model.ts).
+ * Their weights live on their children (see model.ts). What the inner layer is, they ask
+ * the registry through the `kindOf` it hands them (registry.ts lists these kinds, so they
+ * cannot import it back).
  */
 import { InspectError } from "../errors.js";
 import type { Layer } from "../model.js";
 import type { LayerKind, Shape } from "./kind.js";
-import { kindOf } from "./registry.js";
 
-export function innerLayer(layer: Layer, which = 0): Layer {
+/** The kind of a layer class, as the registry knows it. */
+type KindOf = (className: string) => LayerKind | undefined;
+
+function innerLayer(layer: Layer, which = 0): Layer {
   const inner = layer.children[which];
   if (!inner) throw new InspectError(`layer '${layer.name}' (${layer.className}) has no inner layer`);
   return inner;
 }
 
-export const bidirectional: LayerKind = {
+/** Bidirectional and TimeDistributed, which look their inner layer up with `kindOf`. */
+export function wrapperKinds(kindOf: KindOf): LayerKind[] {
+  return [bidirectional(kindOf), timeDistributed(kindOf)];
+}
+
+const bidirectional = (kindOf: KindOf): LayerKind => ({
   classNames: ["Bidirectional"],
   outputShapes(layer, inputs, model): Shape[] {
     const fwd = innerLayer(layer, 0);
@@ -31,9 +40,9 @@ export const bidirectional: LayerKind = {
           : [main];
     return [...merged, ...states, ...states];
   },
-};
+});
 
-export const timeDistributed: LayerKind = {
+const timeDistributed = (kindOf: KindOf): LayerKind => ({
   classNames: ["TimeDistributed"],
   outputShapes(layer, inputs, model): Shape[] {
     const inner = innerLayer(layer);
@@ -52,4 +61,4 @@ export const timeDistributed: LayerKind = {
     const [y] = kind.forward(inner, [{ shape: [B * T, ...rest], data: x.data }], { ...ctx, path: `${ctx.path}/${inner.name}` });
     return [{ shape: [B, T, ...y.shape.slice(1)], data: y.data, mask: x.mask }];
   },
-};
+});

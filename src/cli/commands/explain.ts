@@ -1,24 +1,23 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { evaluateStep, recurrentLayers, type ResolvedLayer } from "../../eval/step.js";
+import { evaluateStep, recurrentLayers } from "../../eval/step.js";
 import type { LayerTrace, StepTrace } from "../../eval/trace.js";
-import { InspectError, UsageError } from "../../errors.js";
+import { UsageError } from "../../errors.js";
 import { parseInlineValues } from "../../inputs.js";
-import { resetAfter } from "../../layers/gru.js";
 import { recurrentKindOf } from "../../layers/registry.js";
 import { type Model, walkLayers } from "../../model.js";
 import { makeChalk, terminalColourLevel } from "../../present/colour.js";
-import { buildExplanation, type ExplainContext, explanationJson, formatExplanation } from "../../present/explain.js";
+import { buildExplanation, explanationJson, formatExplanation } from "../../present/explain.js";
 import { formatHeatmap } from "../../present/heatmap.js";
 import { htmlReport } from "../../present/html.js";
 import { runInteractive } from "../../present/interactive.js";
-import { safe, thousands } from "../../present/text.js";
+import { safe } from "../../present/text.js";
 import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { featureMapSelection, type FeatureMapCliOptions } from "../feature-map-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { addConfigOption, type ModelCliOptions, openModel, reportAssumptions } from "../model-options.js";
 import { parseNonNegativeInt, parseSteps, selectSteps, type StepSlice } from "../options.js";
-import { heatmapWidth, writeJson, writeLines } from "../output.js";
+import { writeHtml, writeJson, writeLines } from "../output.js";
+import { explainContext } from "../views.js";
 
 interface ExplainOptions extends InputOptions, EvalCliOptions, FeatureMapCliOptions, ModelCliOptions {
   layer?: string;
@@ -38,17 +37,6 @@ interface ExplainOptions extends InputOptions, EvalCliOptions, FeatureMapCliOpti
 }
 
 const EXPLAINED = "LSTM, GRU (reset_after True or False), SimpleRNN and ConvLSTM1D/2D/3D, also as CuDNNLSTM/CuDNNGRU or inside Bidirectional";
-
-/** Where the explained layer came from: the file, its writer, and GRU's reset_after. */
-export function explainContext(model: Model, resolved: ResolvedLayer, file: string): ExplainContext {
-  const layer = resolved.layer.className === "Bidirectional" ? resolved.layer.children[0] : resolved.layer;
-  return {
-    file,
-    kerasVersion: model.kerasVersion,
-    kerasMajor: model.kerasMajor,
-    resetAfter: recurrentKindOf(layer.className)?.kind === "gru" ? resetAfter(layer) : undefined,
-  };
-}
 
 /** Refuses a layer kind that has no explanation before anything runs, naming the kinds that have one. */
 function requireExplainable(model: Model, requested: string | undefined): void {
@@ -73,40 +61,9 @@ function inRange(flag: string, value: number | undefined, first: number, last: n
   }
 }
 
-/** Writes the HTML page, or fails with one line naming the path. */
-export function writeHtml(path: string, html: string): void {
-  try {
-    writeFileSync(path, html);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new InspectError(`--html ${path}: cannot write the page (${code}); choose a writable path`);
-  }
-  process.stderr.write(`wrote ${path} (${thousands(Buffer.byteLength(html))} bytes)\n`);
-}
-
 /** The direction explained: a Bidirectional wrapper's forward one unless a direction was named. */
 function explainedDirection(trace: LayerTrace): StepTrace {
   return trace.directions[0];
-}
-
-/** --steps, on step and explain: which processing steps, as a Python index or slice. */
-export function addStepsOption(cmd: Command, what: string): Command {
-  return cmd.option("--steps <slice>", `${what}: an index or a slice counted from 0 as in Python (3, -1, 0:10, -5:, ::2); default: all`, parseSteps);
-}
-
-/** `step --heatmap`. */
-export function stepHeatmap(trace: LayerTrace, opts: { units?: number[]; steps?: number[]; width?: number }): string {
-  return formatHeatmap(trace, { width: heatmapWidth(opts), units: opts.units, steps: opts.steps, chalk: makeChalk(terminalColourLevel()) });
-}
-
-/** `step --html`: the page for the steps shown, with the last of them explained for the first shown unit. */
-export function stepHtml(model: Model, resolved: ResolvedLayer, trace: LayerTrace, file: string, view: { units?: number[]; steps?: number[]; digits: number }): string {
-  const t = trace.directions[0];
-  const step = view.steps ? view.steps[view.steps.length - 1] : t.steps - 1;
-  const ctx = explainContext(model, resolved, file);
-  const ex = buildExplanation(t, { sample: 0, step, unit: view.units?.[0] ?? 0 }, ctx, view.digits);
-  const explainAt = (k: number, unit: number) => buildExplanation(t, { sample: 0, step: k, unit }, ctx, view.digits);
-  return htmlReport(trace, { explanation: ex, digits: view.digits, units: view.units, steps: view.steps, explainAt });
 }
 
 /**

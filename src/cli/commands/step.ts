@@ -7,9 +7,9 @@ import { addEvalOptions, type EvalCliOptions } from "../eval-options.js";
 import { addFeatureMapOptions, featureMapSelection, type FeatureMapCliOptions } from "../feature-map-options.js";
 import { addInputOptions, collectInputs, type InputOptions } from "../input-options.js";
 import { addConfigOption, type ModelCliOptions, openModel, reportAssumptions } from "../model-options.js";
-import { parseNonNegativeInt, selectSteps, type StepSlice } from "../options.js";
-import { addFullOption, addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
-import { addStepsOption, stepHeatmap, stepHtml, writeHtml } from "./explain.js";
+import { addStepsOption, parseNonNegativeInt, selectSteps, type StepSlice } from "../options.js";
+import { addFullOption, addWidthOption, type OutputCliOptions, outputWidth, writeHtml, writeJson, writeLines } from "../output.js";
+import { stepHeatmap, stepHtml } from "../views.js";
 
 interface StepOptions extends InputOptions, EvalCliOptions, OutputCliOptions, FeatureMapCliOptions, ModelCliOptions {
   layer?: string;

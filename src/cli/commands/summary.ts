@@ -3,8 +3,7 @@ import { summaryLines } from "../../present/summary.js";
 import { summaryHtml } from "../../present/summary-html.js";
 import { summarize } from "../../summary.js";
 import { addConfigOption, type ModelCliOptions, openModel } from "../model-options.js";
-import { addWidthOption, outputWidth, writeJson, writeLines } from "../output.js";
-import { writeHtml } from "./explain.js";
+import { addWidthOption, outputWidth, writeHtml, writeJson, writeLines } from "../output.js";
 
 export function registerSummary(program: Command): void {
   const cmd = program
