@@ -1,6 +1,6 @@
 /**
- * An HDF5 file as the adapters read it (keras-h5.ts, keras3.ts, structure.ts...), and the
- * choice of the reader behind it.
+ * An HDF5 file as the adapters read it (keras-h5.ts, keras3.ts, structure.ts...), and what
+ * its two readers share: limits, deferred reads, refusals. hdf5-open.ts chooses the reader.
  *
  * Most files are what h5py writes for Keras: groups, attributes and contiguous datasets.
  * hdf5-direct.ts reads exactly that subset from the bytes, with no library to start;
@@ -13,10 +13,6 @@
  */
 import type { DType } from "../model.js";
 import { FileError } from "../errors.js";
-import { type ByteSource, type OpenSource, PagedReader } from "./byte-source.js";
-import { openDirect } from "./hdf5-direct.js";
-import { checkHdf5Metadata } from "./hdf5-metadata.js";
-import { findHdf5Signature } from "./sniff.js";
 
 /** Largest dataset we read into memory, in bytes: a read needs its size in JavaScript memory, and typed arrays are bounded. */
 export const MAX_DATASET_BYTES = 512 * 1024 * 1024;
@@ -66,38 +62,6 @@ export interface H5File {
   numericLater(path: string, opaque16?: Opaque16): DatasetInfo & { read: () => NumericData };
   /** The values now: float32, float16 and bfloat16 as Float32Array, everything else as Float64Array. */
   readNumeric(path: string, opaque16?: Opaque16): { shape: number[]; dtype: DType; data: NumericData };
-}
-
-/** Whether files in the direct reader's subset are read by it (tests of the library's own behaviour turn it off). */
-let directReading = true;
-
-export function setDirectReading(on: boolean): boolean {
-  const before = directReading;
-  directReading = on;
-  return before;
-}
-
-/**
- * Opens the HDF5 file in `source`, which it owns from now on (closed with the file, or at
- * once if it cannot be opened). `reopen` opens the same bytes again for values read later.
- */
-export async function openH5File(source: ByteSource, label: string, reopen: OpenSource): Promise<H5File> {
-  let direct: H5File | undefined;
-  try {
-    const bytes = new PagedReader(source);
-    const superblock = findHdf5Signature(bytes) ?? 0;
-    // Metadata the library would trust to allocate by, or to read memory it never wrote (hdf5-metadata.ts).
-    const badMetadata = checkHdf5Metadata(bytes, superblock);
-    // A layout the decoder does not know is not damage: its message says so itself.
-    if (badMetadata !== undefined) throw new FileError(label, /cannot be decoded$/.test(badMetadata) ? badMetadata : `${badMetadata}; the file is damaged`);
-    direct = directReading ? openDirect(bytes, superblock, label, reopen) : undefined;
-  } catch (err) {
-    source.close();
-    throw err;
-  }
-  if (direct) return direct;
-  const { H5File: LibraryFile } = await import("./hdf5.js");
-  return LibraryFile.open(source, label, reopen);
 }
 
 /**

@@ -12,7 +12,7 @@ import { FileError, UsageError } from "../errors.js";
 import { FORMAT_DESCRIPTIONS, type Model, walkLayers } from "../model.js";
 import { type ByteSource, fileOpener, MemorySource, type OpenSource, PagedReader } from "./byte-source.js";
 import { loadStringList } from "./common.js";
-import { openH5File } from "./hdf5-file.js";
+import { openH5File } from "./hdf5-open.js";
 import { readFullModel, readWeightsOnly, readWeightsWithConfig } from "./keras-h5.js";
 import { isKeras3WeightsStore, readKeras3Weights, readKeras3WeightsWithConfig, readKerasArchive } from "./keras3.js";
 import { type ContainerKind, knownNonModel, leadingBytesHex, SAVED_MODEL_ADVICE, sniff } from "./sniff.js";

@@ -24,7 +24,8 @@ import type { Model } from "../model.js";
 import { fileOpener } from "./byte-source.js";
 import { isObject, type Json, readJsonFile } from "./config.js";
 import { fileInFolder } from "./folder-files.js";
-import { type DatasetInfo, type H5File, type NumericData, openH5File } from "./hdf5-file.js";
+import type { DatasetInfo, H5File, NumericData } from "./hdf5-file.js";
+import { openH5File } from "./hdf5-open.js";
 import { readKeras3Weights, readKeras3WeightsWithConfig, type WeightStore } from "./keras3.js";
 import type { StructureSource } from "./structure.js";
 

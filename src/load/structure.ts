@@ -13,7 +13,7 @@
 import { FileError } from "../errors.js";
 import { fileOpener, PagedReader } from "./byte-source.js";
 import { decodeUtf8, isObject, type Json, MAX_CONFIG_BYTES, parseConfigJson, readJsonFile } from "./config.js";
-import { openH5File } from "./hdf5-file.js";
+import { openH5File } from "./hdf5-open.js";
 import { sniff } from "./sniff.js";
 import { entryBytes, readZipEntries } from "./zip.js";
 

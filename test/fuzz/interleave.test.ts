@@ -17,7 +17,7 @@ import { collectInputs } from "../../src/cli/input-options.js";
 import { InspectError } from "../../src/errors.js";
 import { evaluateStep } from "../../src/eval/step.js";
 import { hdf5InstanceGeneration } from "../../src/load/hdf5.js";
-import { setDirectReading } from "../../src/load/hdf5-file.js";
+import { setDirectReading } from "../../src/load/hdf5-open.js";
 import { loadModelFromBytes } from "../../src/load/index.js";
 import { wasmStackGuarded } from "../../src/load/wasm-stack.js";
 import { walkLayers } from "../../src/model.js";
