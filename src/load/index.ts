@@ -106,7 +106,15 @@ async function loadModelFrom(source: ByteSource, label: string, reopen: OpenSour
     const known = knownNonModel(bytes, path);
     if (known) throw new FileError(label, known);
     const sniffed = sniff(bytes);
-    if (!sniffed) throw new FileError(label, `not an HDF5 file or a .keras zip (starts with bytes ${leadingBytesHex(bytes)})`);
+    if (!sniffed) {
+      // A damaged export keeps its name: say what it is not, rather than name the Keras containers only.
+      const not = /\.json$/i.test(label)
+        ? "not a TensorFlow.js model.json (no JSON object naming modelTopology; "
+        : /\.onnx$/i.test(label)
+          ? "not an ONNX model (it does not open with a ModelProto's fields; "
+          : "not an HDF5 file or a .keras zip (";
+      throw new FileError(label, `${not}starts with bytes ${leadingBytesHex(bytes)})`);
+    }
     kind = sniffed.kind;
   } catch (err) {
     source.close();

@@ -114,6 +114,12 @@ describe("files that cannot be read", () => {
     await expectFileError(write("config.h5", '{"class_name": "Sequential"}'), /not an HDF5 file or a \.keras zip \(starts with bytes 7b 22 63 6c 61 73 73 5f\)/);
   });
 
+  it("a damaged model.json or .onnx is named as what it is not, rather than as no HDF5 file or .keras zip", async () => {
+    // Found by the fuzz suite's export mutators: a character put before a model.json's '{'.
+    await expectFileError(write("model.json", 'x{"modelTopology": {}}'), /not a TensorFlow\.js model\.json \(no JSON object naming modelTopology; starts with bytes 78 7b 22/);
+    await expectFileError(write("damaged.onnx", Uint8Array.from([0xff, 0x08, 0x07, 0x12])), /not an ONNX model \(it does not open with a ModelProto's fields; starts with bytes ff 08 07 12\)/);
+  });
+
   it("an HDF5 file that is not a Keras model says which attributes are missing", async () => {
     await expectFileError(write("plain.h5", await plainHdf5()), /HDF5 file but not a Keras model: no model_config, layer_names or layers\/ group found/);
   });
