@@ -156,6 +156,9 @@ class Walk {
     } else {
       unsupported(`superblock version ${version}`);
     }
+    // A file shorter than its superblock's end-of-file address is truncated: the HDF5 library refuses it, and says so.
+    const eof = this.uN(base + (version >= 2 ? 12 : 24 + (version === 1 ? 4 : 0)) + 2 * this.o, this.o);
+    if (eof < 0 || base + eof > r.size) unsupported("a file shorter than its end-of-file address");
     const seen = new Set<number>();
     const queue: [string, number][] = [["/", root]];
     for (let next = 0; next < queue.length; next++) {

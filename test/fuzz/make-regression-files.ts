@@ -16,6 +16,7 @@ import { REPO_ROOT } from "./engine.js";
 import { chunkBombModel } from "./chunk-bomb.js";
 import { crc32, deflatedZeros, writeZip, type WriteEntry } from "./zip.js";
 import { onnxModel } from "../support/onnx-writer.js";
+import { lookup3 } from "../../src/load/hdf5-direct.js";
 
 const OUT = join(REPO_ROOT, "test/fixtures/fuzz");
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -124,6 +125,27 @@ async function denseExtraTensor(): Promise<Uint8Array> {
  * redistribute): the collection then claimed 2.9 GB, and HDF5 gave a different error on
  * each try, sometimes a wasm trap. The same two bytes set on k2_mlp_full.h5 (Apache-2.0).
  */
+/**
+ * h5-truncate inside a .keras (seed exports-long-1, iteration 865, on a 280 KB weights file):
+ * the file lost its last 41 bytes, which no dataset reads, and the direct HDF5 reader
+ * answered where the library refuses the file as truncated. The reference LSTM written by
+ * the sample writer (superblock version 2, 8-byte addresses), its end-of-file address
+ * (bytes 28-35) moved 64 bytes past the file's end and the superblock's checksum redone.
+ */
+async function eofPastEnd(): Promise<Uint8Array> {
+  const w = await sampleWriter();
+  const bytes = await w.writeKerasH5({
+    modelConfig: w.sequentialConfig("sequential_1", [w.lstmConfig("lstm_1", 1, { batch_input_shape: [null, 1, 2] })]),
+    layers: [SEED_LSTM_1],
+  });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes[8] !== 2 || bytes[9] !== 8) throw new Error("expected superblock version 2 with 8-byte addresses");
+  view.setBigUint64(28, view.getBigUint64(28, true) + 64n, true);
+  // The superblock's checksum (lookup3 of its first 44 bytes) made right again: only the end-of-file address lies.
+  view.setUint32(44, lookup3(bytes.subarray(0, 44)), true);
+  return bytes;
+}
+
 /** One-unit LSTM on 2 features, W and B inline, R named as external data at ".". */
 function onnxExternalDot(): Uint8Array {
   const values = (n: number) => Array.from({ length: n }, (_, i) => ((i % 7) - 3) / 8);
@@ -239,6 +261,7 @@ export async function writeRegressionFiles(only?: string[]): Promise<string[]> {
   // issue 14, ONNX: an LSTM whose R is external data at location "." (the model's folder
   // itself); refused as "resolves (through a symbolic link) to <folder>, outside the model's folder".
   files["onnx-external-dot.onnx"] = onnxExternalDot();
+  files["h5-eof-past-end.h5"] = await eofPastEnd();
   // issue 17, HDF5: an LSTM whose 1 MiB kernel is one deflate chunk holding 1,043,644 bytes of
   // stream that inflate to 1 GiB of zeros. HDF5's filter grew its buffer to the stream's end
   // (5.9 s, 1.1 GB RSS) before failing at its 2 GB heap.

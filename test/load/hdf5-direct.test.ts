@@ -215,6 +215,16 @@ describe("the direct HDF5 reader reads what the HDF5 library reads, the same way
     }
   });
 
+  it("leaves a file shorter than its superblock's end-of-file address to the library, which refuses it as truncated", async () => {
+    // Found by the fuzz suite (seed exports-long-1, iteration 865): a .keras whose weights file
+    // lost its last 41 bytes, unread by any dataset, was answered; the library refuses it.
+    const whole = new Uint8Array(readFileSync(join(REPO_ROOT, "samples/seed-lstm.h5")));
+    expect(whyNotDirect(PagedReader.of(whole), 0)).toBeUndefined();
+    const cut = whole.slice(0, whole.length - 1);
+    expect(whyNotDirect(PagedReader.of(cut), 0)).toMatch(/shorter than its end-of-file address/);
+    await expect(openH5File(new MemorySource(cut), "cut.h5", () => new MemorySource(cut))).rejects.toThrow(/truncated file/);
+  });
+
   it("computes lookup3 as HDF5 does (Bob Jenkins' published test values)", () => {
     // hashlittle("", 0) = 0xdeadbeef; hashlittle("Four score and seven years ago", 0) = 0x17770551 (lookup3.c's driver5).
     expect(lookup3(new Uint8Array(0))).toBe(0xdeadbeef);
