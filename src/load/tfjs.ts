@@ -113,7 +113,8 @@ function parseSpec(entry: Json, group: number, offset: number, label: string): W
   }
   const dtype = entry.dtype;
   if (typeof dtype !== "string" || !(STORED_DTYPES as readonly string[]).includes(dtype)) {
-    throw new FileError(label, `weight '${name}' has dtype ${JSON.stringify(dtype).slice(0, 40)}; Keras layer weights are float32 (or int32)`);
+    const given = dtype === undefined ? "no dtype" : `dtype ${JSON.stringify(dtype).slice(0, 40)}`;
+    throw new FileError(label, `weight '${name}' has ${given}; Keras layer weights are float32 (or int32)`);
   }
   const quantization = entry.quantization === undefined || entry.quantization === null ? undefined : parseQuantization(entry.quantization, name, dtype as StoredDType, label);
   const valueBytes = quantization ? QUANTIZED_DTYPES[quantization.dtype] : 4;

@@ -558,8 +558,9 @@ const tfjsManifest: Fn = (base, rng) => {
       break;
     }
     case "dtype": {
-      const d = rng.pick(["complex64", "string", "float64", "__proto__", "FLOAT32", "", 1]);
-      e.dtype = d;
+      const d = rng.pick(["complex64", "string", "float64", "__proto__", "FLOAT32", "", 1, undefined]);
+      if (d === undefined) delete e.dtype;
+      else e.dtype = d;
       detail = `weight ${JSON.stringify(e.name)} dtype ${JSON.stringify(d)}`;
       break;
     }

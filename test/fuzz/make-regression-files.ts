@@ -8,8 +8,8 @@
  * Running it again writes equivalent files, not identical bytes (HDF5 records times in
  * its object headers), so when adding a file name it: only the files named are written.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import h5wasm from "h5wasm";
 import { sampleWriter, seedLstmWeights } from "../support/sample-writer.js";
 import { REPO_ROOT } from "./engine.js";
@@ -262,6 +262,19 @@ export async function writeRegressionFiles(only?: string[]): Promise<string[]> {
   // itself); refused as "resolves (through a symbolic link) to <folder>, outside the model's folder".
   files["onnx-external-dot.onnx"] = onnxExternalDot();
   files["h5-eof-past-end.h5"] = await eofPastEnd();
+  // issue 14, TensorFlow.js (seed exports-long-1, iteration 1633, tfjs-json-syntax: a '[' put
+  // inside the key "dtype" of a weight of a model we may not redistribute): a weight without
+  // a dtype was refused with "Cannot read properties of undefined (reading 'slice')". The
+  // tfjs-layers GRU (MIT, ../exports/tfjs_written_by_tfjs_gru_unpaired), its recurrent
+  // kernel's dtype key renamed the same way, beside its weights.bin.
+  {
+    const folder = join(REPO_ROOT, "test/fixtures/exports/tfjs_written_by_tfjs_gru_unpaired");
+    const json = readFileSync(join(folder, "model.json"), "utf8");
+    const renamed = json.replace('"name":"gru_GRU1/recurrent_kernel","shape":[4,12],"dtype"', '"name":"gru_GRU1/recurrent_kernel","shape":[4,12],"[dtype"');
+    if (renamed === json) throw new Error("the GRU's model.json changed: no recurrent_kernel entry to rename");
+    files["tfjs-weight-no-dtype/model.json"] = enc(renamed);
+    files["tfjs-weight-no-dtype/weights.bin"] = new Uint8Array(readFileSync(join(folder, "weights.bin")));
+  }
   // issue 17, HDF5: an LSTM whose 1 MiB kernel is one deflate chunk holding 1,043,644 bytes of
   // stream that inflate to 1 GiB of zeros. HDF5's filter grew its buffer to the stream's end
   // (5.9 s, 1.1 GB RSS) before failing at its 2 GB heap.
@@ -270,7 +283,10 @@ export async function writeRegressionFiles(only?: string[]): Promise<string[]> {
   }
   const names = Object.keys(files).filter((name) => !only || only.length === 0 || only.includes(name));
   for (const unknown of (only ?? []).filter((name) => !(name in files))) throw new Error(`no regression file named ${unknown}`);
-  for (const name of names) writeFileSync(join(OUT, name), files[name]);
+  for (const name of names) {
+    mkdirSync(dirname(join(OUT, name)), { recursive: true });
+    writeFileSync(join(OUT, name), files[name]);
+  }
   return names;
 }
 
