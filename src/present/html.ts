@@ -12,6 +12,9 @@
  * With an explanation, the page is interactive (html-interactive.ts): it embeds the
  * explained direction's trace and one inline script lets the reader choose the step and
  * the unit; without the script the page reads as before, at the explained step and unit.
+ * A long trace's page stays small enough to open at once: beyond MAX_INTERACTIVE_TABLE_ROWS
+ * it writes the chosen step's table and the chosen unit's steps around it rather than every
+ * step's, and a chart of more than 60 steps draws its lines as compact path data.
  */
 import type { LayerTrace, StepTrace } from "../eval/trace.js";
 import { pageRgb, rgbHex } from "./colour.js";
