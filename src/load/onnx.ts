@@ -68,9 +68,15 @@ export interface Context {
   folder: string;
 }
 
+/** A protobufjs Long as the decimal int64 (or uint64) it holds: 2^63 read as -9223372036854775808, not as its two 32-bit halves. */
+function int64Text(v: Exclude<Int64, number>): string {
+  const bits = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
+  return String(v.unsigned ? bits : BigInt.asIntN(64, bits));
+}
+
 export function int64(v: Int64, ctx: Context, what: string): number {
   const n = typeof v === "number" ? v : v.toNumber();
-  if (!Number.isSafeInteger(n)) throw new FileError(ctx.label, `${what} is ${typeof v === "number" ? v : `${v.high}:${v.low}`}, not an integer this tool can hold`);
+  if (!Number.isSafeInteger(n)) throw new FileError(ctx.label, `${what} is ${typeof v === "number" ? v : int64Text(v)}, not an integer this tool can hold`);
   return n;
 }
 
