@@ -231,7 +231,14 @@ const inputs = floats(D.inputs), initial = floats(D.initial);
 // put back in their numbers, each value XOR the one a step before it, series back in trace order.
 let values = null;
 const unpack = async (s) => {
-  const packed = new Uint8Array(await new Response(new Blob([bytes(s)]).stream().pipeThrough(new DecompressionStream("deflate"))).arrayBuffer());
+  // Written to the stream in one piece (a Blob's stream took Chromium four times as long).
+  const ds = new DecompressionStream("deflate"), writer = ds.writable.getWriter(), reader = ds.readable.getReader();
+  writer.write(new Uint8Array(bytes(s))).catch(() => {});
+  writer.close().catch(() => {});
+  const parts = [];
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+  const packed = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (packed.set(p, at), at + p.length), 0);
   const w = D.dtype === "f8" ? 8 : 4, count = packed.length / w, N = D.names.length, U = D.units, K = D.steps;
   const raw = new Uint8Array(packed.length);
   let e = 0;

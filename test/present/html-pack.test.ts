@@ -38,6 +38,14 @@ describe("the page's packed trace", () => {
     });
   }
 
+  it("a damaged trace is refused (the page then stays at the explained step), not read as numbers", async () => {
+    const values = Float32Array.from({ length: 60 }, (_, i) => i / 7);
+    const packed = Buffer.from(packValues(trace(values, 1, 20, 1, 3)), "base64");
+    packed[packed.length - 3] ^= 0xff; // the zlib checksum no longer holds
+    const unpack = pageUnpack({ dtype: "f4", samples: 1, steps: 20, units: 3, names: [0] });
+    await expect(unpack(packed.toString("base64"))).rejects.toThrow();
+  });
+
   it("a slowly moving series packs to much less than its base64", () => {
     const [steps, units] = [905, 64];
     const values = Float32Array.from({ length: steps * units }, (_, i) => 0.5 * Math.sin(Math.floor(i / units) / 40 + (i % units)));
