@@ -239,14 +239,19 @@ const unpack = async (s) => {
   for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
   const packed = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (packed.set(p, at), at + p.length), 0);
-  const w = D.dtype === "f8" ? 8 : 4, count = packed.length / w, N = D.names.length, U = D.units, K = D.steps;
-  const raw = new Uint8Array(packed.length);
+  // Four bytes at a time: word q of a value is its bytes 4q … 4q+3 (little-endian), one from each plane.
+  const words = D.dtype === "f8" ? 2 : 1, count = packed.length / (4 * words), N = D.names.length, U = D.units, K = D.steps;
+  const raw = new Uint32Array(count * words);
   let e = 0;
   for (let s = 0; s < D.samples; s++) for (let n = 0; n < N; n++) for (let j = 0; j < U; j++) for (let k = 0; k < K; k++, e++) {
-    const at = (((s * K + k) * N + n) * U + j) * w, before = at - N * U * w;
-    for (let b = 0; b < w; b++) raw[at + b] = packed[b * count + e] ^ (k === 0 ? 0 : raw[before + b]);
+    const at = (((s * K + k) * N + n) * U + j) * words, before = at - N * U * words;
+    for (let q = 0; q < words; q++) {
+      const p = 4 * q * count + e;
+      const v = packed[p] | (packed[p + count] << 8) | (packed[p + 2 * count] << 16) | (packed[p + 3 * count] << 24);
+      raw[at + q] = k === 0 ? v : v ^ raw[before + q];
+    }
   }
-  return w === 8 ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
+  return words === 2 ? new Float64Array(raw.buffer) : new Float32Array(raw.buffer);
 };
 const W = {};
 for (const [k, m] of Object.entries(D.weights)) W[k] = { rows: m.rows, cols: m.cols, data: m.dtype === "f4" ? new Float32Array(bytes(m.data)) : new Float64Array(bytes(m.data)) };
