@@ -4,7 +4,9 @@
  * directory records, local headers). Before anything is inflated:
  * - the central directory must lie inside the file and hold as many records as it says
  *   (a lying entry count would otherwise make the reader loop billions of times);
- * - zip64 archives (only needed past 4 GB or 65,535 entries) are refused;
+ * - zip64 records (an archive past 4 GB or 65,535 entries: APPNOTE 4.3.14-15, 4.5.3) are
+ *   read as the same claims: the 64-bit counts, sizes and offsets must be safe integers
+ *   that fit the file like any other;
  * - every entry name is checked for absolute paths and `..`;
  * - a wanted entry may appear only once (two `config.json` would let two readers see
  *   two different models);
@@ -137,14 +139,52 @@ function findEnd(bytes: PagedReader, label: string): number {
   throw new FileError(label, "not a readable zip archive (no end-of-central-directory record); the file may be truncated or corrupt");
 }
 
-function centralDirectory(bytes: PagedReader, label: string): CentralRecord[] {
-  const e = findEnd(bytes, label);
-  if (e >= 20 && bytes.u32(e - 20) === ZIP64_LOCATOR_SIG) {
-    throw new FileError(label, "is a zip64 archive (over 4 GB or 65,535 entries), beyond what a .keras file needs and this tool reads");
+/** An unsigned little-endian 64-bit field, or -1 past 2^53 (no archive this tool reads is that large). */
+function u64(bytes: PagedReader, at: number): number {
+  const high = bytes.u32(at + 4);
+  return high < 0x200000 ? bytes.u32(at) + high * 0x100000000 : -1;
+}
+
+const ZIP64_END_SIG = 0x06064b50;
+const ZIP64_EXTRA = 0x0001;
+
+/**
+ * Where the central directory is and how many records it holds: from the end record, or,
+ * when a zip64 locator precedes it, from the zip64 end record it points at.
+ */
+function directoryExtent(bytes: PagedReader, label: string, e: number): { count: number; cdSize: number; cdStart: number; end: number } {
+  if (e < 20 || bytes.u32(e - 20) !== ZIP64_LOCATOR_SIG) return { count: bytes.u16(e + 10), cdSize: bytes.u32(e + 12), cdStart: bytes.u32(e + 16), end: e };
+  const z = u64(bytes, e - 20 + 8);
+  if (z < 0 || z + 56 > e - 20 || bytes.u32(z) !== ZIP64_END_SIG) {
+    throw new FileError(label, "not a readable zip archive (its zip64 locator points at no zip64 end record); the file may be truncated or corrupt");
   }
-  const count = bytes.u16(e + 10);
-  const cdSize = bytes.u32(e + 12);
-  const cdStart = bytes.u32(e + 16);
+  const [count, cdSize, cdStart] = [u64(bytes, z + 32), u64(bytes, z + 40), u64(bytes, z + 48)];
+  if (count < 0 || cdSize < 0 || cdStart < 0) throw new FileError(label, "not a readable zip archive (its zip64 end record claims more than 2^53 entries or bytes)");
+  return { count, cdSize, cdStart, end: z };
+}
+
+/**
+ * A central record's 64-bit sizes and offset: each field the record sets to 0xFFFFFFFF is
+ * in its zip64 extra field, in this order (APPNOTE 4.5.3).
+ */
+function zip64Fields(bytes: PagedReader, label: string, record: CentralRecord, extraAt: number, extraEnd: number, index: number): void {
+  const wanted = (["size", "compressedSize", "localOffset"] as const).filter((f) => record[f] === 0xffffffff);
+  if (wanted.length === 0) return;
+  for (let p = extraAt; p + 4 <= extraEnd; p += 4 + bytes.u16(p + 2)) {
+    if (bytes.u16(p) !== ZIP64_EXTRA) continue;
+    if (bytes.u16(p + 2) < 8 * wanted.length || p + 4 + 8 * wanted.length > extraEnd) break;
+    wanted.forEach((f, k) => {
+      const v = u64(bytes, p + 4 + 8 * k);
+      if (v < 0) throw new FileError(label, `not a readable zip archive (central directory record ${index} claims more than 2^53 bytes)`);
+      record[f] = v;
+    });
+    return;
+  }
+  throw new FileError(label, `not a readable zip archive (central directory record ${index} defers its sizes to a zip64 field it does not hold); the file may be corrupt`);
+}
+
+function centralDirectory(bytes: PagedReader, label: string): CentralRecord[] {
+  const { count, cdSize, cdStart, end: e } = directoryExtent(bytes, label, findEnd(bytes, label));
   if (cdStart + cdSize > e || count * 46 > cdSize) {
     throw new FileError(label, `not a readable zip archive (the central directory claims ${count} entries in ${cdSize} bytes at ${cdStart}, which do not fit); the file may be truncated or corrupt`);
   }
@@ -160,7 +200,7 @@ function centralDirectory(bytes: PagedReader, label: string): CentralRecord[] {
     if (next > cdStart + cdSize) {
       throw new FileError(label, `not a readable zip archive (central directory record ${i + 1} runs past the directory); the file may be truncated or corrupt`);
     }
-    records.push({
+    const record: CentralRecord = {
       name: decodeName(bytes.bytes(p + 46, nameLen), (flags & 0x0800) !== 0),
       flags,
       method: bytes.u16(p + 10),
@@ -168,7 +208,9 @@ function centralDirectory(bytes: PagedReader, label: string): CentralRecord[] {
       compressedSize: bytes.u32(p + 20),
       size: bytes.u32(p + 24),
       localOffset: bytes.u32(p + 42),
-    });
+    };
+    zip64Fields(bytes, label, record, p + 46 + nameLen, p + 46 + nameLen + bytes.u16(p + 30), i + 1);
+    records.push(record);
     p = next;
   }
   return records;
