@@ -470,7 +470,7 @@ describe("loadModel finds a TensorFlow.js model by content, from model.json or i
     const { loadModelFromBytes } = await import("../../src/load/index.js");
     const other = join(scratch, "other.json");
     await writeFile(other, '{"class_name": "Sequential"}');
-    await expect(loadModel(other)).rejects.toThrow(/not an HDF5 file or a \.keras zip/);
+    await expect(loadModel(other)).rejects.toThrow(/other\.json: not a TensorFlow\.js model\.json \(no JSON object naming modelTopology/);
     await expect(loadModelFromBytes(new TextEncoder().encode('{"modelTopology": {}}'), "bytes#1")).rejects.toThrow(
       /^bytes#1: is a TensorFlow\.js model\.json: read it from its file, where the files it names lie beside it$/,
     );
