@@ -223,7 +223,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     for (const [kind, share] of exportShares) {
       if (share > 0 && rng.chance(share)) return rng.pick(eligible.filter((b) => b.kind === kind));
     }
-    if (eligible.every((b) => b.kind === "onnx" || b.kind === "tfjs")) return rng.pick(eligible);
+    // A corpus of exports alone: each format as often as the others.
+    if (eligible.every((b) => b.kind === "onnx" || b.kind === "tfjs" || b.kind === "tflite")) {
+      const kinds = [...new Set(eligible.map((b) => b.kind))];
+      const kind = rng.pick(kinds);
+      return rng.pick(eligible.filter((b) => b.kind === kind));
+    }
     const zip = rng.chance(zipShare);
     // HDF5 files and TFLite exports share the draws that are not a .keras archive's.
     const pool = eligible.filter((b) => (b.kind === "zip") === zip && b.kind !== "onnx" && b.kind !== "tfjs");
