@@ -437,7 +437,7 @@ class Walk {
         end++;
       }
       if (end >= heapData + heapSize) unsupported("a member name without its end");
-      out.push([utf8Name(this.bytes(heapData + nameOffset, end - heapData - nameOffset)), header]);
+      out.push([memberName(this.bytes(heapData + nameOffset, end - heapData - nameOffset)), header]);
     }
   }
 
@@ -465,7 +465,7 @@ class Walk {
     const length = this.uN(p, n);
     p += n;
     if (length <= 0 || p + length + this.o > end) unsupported("a link message's sizes");
-    return [utf8Name(this.bytes(p, length)), this.address(p + length)];
+    return [memberName(this.bytes(p, length)), this.address(p + length)];
   }
 
   private attributeInfo(at: number): void {
@@ -719,6 +719,13 @@ function byteOrder(a: string, b: string): number {
 function utf8Name(bytes: Uint8Array): string {
   if (!isUtf8(bytes)) unsupported("a name that is not UTF-8");
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+}
+
+/** A group member's name: one path component (a '/' inside, or '.', would make two members one path here). */
+function memberName(bytes: Uint8Array): string {
+  const name = utf8Name(bytes);
+  if (name === "" || name === "." || name.includes("/")) unsupported("a member name that is not one path component");
+  return name;
 }
 
 function latin1(bytes: Uint8Array): string {

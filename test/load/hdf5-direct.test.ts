@@ -225,6 +225,15 @@ describe("the direct HDF5 reader reads what the HDF5 library reads, the same way
     await expect(openH5File(new MemorySource(cut), "cut.h5", () => new MemorySource(cut))).rejects.toThrow(/truncated file/);
   });
 
+  it("leaves a member name that is not one path component ('a/b') to the library", () => {
+    // The group 'sub/deeper' of the h5py fixture, its member's name rewritten in its local heap as 'de/per'.
+    const bytes = new Uint8Array(readFileSync(join(REPO_ROOT, "test/fixtures/hdf5/layouts.h5")));
+    const at = Buffer.from(bytes).indexOf("deeper\0");
+    expect(at).toBeGreaterThan(0);
+    bytes.set(new TextEncoder().encode("de/per"), at);
+    expect(whyNotDirect(PagedReader.of(bytes), 0)).toBe("a member name that is not one path component");
+  });
+
   it("computes lookup3 as HDF5 does (Bob Jenkins' published test values)", () => {
     // hashlittle("", 0) = 0xdeadbeef; hashlittle("Four score and seven years ago", 0) = 0x17770551 (lookup3.c's driver5).
     expect(lookup3(new Uint8Array(0))).toBe(0xdeadbeef);
