@@ -149,7 +149,7 @@ const onnxLengths: Fn = (base, rng) => {
   const fields = allFields(t.model, "Model").filter((x) => x.f.wire === 2);
   if (fields.length === 0) return undefined;
   const { f, type } = rng.pick(fields);
-  const own = BigInt(encodeMessage([{ ...f, field: 1 }]).length);
+  const own = BigInt(Array.isArray(f.value) ? encodeMessage(f.value).length : (f.value as Uint8Array).length);
   const [label, lie] = rng.pick<[string, bigint]>([
     ["2^31 - 1", 2n ** 31n - 1n],
     ["2^32 - 1", 2n ** 32n - 1n],
@@ -489,8 +489,10 @@ const tfjsDeep: Fn = (base, rng) => {
   const deep = `${kind.repeat(depth)}1${close.repeat(depth)}`;
   const instead = rng.chance(0.6);
   const marker = "\"__DEEP__\"";
-  if (instead) (json.modelTopology as Obj).model_config !== undefined ? ((json.modelTopology as Obj).model_config = "__DEEP__") : ((json.modelTopology as Obj).config = "__DEEP__");
-  else json.extra = "__DEEP__";
+  const topology = json.modelTopology as Obj;
+  if (!instead) json.extra = "__DEEP__";
+  else if (topology.model_config !== undefined) topology.model_config = "__DEEP__";
+  else topology.config = "__DEEP__";
   const out = JSON.stringify(json).replace(marker, deep);
   return {
     detail: `a value nested ${depth} deep (${kind}) ${instead ? "in place of the model config" : "beside the model"}`,
