@@ -7,7 +7,7 @@
  * reproducer: the smallest file per outcome class, and one per distinct message.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -238,7 +238,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   /** A mutated file as kept for replay: the file, and for exports its folder (`.d/`) with the files beside it. */
   const save = (p: string, m: Mutation) => {
     writeFileSync(p, m.bytes);
-    if (!m.files && !m.fileName) return;
+    if (!m.files && !m.links && !m.fileName) return;
     const folder = join(`${p}.d`, "model");
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, m.fileName ?? `model${m.ext}`), m.bytes);
@@ -247,6 +247,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       mkdirSync(dirname(q), { recursive: true });
       writeFileSync(q, data);
     }
+    for (const [name, target] of Object.entries(m.links ?? {})) symlinkSync(target, join(folder, name));
   };
 
   const keep = (cls: OutcomeClass, c: Classified, iteration: number, m: Mutation, file: string, argv: string[], command: string) => {
@@ -295,7 +296,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const base = drawBase(rng);
     const m = await mutate(base, rng.fork("mutate"), { repoRoot: REPO_ROOT }, onlyMutators);
     // Exports that name files beside them get a folder of their own, their files written around them.
-    const folder = m.files || m.fileName ? join(dir, `f${iteration}`) : dir;
+    const folder = m.files || m.links || m.fileName ? join(dir, `f${iteration}`) : dir;
     const file = join(folder, m.fileName ?? `f${iteration}${m.ext}`);
     const written: string[] = [];
     if (folder !== dir) {
@@ -306,6 +307,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         writeFileSync(p, data);
         written.push(p);
       }
+      for (const [name, target] of Object.entries(m.links ?? {})) symlinkSync(target, join(folder, name));
     }
     writeFileSync(file, m.bytes);
     if (opts.saveFiles) {

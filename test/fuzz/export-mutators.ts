@@ -15,7 +15,8 @@
  *   onnx-external    W/R/B moved to an external-data file: beside the model with the right
  *                    offset and length (must give the numbers of the file it came from: its
  *                    twin), or named outside the folder (a copy of the right bytes really
- *                    lies there), absolute, a device file, a huge or malformed offset/length: load
+ *                    lies there), reached through a symbolic link out of the folder or to
+ *                    /dev/zero, absolute, a device file, a huge or malformed offset/length: load
  *   onnx-loop-nest   a Loop node whose body holds a Loop whose body... 3 to 2000 levels deep;
  *                    past protobuf's nesting limit: load
  *   onnx-attrs       a recurrent node's attributes wrong: direction, hidden_size,
@@ -30,7 +31,8 @@
  *                     there), absolute or device paths; shapes that claim more bytes than
  *                     the shards hold, absurd or negative; unknown dtypes; quantization
  *                     without scale/min or of an unknown dtype; a weight dropped: load
- *   tfjs-shards       a shard truncated or missing (load), bits flipped or bytes appended (anything clean)
+ *   tfjs-shards       a shard truncated, missing or a symbolic link out of the folder (load),
+ *                     bits flipped or bytes appended (anything clean)
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -48,6 +50,8 @@ export type ExportResult =
       inputArgs?: string[];
       /** Files written beside the main one (relative to its folder; `../` for one level up). */
       files?: Record<string, Uint8Array>;
+      /** Symbolic links made beside it: name → target. */
+      links?: Record<string, string>;
       /** The main file's name in its folder (default f<i><ext>). */
       fileName?: string;
     }
@@ -247,8 +251,11 @@ const onnxExternal: Fn = (base, rng) => {
   const pad = rng.pick([0, 0, 16, 4096, 3]);
   const stored = new Uint8Array(pad + data.length);
   stored.set(data, pad);
-  const [label, location, offset, length, files, ok] = rng.pick<[string, string, string, string, Record<string, Uint8Array>, boolean]>([
+  const [label, location, offset, length, files, ok, links] = rng.pick<[string, string, string, string, Record<string, Uint8Array>, boolean, Record<string, string>?]>([
     ["beside the model", "weights.data", String(pad), String(data.length), { "weights.data": stored }, true],
+    ["in a symbolic link to a copy one folder up", "weights.data", String(pad), String(data.length), { "../outside.data": stored }, false, { "weights.data": "../outside.data" }],
+    ["in a symbolic link to /dev/zero", "weights.data", "0", String(data.length), {}, false, { "weights.data": "/dev/zero" }],
+    ["in a subfolder that is a symbolic link out of the folder", "sub/outside.data", String(pad), String(data.length), { "../outside.data": stored }, false, { sub: ".." }],
     ["beside the model, no offset or length given", "weights.data", "", "", { "weights.data": data }, true],
     ["one folder up (a copy lies there)", "../outside.data", String(pad), String(data.length), { "../outside.data": stored }, false],
     ["through a subfolder and up twice", "sub/../../outside.data", String(pad), String(data.length), { "../outside.data": stored, "sub/keep": new Uint8Array(1) }, false],
@@ -275,6 +282,7 @@ const onnxExternal: Fn = (base, rng) => {
     // The numbers must not change for moving a tensor beside the model.
     twin: ok ? base.bytes : undefined,
     files,
+    links,
     fileName: "model.onnx",
   };
 };
@@ -600,7 +608,14 @@ const tfjsShards: Fn = (base, rng) => {
   const data = files[name];
   let detail: string;
   let mustFail: MustFail;
-  switch (rng.pick(["truncate", "truncate", "missing", "flips", "append"] as const)) {
+  switch (rng.pick(["truncate", "truncate", "missing", "flips", "append", "link"] as const)) {
+    case "link": {
+      // The shard replaced by a symbolic link: to a copy of it one folder up, or to a device.
+      const target = rng.pick(["../", "/dev/zero"]);
+      delete files[name];
+      if (target === "../") files[`../${name}`] = data;
+      return { detail: `shard ${JSON.stringify(name)} a symbolic link to ${target === "../" ? "a copy one folder up" : target}`, bytes: base.bytes, mustFail: "load", files, links: { [name]: target === "../" ? `../${name}` : target }, fileName: "model.json" };
+    }
     case "truncate": {
       const cut = rng.pick([0, rng.int(0, Math.max(0, data.length - 1)), Math.max(0, data.length - 1)]);
       files[name] = data.slice(0, cut);

@@ -44,12 +44,14 @@ export interface Mutation {
   bounded?: boolean;
   /** Files written beside the mutated one, relative to its folder (`../` for one level up): shards, external data. */
   files?: Record<string, Uint8Array>;
+  /** Symbolic links made beside it: name → target (a file out of the folder, a device). */
+  links?: Record<string, string>;
   /** The mutated file's name in a folder of its own (exports that name files beside them). */
   fileName?: string;
 }
 
 type Result =
-  | { detail: string; bytes: Uint8Array; mustFail: MustFail; twin?: Uint8Array; inputArgs?: string[]; bounded?: boolean; files?: Record<string, Uint8Array>; fileName?: string }
+  | { detail: string; bytes: Uint8Array; mustFail: MustFail; twin?: Uint8Array; inputArgs?: string[]; bounded?: boolean; files?: Record<string, Uint8Array>; links?: Record<string, string>; fileName?: string }
   | undefined;
 
 interface Mutator {
@@ -1320,7 +1322,7 @@ export async function mutate(base: BaseFile, rng: Rng, ctx: MutateContext, only?
     }
     if (r) {
       const ext = m.name.startsWith("synth-") ? ".h5" : base.ext;
-      return { mutator: m.name, detail: r.detail, bytes: r.bytes, ext, mustFail: r.mustFail, twin: r.twin, inputArgs: r.inputArgs, bounded: r.bounded, files: r.files, fileName: r.fileName };
+      return { mutator: m.name, detail: r.detail, bytes: r.bytes, ext, mustFail: r.mustFail, twin: r.twin, inputArgs: r.inputArgs, bounded: r.bounded, files: r.files, links: r.links, fileName: r.fileName };
     }
   }
   // Always possible: flip a bit (a TensorFlow.js model.json keeps its shards beside it).
