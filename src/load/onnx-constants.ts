@@ -12,8 +12,8 @@
 import { FileError } from "../errors.js";
 import type { ExportConstant, ExportConstants, Quantization } from "./export-constants.js";
 import { MIN_CONSTANT_VALUES } from "./export-constants.js";
-import { type Context, DATA_TYPE_NAMES, int64, tensorValues } from "./onnx.js";
-import { decodeModel, type GraphMessage, type ModelMessage, type NodeMessage, type TensorMessage } from "./onnx-schema.js";
+import { type Context, DATA_TYPE_NAMES, decodeOnnx, int64, tensorValues } from "./onnx.js";
+import type { GraphMessage, NodeMessage, TensorMessage } from "./onnx-schema.js";
 
 const FLOAT = 1;
 const UINT8 = 2;
@@ -102,13 +102,7 @@ async function dequantized(t: TensorMessage, node: NodeMessage, constants: Map<s
 /** Reads the constants of an ONNX model already in memory (see the header). */
 export async function onnxConstants(bytes: Uint8Array, label: string, folder: string): Promise<ExportConstants> {
   const ctx: Context = { label, folder };
-  let model: ModelMessage;
-  try {
-    model = decodeModel(bytes);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new FileError(label, `is not an ONNX model (protobuf decoding failed: ${reason})`, { cause: err });
-  }
+  const model = decodeOnnx(bytes, label);
   if (!model.graph) throw new FileError(label, "is not an ONNX model: no graph");
   const all = scopes(model.graph);
   // Who reads a name: nodes of its own graph and of the graphs nested in it (outer names are visible inside).

@@ -420,17 +420,21 @@ function opsetOf(model: ModelMessage, ctx: Context): number | undefined {
   return entry ? int64(entry.version, ctx, "the opset version") : undefined;
 }
 
-/** Reads an ONNX model already in memory; `folder` is where its external data may live. */
-export async function readOnnx(bytes: Uint8Array, label: string, folder: string): Promise<Model> {
-  const ctx: Context = { label, folder };
-  let model: ModelMessage;
+/** The ModelProto in `bytes`, or a FileError saying why protobuf could not decode it. */
+export function decodeOnnx(bytes: Uint8Array, label: string): ModelMessage {
   try {
-    model = decodeModel(bytes);
+    return decodeModel(bytes);
   } catch (err) {
     const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
     const nested = /max depth exceeded/.test(reason) ? "messages nested deeper than protobuf's limit of 100" : reason;
     throw new FileError(label, `is not an ONNX model (protobuf decoding failed: ${nested})`, { cause: err });
   }
+}
+
+/** Reads an ONNX model already in memory; `folder` is where its external data may live. */
+export async function readOnnx(bytes: Uint8Array, label: string, folder: string): Promise<Model> {
+  const ctx: Context = { label, folder };
+  const model = decodeOnnx(bytes, label);
   const irVersion = int64(model.ir_version, ctx, "ir_version");
   const graph = model.graph;
   if (!graph || irVersion <= 0 || graph.node.length === 0) {

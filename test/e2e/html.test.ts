@@ -3,20 +3,18 @@
 // network and no scripts; the charts, diagram and tables must be there, and the numbers
 // in the DOM must equal the trace (`step --json`) and, for the seed, the seed notebook.
 // Screenshots are saved under test-artifacts/ for a person to look at.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, runCli } from "../support/cli.js";
+import { ARTIFACTS, type Browser, CHROMIUM, haveChromium, launchChromium } from "../support/chromium.js";
+import { runCli } from "../support/cli.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`note: ${CHROMIUM} not found; the HTML browser checks are skipped (.ci/run installs Debian's chromium)`);
 
 const tmp = mkdtempSync(join(tmpdir(), "keras-inspect-html-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
 
 const SEED: Record<string, number> = { x_i: -2.19354, x_f: -3.25291, x_c: 10.566496, x_o: 7.354731, i: 0.100332, f: 0.037222, c: 0.100332, o: 0.999361, h: 0.0999329 };
 const STACKED_INPUT = "1,2,3;0,0,1;-1,0.5,2;3,3,3;0,0,0";
@@ -50,17 +48,11 @@ describe("--html pages are self-contained", () => {
 
 describe.skipIf(!haveChromium)("--html in headless Chromium", () => {
   // playwright-core is loaded only when a browser is there to drive.
-  type Browser = import("playwright-core").Browser;
   type Page = import("playwright-core").Page;
   let browser: Browser;
 
   beforeAll(async () => {
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

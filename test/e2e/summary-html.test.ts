@@ -7,23 +7,21 @@
 // has hostile names and a nested model; in headless Chromium (as test/e2e/html.test.ts)
 // the pages open with no request leaving them, no script in them, and no sideways scroll
 // at 700 px; screenshots go to test-artifacts/.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import h5wasm from "h5wasm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARTIFACTS, type Browser, CHROMIUM, haveChromium, launchChromium } from "../support/chromium.js";
 import { fixturePath, noteMissing } from "../load/fixture-paths.js";
 import { writer } from "../support/rnn-model-file.js";
-import { isCleanError, REPO_ROOT, runCli } from "../support/cli.js";
+import { isCleanError, runCli } from "../support/cli.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`note: ${CHROMIUM} not found; the summary --html browser checks are skipped (.ci/run installs Debian's chromium)`);
 
 const tmp = mkdtempSync(join(tmpdir(), "keras-inspect-summary-html-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
 
 interface Edge {
   from: string;
@@ -323,15 +321,9 @@ describe("summary --html on hostile names", () => {
 });
 
 describe.skipIf(!haveChromium)("summary --html in headless Chromium", () => {
-  type Browser = import("playwright-core").Browser;
   let browser: Browser;
   beforeAll(async () => {
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
