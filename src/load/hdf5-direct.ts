@@ -28,6 +28,7 @@ import { FileError } from "../errors.js";
 import type { DType } from "../model.js";
 import type { OpenSource, PagedReader } from "./byte-source.js";
 import { widen16 } from "./half.js";
+import { isIeeeFloat } from "./hdf5-metadata.js";
 import {
   attributeTooLarge,
   type DatasetInfo,
@@ -96,22 +97,22 @@ class TooLarge {
  * file's reader until close(); `reopen` opens the bytes again for values read after that.
  */
 export function openDirect(bytes: PagedReader, superblock: number, label: string, reopen: OpenSource): H5File | undefined {
-  try {
-    const entries = new Walk(bytes, superblock).entries;
-    return new DirectH5File(entries, bytes, label, reopen);
-  } catch (err) {
-    if (err instanceof Unsupported) return undefined;
-    throw err;
-  }
+  const w = walk(bytes, superblock);
+  return w instanceof Walk ? new DirectH5File(w.entries, bytes, label, reopen) : undefined;
 }
 
-/** Why a file is left to the library (undefined when the direct reader reads it): for tests and --debug. */
+/** Why a file is left to the library, or undefined when the direct reader reads it (for tests). */
 export function whyNotDirect(bytes: PagedReader, superblock: number): string | undefined {
+  const w = walk(bytes, superblock);
+  return w instanceof Walk ? undefined : w.message;
+}
+
+/** The file walked, or what put it outside the subset. */
+function walk(bytes: PagedReader, superblock: number): Walk | Unsupported {
   try {
-    new Walk(bytes, superblock);
-    return undefined;
+    return new Walk(bytes, superblock);
   } catch (err) {
-    if (err instanceof Unsupported) return err.message;
+    if (err instanceof Unsupported) return err;
     throw err;
   }
 }
@@ -353,7 +354,7 @@ class Walk {
           break;
         case 0x0002:
           group = true;
-          this.linkInfo(m.at);
+          this.compactOnly(m.at, "link", 8);
           break;
         case 0x000a: // group info: limits for the library's own storage choices
           group = true;
@@ -363,7 +364,7 @@ class Walk {
           links.push(this.link(m.at, m.at + m.size));
           break;
         case 0x0015:
-          this.attributeInfo(m.at);
+          this.compactOnly(m.at, "attribute", 2);
           break;
         case 0x000b:
           unsupported("filtered (compressed) values");
@@ -441,13 +442,17 @@ class Walk {
     }
   }
 
-  /** Link info: only compact storage, ordered by name (dense storage and creation-order indexes go to the library). */
-  private linkInfo(at: number): void {
-    if (this.u8(at) !== 0) unsupported("a link info version");
+  /**
+   * A link info or attribute info message (IV.A.2.c, .v): only compact storage ordered by
+   * name is read here (dense storage and creation-order indexes go to the library). After the
+   * version and flags, a tracked creation index takes `indexBytes` (8 for links, 2 for
+   * attributes); then comes the dense storage's fractal heap address, undefined when compact.
+   */
+  private compactOnly(at: number, what: "link" | "attribute", indexBytes: number): void {
+    if (this.u8(at) !== 0) unsupported(`the ${what} info message's version`);
     const flags = this.u8(at + 1);
-    if (flags & 0x02) unsupported("links indexed by creation order");
-    const heap = at + 2 + (flags & 0x01 ? 8 : 0);
-    if (this.uN(heap, this.o) !== -1) unsupported("dense link storage");
+    if (flags & 0x02) unsupported(`${what}s indexed by creation order`);
+    if (this.uN(at + 2 + (flags & 0x01 ? indexBytes : 0), this.o) !== -1) unsupported(`dense ${what} storage`);
   }
 
   /** A hard link message: its name and the object it points at. */
@@ -466,14 +471,6 @@ class Walk {
     p += n;
     if (length <= 0 || p + length + this.o > end) unsupported("a link message's sizes");
     return [memberName(this.bytes(p, length)), this.address(p + length)];
-  }
-
-  private attributeInfo(at: number): void {
-    if (this.u8(at) !== 0) unsupported("an attribute info version");
-    const flags = this.u8(at + 1);
-    if (flags & 0x02) unsupported("attributes indexed by creation order");
-    const heap = at + 2 + (flags & 0x01 ? 2 : 0);
-    if (this.uN(heap, this.o) !== -1) unsupported("dense attribute storage");
   }
 
   // -- dataspaces, datatypes ------------------------------------------------
@@ -517,16 +514,11 @@ class Walk {
         if (![1, 2, 4, 8].includes(size) || at + 12 > end || this.u16(at + 8) !== 0 || this.u16(at + 10) !== 8 * size) unsupported("an integer layout");
         t.signed = (bits & 0x08) !== 0;
         return t;
-      case H5T_FLOAT: {
-        // IEEE 754 only: sign at the top bit, no offset, the standard exponent and mantissa fields and bias.
-        const ieee: Record<number, number[]> = { 2: [0, 16, 10, 5, 0, 10, 15], 4: [0, 32, 23, 8, 0, 23, 127], 8: [0, 64, 52, 11, 0, 52, 1023] };
-        const want = ieee[size];
-        if (!want || at + 20 > end || (bits & 0x40) !== 0 || ((bits >> 4) & 0x03) !== 2 || this.u8(at + 2) !== 8 * size - 1) unsupported("a float layout");
-        const got = [this.u16(at + 8), this.u16(at + 10), this.u8(at + 12), this.u8(at + 13), this.u8(at + 14), this.u8(at + 15), this.u32(at + 16)];
-        if (got.some((v, i) => v !== want[i])) unsupported("a float layout");
+      case H5T_FLOAT:
+        this.need(at, 20);
+        if (at + 20 > end || !isIeeeFloat(this.r, at, size)) unsupported("a float layout");
         if (inAttribute && size === 2) unsupported("a float16 attribute");
         return t;
-      }
       case H5T_OPAQUE:
         if (inAttribute || size !== 2) unsupported("an opaque type");
         return t;

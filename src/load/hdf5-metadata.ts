@@ -513,6 +513,34 @@ function checkDatatype(r: Bytes, at: number, end: number, what: string): string 
 }
 
 /**
+ * The floating-point properties of IEEE 754 half, single and double precision, by size in
+ * bytes, as a datatype message lists them (IV.A.2.d): bit offset, precision, exponent
+ * location and size, mantissa location and size, exponent bias.
+ */
+const IEEE_FLOAT_FIELDS: Readonly<Record<number, readonly number[]>> = {
+  2: [0, 16, 10, 5, 0, 10, 15],
+  4: [0, 32, 23, 8, 0, 23, 127],
+  8: [0, 64, 52, 11, 0, 52, 1023],
+};
+
+/** A float datatype message's properties at `at` (its 20 bytes must be in the file), in IEEE_FLOAT_FIELDS' order. */
+function floatFields(b: PagedReader, at: number): number[] {
+  return [b.u16(at + 8), b.u16(at + 10), b.u8(at + 12), b.u8(at + 13), b.u8(at + 14), b.u8(at + 15), b.u32(at + 16)];
+}
+
+/**
+ * Whether the float datatype message at `at` (20 bytes in the file) is IEEE 754 of `size`
+ * bytes: not VAX order (bit 6), an implied leading 1 (mantissa normalization, bits 4-5 = 2),
+ * the sign at the top bit and the standard fields. The direct reader (hdf5-direct.ts) reads
+ * only these; a half of another layout is refused here, since its bits are decoded by us.
+ */
+export function isIeeeFloat(b: PagedReader, at: number, size: number): boolean {
+  const bits = b.u8(at + 1);
+  const want = IEEE_FLOAT_FIELDS[size];
+  return want !== undefined && (bits & 0x40) === 0 && ((bits >> 4) & 0x03) === 2 && b.u8(at + 2) === 8 * size - 1 && floatFields(b, at).every((v, i) => v === want[i]);
+}
+
+/**
  * A 2-byte float must be IEEE 754 half precision, the layout numpy's float16 has and h5py
  * writes (HDF5 File Format Specification IV.A.2.d, floating-point properties): sign at bit
  * 15, exponent bits 10-14 with bias 15, mantissa bits 0-9, no offset, little- or big-endian
@@ -521,12 +549,8 @@ function checkDatatype(r: Bytes, at: number, end: number, what: string): string 
  */
 function halfLayoutProblem(r: Bytes, at: number, end: number, what: string): string | undefined {
   if (!r.has(at, 20) || at + 20 > end) return `${what} is cut short`;
-  const bits = r.u8(at + 1);
-  const sign = r.u8(at + 2);
-  const layout = [r.u16(at + 8), r.u16(at + 10), r.u8(at + 12), r.u8(at + 13), r.u8(at + 14), r.u8(at + 15), r.u32(at + 16)];
-  const ieeeHalf = [0, 16, 10, 5, 0, 10, 15];
-  // Bit 6 with bit 0 is VAX order; bits 4-5 are the mantissa normalization (2: implied leading 1).
-  if ((bits & 0x40) !== 0 || ((bits >> 4) & 0x03) !== 2 || sign !== 15 || layout.some((v, i) => v !== ieeeHalf[i])) {
+  if (!isIeeeFloat(r.b, at, 2)) {
+    const layout = floatFields(r.b, at);
     return `${what} is a 16-bit float that is not IEEE half precision (offset ${layout[0]}, precision ${layout[1]}, exponent at bit ${layout[2]} of ${layout[3]} bits, mantissa at bit ${layout[4]} of ${layout[5]} bits, bias ${layout[6]}); it cannot be decoded`;
   }
   return undefined;

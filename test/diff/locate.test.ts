@@ -20,7 +20,7 @@ import { exportPath, noteMissingExports } from "../load/export-fixtures.js";
 import { gruSpec, lstmDenseSpec, writeSpec } from "../check/models.js";
 import { isCleanError, runCli } from "../support/cli.js";
 import { onnxModel, ProtoMessage, tensorMessage, type OnnxTensor } from "../support/onnx-writer.js";
-import { f32s, flatbuffer, i32, i32s, i64s, i8, ref, str, table, tables, TFL, u32, u8, ubytes, type FbObject } from "../support/tflite-writer.js";
+import { f32s, flatbuffer, halfBits, i32, i32s, i64s, i8, ref, str, table, tables, TFL, u32, u8, ubytes, type FbObject } from "../support/tflite-writer.js";
 
 const dir = mkdtempSync(join(tmpdir(), "locate-"));
 const U = 4;
@@ -270,16 +270,6 @@ describe("a GRU(reset_after=True) whose export folds its two biases into one", (
 // ---------------------------------------------------------------------------
 // TFLite
 // ---------------------------------------------------------------------------
-
-function halfBits(x: number): number {
-  const f = new Float32Array([x]);
-  const b = new Uint32Array(f.buffer)[0];
-  const sign = (b >>> 16) & 0x8000;
-  const exp = ((b >>> 23) & 0xff) - 127 + 15;
-  const mant = b & 0x7fffff;
-  const rounded = (mant + 0xfff + ((mant >>> 13) & 1)) >>> 13;
-  return sign | ((exp << 10) + rounded); // normal range only: these weights are in ±0.5, above 2^-14
-}
 
 /**
  * A Keras 3-style export: a WHILE op in the main subgraph, its body holding the kernel as

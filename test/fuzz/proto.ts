@@ -12,6 +12,7 @@
  *   TensorProto 13 external_data; ValueInfoProto 2 type; TypeProto 1 tensor_type;
  *   TypeProto.Tensor 2 shape; TensorShapeProto 1 dim.
  */
+import { varint } from "../support/onnx-writer.js";
 
 export type MessageType = "Model" | "Graph" | "Node" | "Attribute" | "Tensor" | "Entry" | "ValueInfo" | "Type" | "TensorType" | "Shape" | "Dim" | "Opset";
 
@@ -88,18 +89,6 @@ export function decodeMessage(b: Uint8Array, type: MessageType, depth = 0): PFie
       return undefined;
     }
   }
-  return out;
-}
-
-export function varint(v: bigint): number[] {
-  let x = BigInt.asUintN(64, v);
-  const out: number[] = [];
-  do {
-    let byte = Number(x & 0x7fn);
-    x >>= 7n;
-    if (x > 0n) byte |= 0x80;
-    out.push(byte);
-  } while (x > 0n);
   return out;
 }
 

@@ -19,7 +19,7 @@ const VARINT = 0;
 const FIXED32 = 5;
 const LENGTH = 2;
 
-function varint(n: number | bigint): number[] {
+export function varint(n: number | bigint): number[] {
   // Negative int64 values are written as their 64-bit two's complement, as protobuf does.
   let v = BigInt.asUintN(64, BigInt(n));
   const out: number[] = [];

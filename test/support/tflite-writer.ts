@@ -184,7 +184,7 @@ export interface StoredTensor {
   scales?: number[];
 }
 
-function halfBits(x: number): number {
+export function halfBits(x: number): number {
   // Round-to-nearest-even float32 → float16 (finite values in range only, as the tests use).
   const f = new Float32Array([x]);
   const b = new Uint32Array(f.buffer)[0];
