@@ -6,7 +6,7 @@
 // and the same block copied out give the same bits (tolerance 0: the same values in the same
 // order go through the same chunks).
 import { describe, expect, it } from "vitest";
-import { blockStats, tensorStats } from "../src/stats.js";
+import { blockStats, StatsAccumulator, tensorStats } from "../src/stats.js";
 
 function twoPass(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -61,5 +61,25 @@ describe("tensor statistics", () => {
       const copy = Float32Array.from({ length: rows * (to - from) }, (_, i) => m[Math.floor(i / (to - from)) * cols + from + (i % (to - from))]);
       expect(blockStats(m, rows, cols, from, to)).toEqual(tensorStats(copy));
     }
+  });
+
+  it("values added in pieces of any size give the same bits as all at once", () => {
+    const v = values(10_000, 0.25, 11);
+    v[17] = NaN;
+    v[5000] = -Infinity;
+    const whole = tensorStats(v);
+    let seed = 3;
+    for (const most of [1, 7, 1023, 1025, 4096]) {
+      const acc = new StatsAccumulator();
+      for (let at = 0; at < v.length; ) {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        const n = Math.min(v.length - at, 1 + (seed % most));
+        acc.add(v, at, at + n);
+        at += n;
+      }
+      // Exact: JSON prints each double to the last bit.
+      expect(JSON.stringify(acc.result()), `pieces of at most ${most}`).toBe(JSON.stringify(whole));
+    }
+    expect(new StatsAccumulator().result()).toEqual({ count: 0, min: null, max: null, mean: null, std: null, nan: 0, inf: 0 });
   });
 });
