@@ -8,25 +8,11 @@
  * line when that fits the width, else one row per line with the values padded to one
  * width and wrapped, blocks of higher ranks separated by blank lines.
  */
+import { abbreviates, axisIndices } from "../abbreviate.js";
 import { displayWidth } from "./notation.js";
 
-/** numpy's print threshold: arrays with more values than this are abbreviated. */
-export const THRESHOLD = 1000;
-/** Entries kept at each end of an abbreviated axis (numpy's edgeitems). */
-export const EDGE_ITEMS = 3;
 /** What stands for the entries left out. */
 export const ELLIPSIS = "…";
-
-/** Whether an array of `size` values is abbreviated (never when `full`). */
-export function abbreviates(size: number, full: boolean): boolean {
-  return !full && size > THRESHOLD;
-}
-
-/** The indices of an axis of length n to print; null stands for the elided middle. */
-export function axisIndices(n: number, abbreviate: boolean): (number | null)[] {
-  if (!abbreviate || n <= 2 * EDGE_ITEMS) return Array.from({ length: n }, (_, i) => i);
-  return [...Array.from({ length: EDGE_ITEMS }, (_, i) => i), null, ...Array.from({ length: EDGE_ITEMS }, (_, i) => n - EDGE_ITEMS + i)];
-}
 
 export interface ArrayTextOptions {
   /** Print every value, however many. */

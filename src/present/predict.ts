@@ -13,7 +13,8 @@ import type { EvalDType } from "../eval/trace.js";
 import { safeFileName } from "../export/index.js";
 import { npyHeader, npyValues } from "../npy.js";
 import { jsonNumber, toJson } from "./json.js";
-import { abbreviates, axisIndices, EDGE_ITEMS, ELLIPSIS } from "./array.js";
+import { abbreviates, axisIndices, EDGE_ITEMS } from "../abbreviate.js";
+import { ELLIPSIS } from "./array.js";
 import { fixed, safe, shortestFloat32 } from "./text.js";
 
 /** Receives predict's batches in order, then `end`. */

@@ -6,7 +6,8 @@
  * as numpy abbreviates them unless `full`.
  */
 import type { Floats, LayerTrace, OutputTensor, StepTrace } from "../eval/trace.js";
-import { abbreviates, arrayLines, axisIndices, ELLIPSIS } from "./array.js";
+import { abbreviates, axisIndices } from "../abbreviate.js";
+import { arrayLines, ELLIPSIS } from "./array.js";
 import { describeMaps, unitLabel, unitPosition } from "./feature-map.js";
 import { float32Values, lazyArray } from "./json.js";
 import { displayWidth, wrapLine } from "./notation.js";

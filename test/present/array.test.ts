@@ -5,7 +5,8 @@
  * rules (np.set_printoptions defaults threshold=1000, edgeitems=3), not from our output.
  */
 import { describe, expect, it } from "vitest";
-import { abbreviates, arrayLines, axisIndices, EDGE_ITEMS, THRESHOLD } from "../../src/present/array.js";
+import { abbreviates, axisIndices, EDGE_ITEMS, THRESHOLD } from "../../src/abbreviate.js";
+import { arrayLines } from "../../src/present/array.js";
 import { displayWidth } from "../../src/present/notation.js";
 
 const text = (i: number) => String(i);
