@@ -45,6 +45,15 @@ export interface Tensor {
    */
   data: Float32Array | Float64Array;
   /**
+   * Passes the values to `visit` in row-major order, a block at a time (`first`: the index
+   * of the block's first value), without keeping them: from the file through one reused
+   * buffer while `data` has not been read, in one block once it has. Loaders offer it for
+   * a dataset large enough to be read on its own (load/hdf5-file.ts DeferredReads), so that
+   * a pass over a 256 MiB kernel (`weights` statistics) touches no new memory. Not
+   * enumerable: a Tensor still crosses to a worker as its values.
+   */
+  scan?(visit: (values: Float32Array | Float64Array, first: number) => void): void;
+  /**
    * Dequantized export weights: one quantization step (the scale) per index of the last axis,
    * 0 where that column was stored unquantized; `diff` reports |Δ| in these steps.
    */

@@ -6,7 +6,7 @@
 import { argumentRefs } from "./eval/graph.js";
 import { formatShape, inferShapes } from "./eval/shapes.js";
 import { allWeights, type InboundRef, type Layer, type Model, tensorSize } from "./model.js";
-import { type TensorStats, tensorStats } from "./stats.js";
+import { storedTensorStats, type TensorStats } from "./stats.js";
 
 export interface TensorSummary {
   layer: string;
@@ -95,7 +95,7 @@ function tensorSummaries(layer: Layer, prefix: string, withStats: boolean, train
       shape: w.shape,
       dtype: w.dtype,
       trainable: isTrainable(layer, w.name, t),
-      ...(withStats ? { stats: tensorStats(w.data) } : {}),
+      ...(withStats ? { stats: storedTensorStats(w) } : {}),
     })),
     ...layer.children.flatMap((c) => tensorSummaries(c, path, withStats, t)),
   ];

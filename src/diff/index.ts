@@ -463,10 +463,12 @@ function gateDiffs(letters: readonly string[], wa: CellWeights, wb: CellWeights,
       const judge = judges.get(base);
       const r = new Tally(atol, judge);
       const width = ma.to - ma.from;
+      // Taken once: `packed` is read from the cell (and the file) when first asked for.
+      const [a, b] = [ma.packed, mb.packed];
       for (let row = 0; row < ma.rows; row++) {
         for (let j = 0; j < width; j++) {
           const k = row * ma.cols + ma.from + j;
-          r.add(k, ma.packed[k], mb.packed[k]);
+          r.add(k, a[k], b[k]);
         }
       }
       maxAbsA = Math.max(maxAbsA, r.maxAbsA);
@@ -479,9 +481,9 @@ function gateDiffs(letters: readonly string[], wa: CellWeights, wb: CellWeights,
       }
       if (r.worstIndex !== null) {
         const at = r.worstIndex;
-        const d = distance(ma.packed[at], mb.packed[at]);
-        const step = judge && Number.isFinite(d) ? judge.step(at, ma.packed[at], mb.packed[at]) : 0;
-        const isBeyond = d > atol && (!judge || !(step > 0 && d <= step / 2 + judge.slack(at, ma.packed[at], mb.packed[at])));
+        const d = distance(a[at], b[at]);
+        const step = judge && Number.isFinite(d) ? judge.step(at, a[at], b[at]) : 0;
+        const isBeyond = d > atol && (!judge || !(step > 0 && d <= step / 2 + judge.slack(at, a[at], b[at])));
         const key: [number, number] = [isBeyond ? 1 : 0, judge ? (step > 0 ? d / step : d > 0 ? Infinity : 0) : d];
         if (key[0] > worstKey[0] || (key[0] === worstKey[0] && key[1] > worstKey[1])) {
           worstKey = key;

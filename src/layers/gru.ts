@@ -32,6 +32,7 @@ import {
   recurrentOutputShapes,
   requireTensor,
   cellWithGates,
+  storedKernels,
   tensorNamed,
   asFloats,
 } from "./recurrent.js";
@@ -48,15 +49,15 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
   // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
   const notes: string[] = [...(layer.notes ?? [])];
   const after = resetAfter(layer);
-  let kernel: Floats;
-  let recurrentKernel: Floats;
+  let packed: Pick<CellWeights, "kernel" | "recurrentKernel" | "stored">;
   let bias: Floats | null = null;
   let recurrentBias: Floats | null = null;
   let inputDim: number;
 
   if (hasKeras1GateTensors(layer)) {
     const a = keras1Assemble(layer, GATES, units);
-    ({ kernel, recurrentKernel, bias, inputDim } = a);
+    ({ bias, inputDim } = a);
+    packed = { kernel: a.kernel, recurrentKernel: a.recurrentKernel };
     notes.push("Keras 1 stored this GRU as 9 per-gate arrays (z, r, h); assembled into Keras 2's packed layout");
   } else {
     const k = requireTensor(layer, "kernel");
@@ -64,12 +65,13 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     inputDim = k.shape[0];
     expectShape(layer, k, [inputDim, 3 * units], `units=${units}`);
     expectShape(layer, r, [units, 3 * units], `units=${units}`);
-    kernel = asFloats(k.data);
-    recurrentKernel = asFloats(r.data);
+    packed = storedKernels(k, r);
     const b = tensorNamed(layer, "bias");
     if (layer.className === "CuDNNGRU") {
-      kernel = cudnnBlocksToKeras(kernel, inputDim, units, 3, "input");
-      recurrentKernel = cudnnBlocksToKeras(recurrentKernel, units, units, 3, "recurrent");
+      packed = {
+        kernel: cudnnBlocksToKeras(asFloats(k.data), inputDim, units, 3, "input"),
+        recurrentKernel: cudnnBlocksToKeras(asFloats(r.data), units, units, 3, "recurrent"),
+      };
       if (!b) throw new InspectError(`layer '${layer.name}' (CuDNNGRU) has no bias tensor`);
       expectShape(layer, b, [6 * units], `CuDNNGRU units=${units} (input and recurrent biases)`);
       bias = asFloats(b.data.subarray(0, 3 * units));
@@ -89,7 +91,7 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
       throw new InspectError(`layer '${layer.name}' (GRU) has use_bias=false but stores a bias tensor`);
     }
   }
-  return cellWithGates({ units, inputDim, kernel, recurrentKernel, bias, recurrentBias, notes, resetAfter: after }, GATES);
+  return cellWithGates(Object.assign(packed, { units, inputDim, bias, recurrentBias, notes, resetAfter: after }), GATES);
 }
 
 /**

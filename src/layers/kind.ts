@@ -5,7 +5,7 @@
 import type { HardSigmoidVariant } from "../activations.js";
 import type { EvalDType, FeatureMapShape, GateWeights, RecurrentKindName } from "../eval/trace.js";
 import type { Floats } from "../kernel/gemm.js";
-import type { Layer, Model } from "../model.js";
+import type { Layer, Model, Tensor } from "../model.js";
 
 /** A shape with the batch dimension first; null where unknown (the batch, or a variable length). */
 export type Shape = (number | null)[];
@@ -74,6 +74,13 @@ export interface CellWeights {
   resetAfter?: boolean;
   /** The same numbers sliced by gate and named as in the seed notebook (kernel_i, recurrent_kernel_f, bias_o, ...). */
   gates: GateWeights;
+  /**
+   * The stored tensors `kernel` and `recurrentKernel` are, value for value, when the file
+   * holds them in Keras 2's packed layout (nothing assembled or converted); then those two
+   * are read from the file when first used, and `weights` streams a large one instead
+   * (Tensor.scan, slice/index.ts). Absent when the values were made from other tensors.
+   */
+  stored?: { kernel: Tensor; recurrentKernel: Tensor };
   /** How the stored tensors became these (Keras 1 per-gate arrays assembled, CuDNN converted, ...). */
   notes: string[];
   /**

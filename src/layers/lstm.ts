@@ -26,6 +26,7 @@ import {
   recurrentOutputShapes,
   requireTensor,
   cellWithGates,
+  storedKernels,
   tensorNamed,
   asFloats,
 } from "./recurrent.js";
@@ -51,15 +52,15 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
   const { units, useBias } = recurrentOptions(layer);
   // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
   const notes: string[] = [...(layer.notes ?? [])];
-  let kernel: Floats;
-  let recurrentKernel: Floats;
+  let packed: Pick<CellWeights, "kernel" | "recurrentKernel" | "stored">;
   let bias: Floats | null = null;
   let inputDim: number;
 
   if (hasKeras1GateTensors(layer)) {
     // Keras 1 (consume_less cpu/mem): 12 arrays in the order i, c, f, o.
     const a = keras1Assemble(layer, ["i", "f", "c", "o"], units);
-    ({ kernel, recurrentKernel, bias, inputDim } = a);
+    ({ bias, inputDim } = a);
+    packed = { kernel: a.kernel, recurrentKernel: a.recurrentKernel };
     notes.push("Keras 1 stored this LSTM as 12 per-gate arrays (order i, c, f, o); assembled into Keras 2's i, f, c, o layout");
   } else {
     const k = requireTensor(layer, tensorNamed(layer, "kernel") ? "kernel" : "W");
@@ -67,14 +68,15 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     inputDim = k.shape[0];
     expectShape(layer, k, [inputDim, 4 * units], `units=${units}`);
     expectShape(layer, r, [units, 4 * units], `units=${units}`);
-    kernel = asFloats(k.data);
-    recurrentKernel = asFloats(r.data);
+    packed = storedKernels(k, r);
     const b = tensorNamed(layer, "bias") ?? tensorNamed(layer, "b");
     if (layer.className === "CuDNNLSTM") {
       // keras/engine/saving.py (_convert_rnn_weights), Keras 2.2.4: per gate block,
       // kernel = k.T.reshape(k.shape, order='F'), recurrent = r.T, bias = b[:4u] + b[4u:].
-      kernel = cudnnBlocksToKeras(kernel, inputDim, units, 4, "input");
-      recurrentKernel = cudnnBlocksToKeras(recurrentKernel, units, units, 4, "recurrent");
+      packed = {
+        kernel: cudnnBlocksToKeras(asFloats(k.data), inputDim, units, 4, "input"),
+        recurrentKernel: cudnnBlocksToKeras(asFloats(r.data), units, units, 4, "recurrent"),
+      };
       if (!b) throw new InspectError(`layer '${layer.name}' (CuDNNLSTM) has no bias tensor`);
       expectShape(layer, b, [8 * units], `CuDNNLSTM units=${units} (input and recurrent biases)`);
       bias = new Float64Array(4 * units);
@@ -91,7 +93,7 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     }
     if (tensorNamed(layer, "W")) notes.push("Keras 1 stored this LSTM fused (consume_less='gpu'), already in i, f, c, o order");
   }
-  return cellWithGates({ units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, notes }, GATES);
+  return cellWithGates(Object.assign(packed, { units, inputDim, bias, recurrentBias: null, notes }), GATES);
 }
 
 /**

@@ -102,6 +102,25 @@ export function cellWithGates(w: Omit<CellWeights, "gates">, gateLetters: readon
   }) as CellWeights;
 }
 
+/**
+ * A cell's kernel and recurrent kernel when they are the stored tensors `k` and `r` as
+ * they are (CellWeights.stored): read from the file the first time they are used, so a
+ * cell can be described, and a large one's statistics streamed, without holding them.
+ */
+export function storedKernels(k: Tensor, r: Tensor): Pick<CellWeights, "kernel" | "recurrentKernel" | "stored"> {
+  let kernel: Floats | undefined;
+  let recurrentKernel: Floats | undefined;
+  return {
+    get kernel() {
+      return (kernel ??= asFloats(k.data));
+    },
+    get recurrentKernel() {
+      return (recurrentKernel ??= asFloats(r.data));
+    },
+    stored: { kernel: k, recurrentKernel: r },
+  };
+}
+
 /** Columns [from, to) of a row-major (rows × cols) matrix, as a Matrix. */
 export function columns(data: Floats, rows: number, cols: number, from: number, to: number): Matrix {
   const width = to - from;
@@ -117,6 +136,9 @@ type PackedWeights = Pick<CellWeights, "units" | "inputDim" | "kernel" | "recurr
 export interface GateBlock {
   /** kernel_i, recurrent_kernel_f, bias_o, recurrent_bias_z; for a kind without gates kernel, recurrent_kernel, bias. */
   name: string;
+  /** Which of the cell's packed tensors it is cut from. */
+  source: "kernel" | "recurrentKernel" | "bias" | "recurrentBias";
+  /** That tensor's values (read from the file when first asked for, where CellWeights.stored). */
   packed: Floats;
   rows: number;
   cols: number;
@@ -133,13 +155,15 @@ export function gateBlocks(gates: readonly string[], w: PackedWeights): GateBloc
   const out: GateBlock[] = [];
   const letters = gates.length === 0 ? [""] : gates;
   const width = letters.length * w.units;
+  const block = (name: string, source: GateBlock["source"], rows: number, from: number) =>
+    Object.defineProperty({ name, source, rows, cols: width, from, to: from + w.units }, "packed", { enumerable: true, get: () => w[source] }) as GateBlock;
   letters.forEach((g, k) => {
     const suffix = g ? `_${g}` : "";
-    const at = { cols: width, from: k * w.units, to: (k + 1) * w.units };
-    out.push({ name: `kernel${suffix}`, packed: w.kernel, rows: w.inputDim, ...at });
-    out.push({ name: `recurrent_kernel${suffix}`, packed: w.recurrentKernel, rows: w.units, ...at });
-    if (w.bias) out.push({ name: `bias${suffix}`, packed: w.bias, rows: 1, ...at });
-    if (w.recurrentBias) out.push({ name: `recurrent_bias${suffix}`, packed: w.recurrentBias, rows: 1, ...at });
+    const from = k * w.units;
+    out.push(block(`kernel${suffix}`, "kernel", w.inputDim, from));
+    out.push(block(`recurrent_kernel${suffix}`, "recurrentKernel", w.units, from));
+    if (w.bias) out.push(block(`bias${suffix}`, "bias", 1, from));
+    if (w.recurrentBias) out.push(block(`recurrent_bias${suffix}`, "recurrentBias", 1, from));
   });
   return out;
 }

@@ -18,6 +18,7 @@ import {
   recurrentOutputShapes,
   requireTensor,
   cellWithGates,
+  storedKernels,
   tensorNamed,
   asFloats,
 } from "./recurrent.js";
@@ -37,11 +38,9 @@ function cellWeights(layer: Layer): CellWeights {
     expectShape(layer, b, [units], `units=${units}`);
     bias = asFloats(b.data);
   }
-  const kernel = asFloats(k.data);
-  const recurrentKernel = asFloats(r.data);
   // What an export adapter did to reach this layout (load/onnx.ts, load/tfjs.ts) comes first.
   const notes = [...(layer.notes ?? []), ...(keras1 ? ["Keras 1 names W, U, b read as kernel, recurrent_kernel, bias"] : [])];
-  return cellWithGates({ units, inputDim, kernel, recurrentKernel, bias, recurrentBias: null, notes }, []);
+  return cellWithGates(Object.assign(storedKernels(k, r), { units, inputDim, bias, recurrentBias: null, notes }), []);
 }
 
 /** simpleRnn.step with x·W and h₍ₜ₋₁₎·U from the SIMD kernel, the rest as step does it. */

@@ -49,9 +49,14 @@ export function stringAttr(h5: Pick<H5File, "attr">, path: string, name: string)
  */
 export function readTensor(h5: Pick<H5File, "label" | "isDataset" | "numericLater">, h5Path: string, name: string, displayPath = h5Path): Tensor {
   if (!h5.isDataset(h5Path)) throw new FileError(h5.label, `weight '${name}' should be at '${h5Path}', but there is no dataset there`);
-  const { shape, dtype, read } = h5.numericLater(h5Path);
+  const { shape, dtype, read, scan } = h5.numericLater(h5Path);
   const tensor = { name, path: displayPath, shape, dtype } as Tensor;
-  const keep = (data: Tensor["data"]) => Object.defineProperty(tensor, "data", { value: data, writable: true, enumerable: true, configurable: true });
+  let kept: Tensor["data"] | undefined;
+  const keep = (data: Tensor["data"]) => Object.defineProperty(tensor, "data", { value: (kept = data), writable: true, enumerable: true, configurable: true });
+  if (scan) {
+    // Streams from the file until the values are read; then they are visited where they are.
+    Object.defineProperty(tensor, "scan", { enumerable: false, value: (visit: Parameters<NonNullable<Tensor["scan"]>>[0]) => (kept ? visit(tensor.data, 0) : scan(visit)) });
+  }
   Object.defineProperty(tensor, "data", {
     enumerable: true,
     configurable: true,

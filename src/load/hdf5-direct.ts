@@ -40,8 +40,11 @@ import {
   H5T_STRING,
   type H5File,
   MAX_ATTRIBUTE_BYTES,
+  type LaterValues,
   type NumericData,
   numericProblem,
+  type ScanValues,
+  scanBlockBytes,
   type Opaque16,
 } from "./hdf5-file.js";
 
@@ -810,8 +813,34 @@ class DirectH5File implements H5File {
     return info;
   }
 
-  numericLater(path: string, opaque16: Opaque16 | undefined = this.opaque16): DatasetInfo & { read: () => NumericData } {
-    return this.deferred.later(path, this.numericInfo(path, opaque16));
+  numericLater(path: string, opaque16: Opaque16 | undefined = this.opaque16): LaterValues {
+    return this.deferred.later(path, this.numericInfo(path, opaque16), this.scanner(path));
+  }
+
+  /**
+   * Streams a contiguous dataset of little-endian floats (what Keras writes) through one
+   * reused buffer of scanBlockBytes(), from the file opened again; other layouts have no scan.
+   */
+  private scanner(path: string): ScanValues | undefined {
+    const d = this.dataset(path);
+    const t = d.type;
+    if (d.compact || d.shape.length === 0 || t.cls !== H5T_FLOAT || t.bigEndian || (t.size !== 4 && t.size !== 8)) return undefined;
+    const count = d.shape.reduce((a, b) => a * b, 1);
+    return (visit) => {
+      if (count === 0) return;
+      const per = Math.min(count, Math.max(1, Math.floor(scanBlockBytes() / t.size)));
+      const buffer = t.size === 4 ? new Float32Array(per) : new Float64Array(per);
+      const source = this.reopen();
+      try {
+        for (let first = 0; first < count; first += per) {
+          const block = buffer.subarray(0, Math.min(per, count - first));
+          readFully(source, new Uint8Array(block.buffer, 0, block.byteLength), d.address + first * t.size, this.label, path);
+          visit(block, first);
+        }
+      } finally {
+        source.close();
+      }
+    };
   }
 
   /** A batch of deferred values, read through the file opened again. */

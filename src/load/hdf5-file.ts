@@ -40,6 +40,17 @@ export interface DatasetInfo {
 /** The values of a numeric dataset, as every consumer of a Tensor gets them. */
 export type NumericData = Float32Array | Float64Array;
 
+/**
+ * Passes a dataset's values to `visit` in row-major order, a block at a time, each block
+ * read into one buffer that the next block overwrites (`first`: the index of the block's
+ * first value). Nothing is kept: a 256 MiB kernel costs a few MiB of memory, none of it
+ * new after the first block (see Tensor.scan).
+ */
+export type ScanValues = (visit: (values: NumericData, first: number) => void) => void;
+
+/** A dataset's shape and dtype now; its values when `read` is first called; `scan` where the reader can stream them. */
+export type LaterValues = DatasetInfo & { read: () => NumericData; scan?: ScanValues };
+
 /** An open HDF5 file. Paths are absolute or relative to the root; errors are FileErrors naming the file. */
 export interface H5File {
   /** Name used in messages: the user's path, or `archive.keras!model.weights.h5`. */
@@ -59,7 +70,7 @@ export interface H5File {
   /** A numeric dataset's shape and dtype, refusing what cannot be read (strings, opaque bytes, absurd sizes). */
   numericInfo(path: string, opaque16?: Opaque16): DatasetInfo;
   /** numericInfo now, the values the first time `read` is called (the file opened again then). */
-  numericLater(path: string, opaque16?: Opaque16): DatasetInfo & { read: () => NumericData };
+  numericLater(path: string, opaque16?: Opaque16): LaterValues;
   /** The values now: float32, float16 and bfloat16 as Float32Array, everything else as Float64Array. */
   readNumeric(path: string, opaque16?: Opaque16): { shape: number[]; dtype: DType; data: NumericData };
 }
@@ -80,6 +91,23 @@ export function setDeferredBatchBytes(bytes: number): number {
 }
 
 /**
+ * Bytes read at a time when a dataset is streamed (ScanValues): enough that the reads cost
+ * nothing beside the arithmetic, few enough that the buffer stays in cache and its pages
+ * are touched once. Tests lower it to cut rows across blocks.
+ */
+let scanBytes = 4 * 1024 * 1024;
+
+export function scanBlockBytes(): number {
+  return scanBytes;
+}
+
+export function setScanBlockBytes(bytes: number): number {
+  const before = scanBytes;
+  scanBytes = bytes;
+  return before;
+}
+
+/**
  * The datasets of one loaded file whose values are read when first asked for. Each batch
  * is read by `readBatch`, which opens the file again (OpenSource: a file changed on disk
  * since is refused), reads the datasets it is given, in order, and closes it before
@@ -96,10 +124,15 @@ export class DeferredReads {
 
   constructor(private readonly readBatch: (batch: { path: string; info: DatasetInfo }[], got: (path: string, data: NumericData) => void) => void) {}
 
-  /** `info` with a `read` that takes the values of `path` (read with its batch the first time). */
-  later(path: string, info: DatasetInfo): DatasetInfo & { read: () => NumericData } {
+  /**
+   * `info` with a `read` that takes the values of `path` (read with its batch the first
+   * time), and the reader's `scan` of them for a dataset too large to share a batch: one
+   * read alone anyway, which can be streamed instead (Tensor.scan).
+   */
+  later(path: string, info: DatasetInfo, scan?: ScanValues): LaterValues {
     if (!this.values.has(path)) this.waiting.set(path, info);
-    return { ...info, read: () => this.take(path) };
+    const streams = scan !== undefined && info.byteLength > deferredBatchBytes;
+    return { ...info, read: () => this.take(path), ...(streams ? { scan } : {}) };
   }
 
   private take(path: string): NumericData {

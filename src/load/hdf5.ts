@@ -48,6 +48,7 @@ import {
   H5T_FLOAT,
   H5T_INTEGER,
   H5T_OPAQUE,
+  type LaterValues,
   type NumericData,
   numericProblem,
   type Opaque16,
@@ -474,7 +475,7 @@ export class H5File {
    * A numeric dataset whose metadata is checked now (the same refusals as reading it) and
    * whose values are read the first time `read` is called, by opening the file again.
    */
-  numericLater(path: string, opaque16: Opaque16 | undefined = this.opaque16): DatasetInfo & { read: () => NumericData } {
+  numericLater(path: string, opaque16: Opaque16 | undefined = this.opaque16): LaterValues {
     return this.deferred.later(path, this.numericInfo(path, opaque16));
   }
 

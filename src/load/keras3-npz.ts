@@ -20,7 +20,7 @@ import type { DType } from "../model.js";
 import { readNpyHeader } from "../npy.js";
 import { bfloat16ToNumber, halfToNumber } from "./half.js";
 import { PagedReader } from "./byte-source.js";
-import type { DatasetInfo, NumericData } from "./hdf5-file.js";
+import type { DatasetInfo, LaterValues, NumericData } from "./hdf5-file.js";
 import type { WeightStore } from "./keras3.js";
 import { arraysIn, type PickledArray, PickleError, readPickle } from "./pickle.js";
 import { entryBytes, readZipEntries } from "./zip.js";
@@ -185,7 +185,7 @@ class NpzStore implements WeightStore {
     return { shape: t.shape, dtype: t.dtype, byteLength: t.data.byteLength };
   }
 
-  numericLater(path: string): DatasetInfo & { read: () => NumericData } {
+  numericLater(path: string): LaterValues {
     const info = this.datasetInfo(path);
     const key = this.norm(path);
     const t = this.datasets.get(key)!;

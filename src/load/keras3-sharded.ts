@@ -24,7 +24,7 @@ import type { Model } from "../model.js";
 import { fileOpener } from "./byte-source.js";
 import { isObject, type Json, readJsonFile } from "./config.js";
 import { fileInFolder } from "./folder-files.js";
-import type { DatasetInfo, H5File, NumericData } from "./hdf5-file.js";
+import type { DatasetInfo, H5File, LaterValues, NumericData } from "./hdf5-file.js";
 import { openH5File } from "./hdf5-open.js";
 import { readKeras3Weights, readKeras3WeightsWithConfig, type WeightStore } from "./keras3.js";
 import type { StructureSource } from "./structure.js";
@@ -91,7 +91,7 @@ class ShardedStore implements WeightStore {
     return this.required(path).h5.datasetInfo(path);
   }
 
-  numericLater(path: string): DatasetInfo & { read: () => NumericData } {
+  numericLater(path: string): LaterValues {
     return this.required(path).h5.numericLater(path);
   }
 

@@ -9,7 +9,8 @@
 import type { Model } from "../model.js";
 import type { CellReport, GateTensor, LayerReport, PlainTensor, RecurrentReport } from "../slice/index.js";
 import type { TensorStats } from "../stats.js";
-import { abbreviates, axisIndices, ELLIPSIS } from "./array.js";
+import { abbreviates, axisIndices } from "../abbreviate.js";
+import { ELLIPSIS } from "./array.js";
 import { wrapLine } from "./notation.js";
 import { tableLines } from "./table.js";
 import { fixed, safe, shortestFloat32 } from "./text.js";
@@ -196,8 +197,7 @@ function plainLabels(): Labels {
 function* plainTensorLines(t: PlainTensor, view: WeightsView): Generator<string> {
   const width = view.width ?? Infinity;
   yield* wrapLine(`${safe(t.name)} (${shape(t.shape)}, ${t.dtype})`, width);
-  const data = t.data;
-  yield* tensorLines(safe(t.name), t.shape, (i) => data[i], plainLabels(), view);
+  yield* tensorLines(safe(t.name), t.shape, t.at, plainLabels(), view);
   yield* wrapLine(`  ${formatStats(t.stats, view.digits)}`, width);
 }
 

@@ -14,8 +14,9 @@ import { UsageError } from "../errors.js";
 import type { Floats, RecurrentKindName } from "../eval/trace.js";
 import { recurrentKindOf } from "../layers/registry.js";
 import { type DType, type Layer, type Model, walkLayers } from "../model.js";
-import { asFloats, columns, gateBlocks } from "../layers/recurrent.js";
-import { blockStats, tensorStats, type TensorStats } from "../stats.js";
+import { EDGE_ITEMS } from "../abbreviate.js";
+import { asFloats, columns, type GateBlock, gateBlocks } from "../layers/recurrent.js";
+import { StatsAccumulator, tensorStats, type TensorStats } from "../stats.js";
 import { CONV_LSTM_GATES, convLstmWeights, isConvLstm } from "./conv-lstm.js";
 
 export type TensorRole = "kernel" | "recurrent_kernel" | "bias" | "recurrent_bias";
@@ -36,10 +37,15 @@ export interface GateTensor {
    * report of a large layer holds no copies (`weights --layer` of a 4096-unit LSTM).
    */
   data: Floats;
-  /** One value by its row-major index in the block, read in place (what an abbreviated print needs, without the copy). */
+  /**
+   * One value by its row-major index in the block, read in place (what an abbreviated print
+   * needs, without the copy). The first and last EDGE_ITEMS rows come from the pass that
+   * made `stats`; any other row reads the whole packed tensor (from the file, if streamed).
+   */
   at(index: number): number;
   /** What the first axis of a 2-D block indexes: an input feature (kernel) or a unit of h₍ₜ₋₁₎ (recurrent kernel). */
   rows: "input" | "hidden" | null;
+  /** Made on first use, for every block of the packed tensor in one pass (packedPass). */
   stats: TensorStats;
 }
 
@@ -47,7 +53,7 @@ export interface GateTensor {
 export interface PackedTensor {
   name: "kernel" | "recurrent_kernel" | "bias";
   shape: number[];
-  /** As stored where the layout is Keras 2's (no copy); converted layouts are new arrays. */
+  /** As stored where the layout is Keras 2's (no copy; read from the file when first asked for); converted layouts are new arrays. */
   data: Floats;
 }
 
@@ -102,7 +108,14 @@ export interface PlainTensor {
   name: string;
   shape: number[];
   dtype: DType;
+  /** The values, row-major (a stored tensor is read from the file when this is first asked for). */
   data: Floats;
+  /**
+   * One value by its row-major index. The first and last EDGE_ITEMS rows (indices of all
+   * but the last axis) come from the pass that made `stats`; any other reads `data`.
+   */
+  at(index: number): number;
+  /** Made on first use, in one pass over the values (streamed from the file where Tensor.scan). */
   stats: TensorStats;
 }
 
@@ -116,6 +129,67 @@ export interface PlainReport {
 }
 
 export type LayerReport = RecurrentReport | PlainReport;
+
+/** Passes a tensor's values to `visit` in row-major order, a block at a time (Tensor.scan), or all at once from memory. */
+type Scan = (visit: (values: Floats, first: number) => void) => void;
+
+/** What one pass over a packed tensor gives: each gate block's statistics, and the rows it keeps. */
+interface PackedPass {
+  stats: TensorStats[];
+  /** The first and last EDGE_ITEMS rows, by index: all an abbreviated print of a block reads. */
+  rows: Map<number, Floats>;
+}
+
+/**
+ * One pass over a packed (rows × cols) tensor whose columns are gate blocks of `units`
+ * side by side: each block's statistics, its values taken in the order blockStats takes
+ * them (so the same bits), and a copy of the rows an abbreviated print shows. From a
+ * stored tensor streamed from the file (Tensor.scan) it holds no more than those rows:
+ * `weights --layer` of a 4096-unit LSTM reads its two 256 MiB kernels through a few MiB.
+ */
+function packedPass(scan: Scan, rows: number, cols: number, units: number): PackedPass {
+  const blocks = units > 0 ? Math.round(cols / units) : 0;
+  const accs = Array.from({ length: blocks }, () => new StatsAccumulator());
+  const kept = new Map<number, Floats>();
+  scan((values, first) => {
+    const end = first + values.length;
+    for (let p = first; p < end; ) {
+      const r = Math.floor(p / cols);
+      const rowEnd = Math.min(end, (r + 1) * cols);
+      const c0 = p - r * cols;
+      const c1 = rowEnd - r * cols;
+      if (r < EDGE_ITEMS || r >= rows - EDGE_ITEMS) {
+        let row = kept.get(r);
+        if (!row) kept.set(r, (row = values instanceof Float32Array ? new Float32Array(cols) : new Float64Array(cols)));
+        row.set(values.subarray(p - first, rowEnd - first), c0);
+      }
+      for (let g = Math.floor(c0 / units); g < blocks && g * units < c1; g++) {
+        const base = r * cols - first;
+        accs[g].add(values, base + Math.max(c0, g * units), base + Math.min(c1, (g + 1) * units));
+      }
+      p = rowEnd;
+    }
+  });
+  return { stats: accs.map((a) => a.result()), rows: kept };
+}
+
+/** `make()` the first time, its result after. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) {
+      value = make();
+      made = true;
+    }
+    return value as T;
+  };
+}
+
+/** A packed tensor whose values are taken from the cell when first asked for (a stored kernel is read then). */
+function lazyPacked(name: PackedTensor["name"], shape: number[], data: () => Floats): PackedTensor {
+  return Object.defineProperty({ name, shape }, "data", { enumerable: true, get: data }) as PackedTensor;
+}
 
 const ROLES: TensorRole[] = ["kernel", "recurrent_kernel", "bias", "recurrent_bias"];
 
@@ -190,25 +264,47 @@ export function sliceCell(model: Model, layer: Layer, path: string, direction: "
   if (!kind) throw new UsageError(`layer '${path}' is ${layer.className}, not a recurrent layer`);
   const w = kind.cellWeights(layer, model);
   const gates = kind.gates;
-  // Each gate block stays a window of the packed tensor until read: statistics in place, values copied on demand.
+  // Each gate block stays a window of its packed tensor: one pass over that tensor gives every
+  // block's statistics and the rows an abbreviated print shows (packedPass), values are copied on demand.
+  const passes = new Map<GateBlock["source"], () => PackedPass>();
+  const passOf = (b: GateBlock) => {
+    let pass = passes.get(b.source);
+    if (!pass) {
+      const stored = b.source === "kernel" ? w.stored?.kernel : b.source === "recurrentKernel" ? w.stored?.recurrentKernel : undefined;
+      const scan: Scan = stored?.scan ? (visit) => stored.scan!(visit) : (visit) => visit(b.packed, 0);
+      pass = once(() => packedPass(scan, b.rows, b.cols, w.units));
+      passes.set(b.source, pass);
+    }
+    return pass;
+  };
   const tensors: GateTensor[] = gateBlocks(gates, w).map((b) => {
     const role = roleOf(b.name);
     const matrix = role === "kernel" || role === "recurrent_kernel";
+    const width = b.to - b.from;
+    const block = Math.floor(b.from / Math.max(1, w.units));
+    const pass = passOf(b);
     const t = {
       name: b.name,
       role,
       gate: gates.length === 0 ? null : b.name.slice(b.name.lastIndexOf("_") + 1),
-      shape: matrix ? [b.rows, b.to - b.from] : [b.to - b.from],
+      shape: matrix ? [b.rows, width] : [width],
       rows: role === "kernel" ? "input" : role === "recurrent_kernel" ? "hidden" : null,
-      stats: blockStats(b.packed, b.rows, b.cols, b.from, b.to),
-      at: (i: number) => b.packed[Math.floor(i / (b.to - b.from)) * b.cols + b.from + (i % (b.to - b.from))],
-    } as Omit<GateTensor, "data">;
-    return Object.defineProperty(t, "data", { enumerable: true, get: () => columns(b.packed, b.rows, b.cols, b.from, b.to).data }) as GateTensor;
+      at: (i: number) => {
+        const r = Math.floor(i / width);
+        const c = b.from + (i % width);
+        const row = pass().rows.get(r);
+        return row ? row[c] : b.packed[r * b.cols + c];
+      },
+    } as Omit<GateTensor, "data" | "stats">;
+    return Object.defineProperties(t, {
+      data: { enumerable: true, get: () => columns(b.packed, b.rows, b.cols, b.from, b.to).data },
+      stats: { enumerable: true, get: () => pass().stats[block] },
+    }) as GateTensor;
   });
   const width = Math.max(1, gates.length) * w.units;
   const packed: PackedTensor[] = [
-    { name: "kernel", shape: [w.inputDim, width], data: w.kernel },
-    { name: "recurrent_kernel", shape: [w.units, width], data: w.recurrentKernel },
+    lazyPacked("kernel", [w.inputDim, width], () => w.kernel),
+    lazyPacked("recurrent_kernel", [w.units, width], () => w.recurrentKernel),
   ];
   if (w.bias && w.recurrentBias) {
     const both = w.bias instanceof Float32Array && w.recurrentBias instanceof Float32Array ? new Float32Array(2 * width) : new Float64Array(2 * width);
@@ -243,8 +339,21 @@ function plainReport(layer: Layer, path: string): PlainReport {
     className: layer.className,
     inferred: layer.inferred === true,
     tensors: layer.weights.map((t) => {
-      const data = asFloats(t.data);
-      return { name: t.name, shape: t.shape, dtype: t.dtype, data, stats: tensorStats(data) };
+      // Rows of the last axis: what an abbreviated print of a matrix reads are the kept rows.
+      const cols = t.shape.length === 0 ? 1 : t.shape[t.shape.length - 1];
+      const rows = t.shape.length <= 1 ? 1 : t.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+      const data = once(() => asFloats(t.data));
+      const pass = once(() => packedPass(t.scan ? (visit) => t.scan!(visit) : (visit) => visit(data(), 0), rows, cols, cols));
+      const plain = {
+        name: t.name,
+        shape: t.shape,
+        dtype: t.dtype,
+        at: (i: number) => pass().rows.get(Math.floor(i / cols))?.[i % cols] ?? data()[i],
+      } as Omit<PlainTensor, "data" | "stats">;
+      return Object.defineProperties(plain, {
+        data: { enumerable: true, get: data },
+        stats: { enumerable: true, get: () => pass().stats[0] ?? tensorStats(data()) },
+      }) as PlainTensor;
     }),
   };
 }
@@ -346,6 +455,17 @@ export function layerReports(model: Model, requested?: string): LayerReport[] {
   };
   for (const r of roots) visit(r.layer, r.path);
   return out;
+}
+
+/**
+ * Makes every tensor's statistics now, reading or streaming its values: a printer that
+ * calls it first fails on a file it cannot read before it prints anything.
+ */
+export function computeStats(reports: LayerReport[]): void {
+  for (const r of reports) {
+    const tensors = r.type === "recurrent" ? r.cells.flatMap((c) => c.tensors) : r.tensors;
+    for (const t of tensors) void t.stats;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { weightsJson, weightsLines } from "../../present/weights.js";
-import { layerReports, selectGate } from "../../slice/index.js";
+import { computeStats, layerReports, selectGate } from "../../slice/index.js";
 import { addConfigOption, type ModelCliOptions, openModel } from "../model-options.js";
 import { parseNonNegativeInt } from "../options.js";
 import { addFullOption, addWidthOption, type OutputCliOptions, outputWidth, writeJson, writeLines } from "../output.js";
@@ -28,6 +28,8 @@ export function registerWeights(program: Command): void {
     const model = await openModel(file, opts);
     let reports = layerReports(model, opts.layer);
     if (opts.gate !== undefined) reports = selectGate(reports, opts.gate, opts.layer !== undefined);
+    // Values are read (large kernels streamed) before the first line: an unreadable file prints no half listing.
+    computeStats(reports);
     if (opts.json) await writeJson(weightsJson(model, reports));
     else await writeLines(weightsLines(model, reports, { digits: opts.digits, full: opts.full === true, width: outputWidth(opts) }));
   });
