@@ -14,6 +14,8 @@
  *   --mutators a,b          only these mutators
  *   --out DIR               where reproducers and report.json go (default: a new temp dir)
  *   --save-files DIR        keep every mutated file there too (to replay one with --only)
+ *   --stream                read every dataset on its own, and stream those a reader can (Tensor.scan)
+ *                           in blocks of 1021 float32 values, instead of reading small models whole
  * Exit code: 0 when every outcome is ok or a clean error, 1 when there are findings, 130
  * when interrupted (SIGINT/SIGTERM) without findings; the report is written either way.
  */
@@ -82,6 +84,9 @@ function parse(argv: string[]): FuzzOptions {
       case "--save-files":
         opts.saveFiles = v();
         break;
+      case "--stream":
+        opts.stream = true;
+        break;
       case "--progress-every":
         opts.progressEvery = int();
         break;
@@ -89,7 +94,7 @@ function parse(argv: string[]): FuzzOptions {
       case "--help":
         process.stdout.write(
           "npm run fuzz -- --iterations N --seed S [--corpus DIR]... [--commands a,b|all] [--jobs J] [--deadline-ms MS] [--bounded-ms MS]\n" +
-            "  [--rss-limit-mb MB] [--cli-every N] [--probe-every N] [--only I,J] [--mutators a,b] [--out DIR]\n",
+            "  [--rss-limit-mb MB] [--cli-every N] [--probe-every N] [--only I,J] [--mutators a,b] [--out DIR] [--stream]\n",
         );
         process.exit(0);
         break;

@@ -46,6 +46,8 @@ export interface FuzzOptions {
   mutators?: string[];
   /** Keep every mutated file (with a .json saying how it was made) in this directory: for replays with --only. */
   saveFiles?: string;
+  /** Workers read each dataset on its own and stream the ones their reader can (the path large tensors take). */
+  stream?: boolean;
   /** Progress lines on stderr every N files (0 = quiet). */
   progressEvery?: number;
   log?: (line: string) => void;
@@ -177,6 +179,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     rssLimit: (opts.rssLimitMb ?? 2048) * 2 ** 20,
     heapMb: opts.heapMb ?? 2048,
     probes,
+    stream: opts.stream === true,
   };
   const workers = Array.from({ length: jobs }, () => new FuzzWorker(poolOpts));
   const boundedMs = opts.boundedMs ?? 2000;

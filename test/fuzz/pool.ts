@@ -23,6 +23,8 @@ export interface PoolOptions {
   heapMb: number;
   /** Known-good command lines re-run to prove the process is not poisoned. */
   probes: string[][];
+  /** Read each dataset on its own, streamed where the reader can (FuzzOptions.stream). */
+  stream?: boolean;
   /** Startup deadline (loading TypeScript and src/), ms. */
   startMs?: number;
 }
@@ -102,7 +104,7 @@ export class FuzzWorker {
           } else resolve(msg.baseline);
         } else reject(new Error(`fuzz worker failed to start: ${JSON.stringify(msg).slice(0, 300)} ${this.stderrTail}`));
       };
-      child.send({ type: "init", probes: this.opts.probes } satisfies ToWorker);
+      child.send({ type: "init", probes: this.opts.probes, stream: this.opts.stream === true } satisfies ToWorker);
     });
   }
 

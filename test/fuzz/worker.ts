@@ -16,13 +16,14 @@
 import { main } from "../../src/cli/main.js";
 import h5wasm from "h5wasm";
 import { openFileSourceCount } from "../../src/load/byte-source.js";
+import { setDeferredBatchBytes, setScanBlockBytes } from "../../src/load/hdf5-file.js";
 import { loadModel } from "../../src/load/index.js";
 import { walkLayers } from "../../src/model.js";
 import { printsNonFinite } from "./classify.js";
 import { EXECUTED_SENTINEL } from "./mutators.js";
 
 export type ToWorker =
-  | { type: "init"; probes: string[][] }
+  | { type: "init"; probes: string[][]; stream: boolean }
   | { type: "run"; id: number; argv: string[]; file: string; answerCodes: number[] }
   | { type: "probe"; id: number };
 
@@ -176,6 +177,11 @@ process.on("message", (msg: ToWorker) => {
 
 async function handle(msg: ToWorker): Promise<void> {
   if (msg.type === "init") {
+    if (msg.stream) {
+      // Every dataset past a batch of 0 bytes: read alone, or streamed in blocks that cut rows anywhere.
+      setDeferredBatchBytes(0);
+      setScanBlockBytes(4 * 1021);
+    }
     probes = msg.probes;
     baseline = await probeOutputs();
     send({ type: "ready", baseline });
