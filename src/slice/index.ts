@@ -39,8 +39,8 @@ export interface GateTensor {
   data: Floats;
   /**
    * One value by its row-major index in the block, read in place (what an abbreviated print
-   * needs, without the copy). The first and last EDGE_ITEMS rows come from the pass that
-   * made `stats`; any other row reads the whole packed tensor (from the file, if streamed).
+   * needs, without the copy). Of a kernel streamed from the file, the first and last
+   * EDGE_ITEMS rows come from the pass that made `stats`; any other row reads it whole.
    */
   at(index: number): number;
   /** What the first axis of a 2-D block indexes: an input feature (kernel) or a unit of h₍ₜ₋₁₎ (recurrent kernel). */
@@ -111,8 +111,9 @@ export interface PlainTensor {
   /** The values, row-major (a stored tensor is read from the file when this is first asked for). */
   data: Floats;
   /**
-   * One value by its row-major index. The first and last EDGE_ITEMS rows (indices of all
-   * but the last axis) come from the pass that made `stats`; any other reads `data`.
+   * One value by its row-major index. Of a tensor streamed from the file, the first and last
+   * EDGE_ITEMS rows (indices of all but the last axis) come from the pass that made
+   * `stats`; any other reads `data`.
    */
   at(index: number): number;
   /** Made on first use, in one pass over the values (streamed from the file where Tensor.scan). */
@@ -136,18 +137,19 @@ type Scan = (visit: (values: Floats, first: number) => void) => void;
 /** What one pass over a packed tensor gives: each gate block's statistics, and the rows it keeps. */
 interface PackedPass {
   stats: TensorStats[];
-  /** The first and last EDGE_ITEMS rows, by index: all an abbreviated print of a block reads. */
+  /** Of a streamed tensor, the first and last EDGE_ITEMS rows, by index: all an abbreviated print of a block reads. */
   rows: Map<number, Floats>;
 }
 
 /**
  * One pass over a packed (rows × cols) tensor whose columns are gate blocks of `units`
  * side by side: each block's statistics, its values taken in the order blockStats takes
- * them (so the same bits), and a copy of the rows an abbreviated print shows. From a
- * stored tensor streamed from the file (Tensor.scan) it holds no more than those rows:
- * `weights --layer` of a 4096-unit LSTM reads its two 256 MiB kernels through a few MiB.
+ * them (so the same bits), and, when `streamed` from the file (Tensor.scan), a copy of
+ * the rows an abbreviated print shows, which is then all it holds: `weights --layer` of a
+ * 4096-unit LSTM reads its two 256 MiB kernels through a few MiB. Values in memory are
+ * read where they are.
  */
-function packedPass(scan: Scan, rows: number, cols: number, units: number): PackedPass {
+function packedPass(scan: Scan, streamed: boolean, rows: number, cols: number, units: number): PackedPass {
   const blocks = units > 0 ? Math.round(cols / units) : 0;
   const accs = Array.from({ length: blocks }, () => new StatsAccumulator());
   const kept = new Map<number, Floats>();
@@ -158,7 +160,7 @@ function packedPass(scan: Scan, rows: number, cols: number, units: number): Pack
       const rowEnd = Math.min(end, (r + 1) * cols);
       const c0 = p - r * cols;
       const c1 = rowEnd - r * cols;
-      if (r < EDGE_ITEMS || r >= rows - EDGE_ITEMS) {
+      if (streamed && (r < EDGE_ITEMS || r >= rows - EDGE_ITEMS)) {
         let row = kept.get(r);
         if (!row) kept.set(r, (row = values instanceof Float32Array ? new Float32Array(cols) : new Float64Array(cols)));
         row.set(values.subarray(p - first, rowEnd - first), c0);
@@ -272,7 +274,7 @@ export function sliceCell(model: Model, layer: Layer, path: string, direction: "
     if (!pass) {
       const stored = b.source === "kernel" ? w.stored?.kernel : b.source === "recurrentKernel" ? w.stored?.recurrentKernel : undefined;
       const scan: Scan = stored?.scan ? (visit) => stored.scan!(visit) : (visit) => visit(b.packed, 0);
-      pass = once(() => packedPass(scan, b.rows, b.cols, w.units));
+      pass = once(() => packedPass(scan, stored?.scan !== undefined, b.rows, b.cols, w.units));
       passes.set(b.source, pass);
     }
     return pass;
@@ -343,7 +345,7 @@ function plainReport(layer: Layer, path: string): PlainReport {
       const cols = t.shape.length === 0 ? 1 : t.shape[t.shape.length - 1];
       const rows = t.shape.length <= 1 ? 1 : t.shape.slice(0, -1).reduce((a, b) => a * b, 1);
       const data = once(() => asFloats(t.data));
-      const pass = once(() => packedPass(t.scan ? (visit) => t.scan!(visit) : (visit) => visit(data(), 0), rows, cols, cols));
+      const pass = once(() => packedPass(t.scan ? (visit) => t.scan!(visit) : (visit) => visit(data(), 0), t.scan !== undefined, rows, cols, cols));
       const plain = {
         name: t.name,
         shape: t.shape,
