@@ -177,6 +177,12 @@ export function* walkLayers(layers: Layer[], prefix = ""): Generator<{ layer: La
   }
 }
 
+/** Passes a tensor's values to `visit` in row-major order: streamed from the file where it can be (Tensor.scan), else all at once. */
+export function scanTensor(t: Pick<Tensor, "data" | "scan">, visit: (values: Float32Array | Float64Array, first: number) => void): void {
+  if (t.scan) t.scan(visit);
+  else visit(t.data, 0);
+}
+
 export function tensorSize(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }

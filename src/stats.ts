@@ -1,4 +1,4 @@
-import type { Tensor } from "./model.js";
+import { scanTensor, type Tensor } from "./model.js";
 
 /** Descriptive statistics of a tensor's values, NaN and Inf counted apart. */
 export interface TensorStats {
@@ -123,8 +123,7 @@ export function tensorStats(data: ArrayLike<number>): TensorStats {
 
 /** A stored tensor's statistics, its values streamed from the file where they can be (Tensor.scan), so none are kept. */
 export function storedTensorStats(t: Pick<Tensor, "data" | "scan">): TensorStats {
-  if (!t.scan) return tensorStats(t.data);
   const acc = new StatsAccumulator();
-  t.scan((values) => acc.add(values, 0, values.length));
+  scanTensor(t, (values) => acc.add(values, 0, values.length));
   return acc.result();
 }

@@ -4,8 +4,8 @@
  * input, how saturated the recurrent layers' gates are (`saturation`, information only).
  */
 import type { LayerTrace } from "../eval/trace.js";
-import { type Model, walkLayers } from "../model.js";
-import { tensorStats } from "../stats.js";
+import { type Model, scanTensor, type Tensor, tensorSize, walkLayers } from "../model.js";
+import { storedTensorStats } from "../stats.js";
 import { type Check, firstProblems } from "./types.js";
 
 export function finiteCheck(model: Model): Check {
@@ -14,7 +14,7 @@ export function finiteCheck(model: Model): Check {
   let values = 0;
   for (const { layer, path } of walkLayers(model.layers)) {
     for (const t of layer.weights) {
-      const s = tensorStats(t.data);
+      const s = storedTensorStats(t);
       values += s.count;
       if (s.nan > 0 || s.inf > 0) {
         const what = [s.nan ? `${s.nan} NaN` : "", s.inf ? `${s.inf} Inf` : ""].filter(Boolean).join(" and ");
@@ -37,17 +37,19 @@ export function maxAbsCheck(model: Model, limit: number): Check {
     for (const t of layer.weights) {
       let maxAbs = 0;
       let count = 0;
-      for (let k = 0; k < t.data.length; k++) {
-        const a = Math.abs(t.data[k]);
-        if (!Number.isFinite(a)) continue;
-        if (a > maxAbs) maxAbs = a;
-        if (a > limit) count++;
-      }
+      scanTensor(t, (values) => {
+        for (let k = 0; k < values.length; k++) {
+          const a = Math.abs(values[k]);
+          if (!Number.isFinite(a)) continue;
+          if (a > maxAbs) maxAbs = a;
+          if (a > limit) count++;
+        }
+      });
       const name = `${path}/${t.name}`;
       if (largest === null || maxAbs > largest.value) largest = { tensor: name, value: maxAbs };
       if (count > 0) {
         over.push({ tensor: name, maxAbs, count });
-        problems.push(`${name}: max |w| ${maxAbs.toPrecision(4)} > ${limit} (${count} of ${t.data.length} values)`);
+        problems.push(`${name}: max |w| ${maxAbs.toPrecision(4)} > ${limit} (${count} of ${tensorSize(t.shape)} values)`);
       }
     }
   }
@@ -206,15 +208,23 @@ function unravel(flat: number, shape: number[]): number[] {
 /** At most this many values (evenly strided) estimate a tensor's median and MAD: a 537 MB kernel is not sorted whole. */
 const SPREAD_SAMPLE = 1 << 20;
 
-/** The robust centre and spread of a tensor's finite values, or null when it has too few. */
-export function robustSpread(data: ArrayLike<number>): { median: number; mad: number } | null {
-  const finite: number[] = [];
-  const stride = Math.max(1, Math.ceil(data.length / SPREAD_SAMPLE));
-  for (let k = 0; k < data.length; k += stride) if (Number.isFinite(data[k])) finite.push(data[k]);
-  if (finite.length < PLAUSIBLE_MIN_VALUES) return null;
-  const sorted = Float64Array.from(finite).sort();
+/**
+ * The robust centre and spread of a tensor's finite values, or null when it has too few:
+ * from every stride-th value, so a pass streamed from the file (Tensor.scan) keeps only those.
+ */
+export function robustSpread(t: Pick<Tensor, "data" | "scan" | "shape">): { median: number; mad: number } | null {
+  const size = tensorSize(t.shape);
+  const stride = Math.max(1, Math.ceil(size / SPREAD_SAMPLE));
+  const sample = new Float64Array(Math.ceil(size / stride));
+  let n = 0;
+  scanTensor(t, (values, first) => {
+    // The first multiple of the stride in this block.
+    for (let k = (stride - (first % stride)) % stride; k < values.length; k += stride) if (Number.isFinite(values[k])) sample[n++] = values[k];
+  });
+  if (n < PLAUSIBLE_MIN_VALUES) return null;
+  const sorted = sample.subarray(0, n).sort();
   const m = median(sorted);
-  const dev = Float64Array.from(finite, (v) => Math.abs(v - m)).sort();
+  const dev = sorted.map((v) => Math.abs(v - m)).sort();
   let mad = median(dev);
   if (mad === 0) mad = dev.reduce((a, v) => a + v, 0) / dev.length;
   return { median: m, mad };
@@ -235,22 +245,25 @@ export function plausibleCheck(model: Model): Check {
     for (const t of layer.weights) {
       tensors++;
       const name = `${path}/${t.name}`;
-      const data = t.data; // read once: loaders decode it on first access
-      const spread = robustSpread(data);
+      // Two passes (the sample, then every value), each streamed from the file where the tensor can be.
+      const spread = robustSpread(t);
       const centre = spread?.median ?? 0;
       const limit = spread && spread.mad > 0 ? PLAUSIBLE_SPREAD * spread.mad : Infinity;
       let widestDev = 0;
-      for (let k = 0; k < data.length; k++) {
-        const v = data[k];
-        const dev = Math.abs(v - centre);
-        // NaN fails every comparison; ±Infinity is the finite check's.
-        if (!(dev > limit || Math.abs(v) > PLAUSIBLE_MAX_ABS) || !Number.isFinite(v)) {
-          if (dev > widestDev) widestDev = dev;
-          continue;
+      scanTensor(t, (values, first) => {
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          const dev = Math.abs(v - centre);
+          // NaN fails every comparison; ±Infinity is the finite check's.
+          if (!(dev > limit || Math.abs(v) > PLAUSIBLE_MAX_ABS) || !Number.isFinite(v)) {
+            if (dev > widestDev) widestDev = dev;
+            continue;
+          }
+          const index = unravel(first + i, t.shape);
+          if (Math.abs(v) > PLAUSIBLE_MAX_ABS) note({ tensor: name, index, value: v, reason: "magnitude" });
+          else note({ tensor: name, index, value: v, reason: "spread", ...spread! });
         }
-        if (Math.abs(v) > PLAUSIBLE_MAX_ABS) note({ tensor: name, index: unravel(k, t.shape), value: v, reason: "magnitude" });
-        else note({ tensor: name, index: unravel(k, t.shape), value: v, reason: "spread", ...spread! });
-      }
+      });
       if (spread && spread.mad > 0 && Number.isFinite(widestDev)) {
         const mads = widestDev / spread.mad;
         if (widest === null || mads > widest.mads) widest = { tensor: name, mads };

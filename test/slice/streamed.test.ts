@@ -8,7 +8,8 @@
  *   chunks, whatever the blocks; tested with blocks of 13 values, which cut rows and gate
  *   blocks anywhere);
  * - an abbreviated print reads nothing more: the stored kernels stay unread;
- * - `summary --weights` gives the same statistics, streamed;
+ * - `summary --weights` gives the same statistics, and `check` the same finite, plausible
+ *   and max |w| verdicts, streamed;
  * - a file changed on disk before the pass is a one-line FileError naming it.
  * Datasets are offered for streaming only past the deferred-read batch size; the tests
  * lower it to 0 so that every one is.
@@ -25,6 +26,7 @@ import type { Model, Tensor } from "../../src/model.js";
 import { weightsJson, weightsLines } from "../../src/present/weights.js";
 import { layerReports, type RecurrentReport } from "../../src/slice/index.js";
 import { summarize } from "../../src/summary.js";
+import { finiteCheck, maxAbsCheck, plausibleCheck, robustSpread } from "../../src/check/values.js";
 import { fixturePath, LOCAL_FIXTURES, SHARED_FIXTURES } from "../load/fixture-paths.js";
 
 let dir: string;
@@ -54,6 +56,8 @@ const text = (model: Model, full: boolean) => [...weightsLines(model, layerRepor
 const json = (model: Model) => JSON.stringify(weightsJson(model, layerReports(model)));
 /** `summary --weights`' statistics of every stored tensor. */
 const summaryStats = (model: Model) => JSON.stringify(summarize(model, { tensors: true }).tensors);
+/** `check`'s value checks (a max |w| of 0.5 makes most tensors fail it, naming counts). */
+const valueChecks = (model: Model) => JSON.stringify([finiteCheck(model), plausibleCheck(model), maxAbsCheck(model, 0.5)]);
 
 /** Whether a tensor's values have been read (readTensor replaces its getter by the values). */
 const isRead = (t: Tensor) => Object.getOwnPropertyDescriptor(t, "data")!.get === undefined;
@@ -67,14 +71,16 @@ describe("weights streamed from the file", () => {
     let streamedTensors = 0;
     for (const path of files) {
       const whole = await loadModel(path);
-      const expected = { stats: summaryStats(whole), short: text(whole, false), full: text(whole, true), json: json(whole) };
+      const expected = { stats: summaryStats(whole), checks: valueChecks(whole), short: text(whole, false), full: text(whole, true), json: json(whole) };
       const got = await streamed(path, 13, (model) => {
         const stats = summaryStats(model);
+        const checks = valueChecks(model);
         const short = text(model, false);
         streamedTensors += [...model.layers].flatMap((l) => [l, ...l.children]).flatMap((l) => l.weights).filter((t) => t.scan && !isRead(t)).length;
-        return { stats, short, full: text(model, true), json: json(model) };
+        return { stats, checks, short, full: text(model, true), json: json(model) };
       });
       expect(got.stats, path).toBe(expected.stats);
+      expect(got.checks, path).toBe(expected.checks);
       expect(got.short, path).toBe(expected.short);
       expect(got.full, path).toBe(expected.full);
       expect(got.json, path).toBe(expected.json);
@@ -96,6 +102,20 @@ describe("weights streamed from the file", () => {
       expect(block.data.length).toBe(50 * 50);
       expect(isRead(recurrent)).toBe(true);
     });
+  });
+
+  it("check's median and MAD take the same every-stride-th values however the tensor is cut into blocks", () => {
+    // 2.5 M values: a stride of 3, so blocks of 13, 1024 and 4096 values begin at every phase of it.
+    const n = 2_500_000;
+    const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.001) + (i % 7) * 1e-3);
+    const whole = robustSpread({ shape: [n], data: values });
+    expect(whole).not.toBeNull();
+    for (const block of [13, 1024, 4096]) {
+      const scan = (visit: (v: Float32Array, first: number) => void) => {
+        for (let first = 0; first < n; first += block) visit(values.slice(first, first + block), first);
+      };
+      expect(robustSpread({ shape: [n], data: new Float32Array(0), scan }), `blocks of ${block}`).toEqual(whole);
+    }
   });
 
   it("a file changed on disk since it was loaded is refused when the pass reads it, in one line naming it", async () => {
