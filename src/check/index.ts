@@ -25,7 +25,7 @@ import { type LayerRequirement, kerasVersionCheck, requireLayerCheck, type Versi
 import { type ExpectedOutput, expectCheck } from "./expect.js";
 import { goldenCheck, goldenRequest, type GoldenTrace, parseGolden } from "./golden.js";
 import { coverageCheck, type GoldenModel, goldenModelChecks } from "./golden-model.js";
-import { referenceCheck } from "./reference.js";
+import { referenceCheck, type ReferenceOptions } from "./reference.js";
 import { dtypeCheck, structureCheck } from "./structure.js";
 import { DEFAULT_ATOL, DEFAULT_RTOL, type Tolerance } from "./tolerance.js";
 import { type Check, type CheckReport, makeReport } from "./types.js";
@@ -43,8 +43,11 @@ export interface CheckOptions {
   tolerance?: Tolerance;
   dtype?: EvalDType;
   hardSigmoid?: HardSigmoidVariant;
-  /** --reference: a known-good model whose weights this one must equal within atol (a quantized export: within half a step, unless exact). */
-  reference?: { model: Model; label: string; atol: number; exact?: boolean };
+  /**
+   * --reference: a known-good model whose weights this one must equal within atol (a
+   * quantized export: within half a step, unless exact); `partial`: this one holds part of it.
+   */
+  reference?: { model: Model; label: string } & ReferenceOptions;
   /** --strict: warnings fail the run. */
   strict?: boolean;
 }
@@ -62,7 +65,7 @@ export function runChecks(model: Model, opts: CheckOptions = {}): CheckReport {
   if (opts.maxAbs !== undefined) checks.push(maxAbsCheck(model, opts.maxAbs));
   for (const req of opts.requireLayers ?? []) checks.push(requireLayerCheck(model, req));
   if (opts.kerasVersion) checks.push(kerasVersionCheck(model, opts.kerasVersion));
-  if (opts.reference) checks.push(referenceCheck(model, opts.reference.model, opts.reference.label, opts.reference.atol, opts.reference.exact === true));
+  if (opts.reference) checks.push(referenceCheck(model, opts.reference.model, opts.reference.label, opts.reference));
 
   const blocked = structure.status === "fail" ? "not run: the structure check failed, so the model cannot be evaluated" : null;
   let prediction: (PredictResult & { grouped?: BatchCoupling }) | null = null;

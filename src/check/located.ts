@@ -33,16 +33,16 @@ function blockProblem(layer: string, b: BlockResult): string | undefined {
 }
 
 /** The reference check of a located export. */
-export function locatedReferenceCheck(r: LocateReport, label: string): Check {
+export function locatedReferenceCheck(r: LocateReport, label: string, partial = false): Check {
   const problems = r.layers.flatMap((l) => l.blocks.map((b) => blockProblem(`${l.path} (${l.className})`, b)).filter((p): p is string => p !== undefined));
   const c = r.counts;
   const warned = r.warnings.length ? `; warning: ${r.warnings.join("; ")}` : "";
-  const data = { reference: label, located: true, verdict: r.verdict, counts: c, warnings: r.warnings, layers: r.layers };
+  const data = { reference: label, located: true, partial, verdict: r.verdict, counts: c, warnings: r.warnings, layers: r.layers };
   if (r.verdict === "equal") {
     const q = c.quantized > 0 ? `, ${c.quantized} within their quantization step` : "";
     return { id: "reference", name: "reference", status: "pass", detail: `${c.layers} layer(s) of ${label} located gate by gate in this export's constants: ${c.exact} block(s) exact${q}${warned}`, data };
   }
-  const none = c.layers === 0 ? `no recurrent layer of ${label} to locate` : firstProblems(problems);
+  const none = c.layers === 0 ? (partial ? `none of the recurrent layers of ${label} is in this export (--reference-partial)` : `no recurrent layer of ${label} to locate`) : firstProblems(problems);
   return { id: "reference", name: "reference", status: "fail", detail: `${c.different + c.notFound + c.notStored} of ${c.blocks} gate block(s) of ${label} not found as they are in this export: ${none}${warned}`, problems, data };
 }
 
@@ -54,12 +54,12 @@ export async function locatedReferenceReport(
   error: unknown,
   file: string,
   /** The reference model, loaded only when the export is located (`model` starts the load). */
-  reference: { model: () => Promise<Model>; label: string; exact?: boolean } | undefined,
+  reference: { model: () => Promise<Model>; label: string; exact?: boolean; partial?: boolean } | undefined,
   needsModel: boolean,
 ): Promise<CheckReport | undefined> {
   if (!(error instanceof NoRecurrentOpError) || !reference || needsModel) return undefined;
   const exported = await loadExportConstants(file, error);
-  const report = locateWeights(await reference.model(), exported, "B", { exact: reference.exact });
+  const report = locateWeights(await reference.model(), exported, "B", { exact: reference.exact, partial: reference.partial });
   const skipped: Check = { id: "structure", name: "structure", status: "skip", detail: `not run, nor the dtypes, finite and plausible checks: the export is not read as a model (${error.problem})` };
-  return makeReport(file, error.format, null, [skipped, locatedReferenceCheck(report, reference.label)]);
+  return makeReport(file, error.format, null, [skipped, locatedReferenceCheck(report, reference.label, reference.partial === true)]);
 }

@@ -84,14 +84,31 @@ function quantizedLayers(report: DiffReport): string {
     .join("; ");
 }
 
-export function referenceCheck(model: Model, reference: Model, label: string, atol: number, exact = false): Check {
-  const report: DiffReport = diffModels(reference, model, { atol, exact });
+export interface ReferenceOptions {
+  /** Largest |Δ| still counted as equal (--reference-atol). */
+  atol: number;
+  /** Quantized values too must be within atol (--reference-exact). */
+  exact?: boolean;
+  /**
+   * The file holds part of the reference (one stage of a model exported in pieces,
+   * --reference-partial): the reference's layers it lacks are named in a warning, as
+   * `diff --partial` names them; it fails when it holds none of them.
+   */
+  partial?: boolean;
+}
+
+export function referenceCheck(model: Model, reference: Model, label: string, { atol, exact = false, partial = false }: ReferenceOptions): Check {
+  const report: DiffReport = diffModels(reference, model, { atol, exact, partial });
   const problems = report.layers.flatMap(layerProblems);
   const { layers, different, tensors } = report.counts;
   const within = atol > 0 ? `within atol ${formatTolerance(atol)}` : "identical";
   const gates = report.layers.filter((l) => l.gates.length > 0).map((l) => ({ layer: l.pathB ?? l.pathA, gates: l.gates }));
-  const data = { reference: label, atol, exact, verdict: report.verdict, counts: report.counts, warnings: report.warnings, gates, layers: report.layers };
+  const data = { reference: label, atol, exact, partial, verdict: report.verdict, counts: report.counts, warnings: report.warnings, gates, layers: report.layers };
   const warned = report.warnings.length ? `; warning: ${report.warnings.join("; ")}` : "";
+  if (partial && !report.layers.some((l) => l.pathA !== null && l.pathB !== null)) {
+    const detail = `none of the layers of ${label} is in this file, so nothing was compared (--reference-partial)${warned}`;
+    return { id: "reference", name: "reference", status: "fail", detail, problems: [detail], data };
+  }
   if (report.verdict === "equal") {
     return { id: "reference", name: "reference", status: "pass", detail: `${layers} layer(s), ${tensors} tensor(s) ${within} to ${label}${warned}`, data };
   }

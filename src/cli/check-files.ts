@@ -11,6 +11,7 @@
 import { availableParallelism } from "node:os";
 import { runChecks } from "../check/index.js";
 import { locatedReferenceReport } from "../check/located.js";
+import type { ReferenceOptions } from "../check/reference.js";
 import type { LayerRequirement, VersionRange } from "../check/contract.js";
 import type { ExpectedOutput } from "../check/expect.js";
 import type { GoldenTrace } from "../check/golden.js";
@@ -41,8 +42,8 @@ export interface CheckRequest {
   tolerance: Tolerance;
   dtype: EvalDType;
   hardSigmoid?: HardSigmoidVariant;
-  /** --reference FILE, the largest |Δ| its weights may differ by, and whether a quantized export must be within it too (--reference-exact). */
-  reference?: { file: string; atol: number; exact?: boolean };
+  /** --reference FILE, and how it is compared (--reference-atol, --reference-exact, --reference-partial). */
+  reference?: { file: string } & ReferenceOptions;
   /** --config FILE: the structure of weights-only files. */
   config?: string;
   /** --strict: warnings fail. */
@@ -80,7 +81,7 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
     const model = await loadModel(file, { missingTensors: "keep", config: req.config }).catch(async (e: unknown) => {
       // An export without RNN ops: --reference's weights are located among its constants, if nothing else needs the model.
       const needsModel = req.expected.length > 0 || req.golden !== undefined || req.writeGolden !== undefined || req.maxAbs !== undefined || req.requireLayers.length > 0 || req.kerasVersion !== undefined || (req.input ?? []).length + (req.inputFile ?? []).length > 0;
-      const reference = req.reference ? { model: () => referenceModel(req, ctx)!, label: req.reference.file, exact: req.reference.exact === true } : undefined;
+      const reference = req.reference ? { model: () => referenceModel(req, ctx)!, label: req.reference.file, ...req.reference } : undefined;
       const report = await locatedReferenceReport(e, file, reference, needsModel);
       if (report) return report;
       throw e;
@@ -112,7 +113,7 @@ export async function checkFile(file: string, req: CheckRequest, ctx: CheckConte
       tolerance: req.tolerance,
       dtype: req.dtype,
       hardSigmoid: req.hardSigmoid,
-      reference: reference && req.reference ? { model: reference, label: req.reference.file, atol: req.reference.atol, exact: req.reference.exact === true } : undefined,
+      reference: reference && req.reference ? { model: reference, label: req.reference.file, ...req.reference } : undefined,
       strict: req.strict,
     });
     return { outcome: { file, seconds: seconds(), report } };

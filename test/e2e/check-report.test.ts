@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { referenceCheck } from "../../src/check/reference.js";
+import { loadModel } from "../../src/load/index.js";
 import { writeNpyFloat32 } from "../../src/npy.js";
 import { at, clone, lstmDenseSpec, type ModelSpec, tensor, writeSpec } from "../check/models.js";
 import { isCleanError, REPO_ROOT, runCli } from "../support/cli.js";
@@ -179,6 +181,42 @@ describe("check --reference", () => {
     expect(ref.detail).toMatch(/^1 of 1 layer\(s\) differ from .* \(\|Δ\| > 0; --reference-exact: quantized values too\): /);
     expect(ref.problems).toHaveLength(4);
     expect(ref.problems[0]).toMatch(/^unidirectional_sequence_lstm_1 \(LSTM\) gate i: \d+ value\(s\) changed, max \|Δ\| = 0\.[45]\d step at kernel_i\[\d+, \d+\]$/);
+  });
+
+  // DTLN (MIT, in test/fixtures/exports): the Keras model has four LSTMs; its first stage's ONNX export holds
+  // lstm and lstm_1 as ONNX LSTM ops, its int8 TFLite export the same two unrolled (no RNN op: located).
+  it("--reference-partial: one stage of a model exported in pieces passes on the layers it holds, naming those it lacks", () => {
+    const dtln = (file: string) => join(REPO_ROOT, "test/fixtures/exports/dtln_keras_onnx_tflite_pair", file);
+    const reference = dtln("model.h5");
+    for (const stage of [dtln("model_1.onnx"), dtln("model_quant_1.tflite")]) {
+      const whole = runCli(["check", stage, "--reference", reference, "--json"]);
+      expect(whole.status, stage).toBe(1);
+      const r = runCli(["check", stage, "--reference", reference, "--reference-partial", "--json"]);
+      expect(r.status, `${stage}: ${r.stdout}`).toBe(0);
+      const ref = JSON.parse(r.stdout).checks.find((c: { id: string }) => c.id === "reference");
+      expect(ref.status).toBe("pass");
+      expect(ref.detail).toMatch(/lstm_2, lstm_3/);
+    }
+    // The ONNX stage's text: both layers compared (equal), the two it lacks in the warning.
+    const text = runCli(["check", dtln("model_1.onnx"), "--reference", reference, "--reference-partial"]);
+    expect(text.stdout).toMatch(/^✓ reference\s+2 layer\(s\), 6 tensor\(s\) identical to .*model\.h5; warning: .*B is compared as part of A: A's layers not in B are not compared: lstm_2, lstm_3/m);
+    // Without --reference it has nothing to apply to: exit 2, one line.
+    const alone = runCli(["check", path("good.h5"), "--reference-partial"]);
+    expect(alone.status).toBe(2);
+    expect(isCleanError(alone)).toBe(true);
+    expect(alone.stderr).toMatch(/--reference-partial says how to compare with --reference GOOD, which is not given/);
+  });
+
+  it("--reference-partial fails a file that holds none of the reference's layers: nothing was compared", async () => {
+    // Layers are matched by name, then by order, so only a file without weighted layers holds none; made in-process.
+    const reference = await loadModel(path("good.h5"));
+    const empty = { ...(await loadModel(path("good.h5"))), layers: [] };
+    const c = referenceCheck(empty, reference, "good.h5", { atol: 0, partial: true });
+    expect([c.status, c.detail]).toEqual([
+      "fail",
+      "none of the layers of good.h5 is in this file, so nothing was compared (--reference-partial); warning: B is compared as part of A: A's layers not in B are not compared: lstm_1, dense_1",
+    ]);
+    expect(referenceCheck(reference, reference, "good.h5", { atol: 0, partial: true }).status).toBe("pass");
   });
 
   it("a reference that cannot be read is exit 2, named as the reference", () => {

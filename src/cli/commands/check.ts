@@ -32,6 +32,7 @@ interface CheckCliOptions extends InputOptions, EvalCliOptions, OutputCliOptions
   reference?: string;
   referenceAtol: string;
   referenceExact?: boolean;
+  referencePartial?: boolean;
   atol: string;
   rtol: string;
   jobs?: string;
@@ -67,6 +68,9 @@ function checkRequest(opts: CheckCliOptions, files: string[]): CheckRequest {
   const tolerance = { atol: nonNegative("--atol", opts.atol), rtol: nonNegative("--rtol", opts.rtol) };
   const maxAbs = opts.maxAbs !== undefined ? positive("--max-abs", opts.maxAbs) : undefined;
   const referenceAtol = nonNegative("--reference-atol", opts.referenceAtol);
+  if (opts.reference === undefined && (opts.referencePartial || opts.referenceExact)) {
+    throw new UsageError(`${opts.referencePartial ? "--reference-partial" : "--reference-exact"} says how to compare with --reference GOOD, which is not given`);
+  }
   const requireLayers = (opts.requireLayer ?? []).map(parseLayerRequirement);
   const kerasVersion = opts.kerasVersion !== undefined ? parseVersionRange(opts.kerasVersion) : undefined;
   if (files.length > 1 && (opts.inputFile ?? []).some((f) => f === "-" || f.endsWith("=-"))) {
@@ -90,7 +94,8 @@ function checkRequest(opts: CheckCliOptions, files: string[]): CheckRequest {
     tolerance,
     dtype: opts.dtype,
     hardSigmoid: opts.hardSigmoid,
-    reference: opts.reference !== undefined ? { file: opts.reference, atol: referenceAtol, exact: opts.referenceExact === true } : undefined,
+    reference:
+      opts.reference !== undefined ? { file: opts.reference, atol: referenceAtol, exact: opts.referenceExact === true, partial: opts.referencePartial === true } : undefined,
     config: opts.config,
     writeGolden: opts.writeGolden,
     strict: opts.strict === true,
@@ -116,6 +121,10 @@ export function registerCheck(program: Command): void {
         .default(String(DEFAULT_DIFF_ATOL), String(DEFAULT_DIFF_ATOL)),
     )
     .option("--reference-exact", "a quantized export must be within --reference-atol of the reference too; without it, every value within half a quantization step passes ('within quantization')")
+    .option(
+      "--reference-partial",
+      "the file holds part of the reference (one stage of a model exported in pieces): the reference's layers it lacks are named in a warning instead of failing the check (as diff --partial); none at all fails it",
+    )
     .option(
       "--expect <[NAME=]file>",
       "compare predict(--input) with Y saved from Keras' model.predict(X) (.npy or JSON): one per model output in output order, or NAME=FILE per output as predict names them (lstm_3, lstm_3:1)",
