@@ -125,6 +125,9 @@ export async function bigFiles(dir, { repeats = 3 } = {}) {
     [bin, "weights", model, "--layer", "lstm_1"],
     { s: 2, rssMiB: 2.5 * kernelMiB },
   );
+  // No target in the issue: the kernels are streamed (statistics, median/MAD sample, max |w|), several passes each.
+  run(`summary --weights, ${modelMB} MB model`, "node", node, [bin, "summary", "--weights", model]);
+  run(`check, ${modelMB} MB model (finite, plausible: every value)`, "node", node, [bin, "check", model]);
   const python = findPython(["h5py"]);
   if (python) {
     run(`${python} h5py_summary.py, ${modelMB} MB model`, "python", python, [join(root, "bench", "h5py_summary.py"), model], undefined, pythonEnv().env);
