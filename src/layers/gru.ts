@@ -23,7 +23,7 @@ import { InspectError } from "../errors.js";
 import type { Layer, Model } from "../model.js";
 import type { Floats } from "../kernel/gemm.js";
 import type { CellActivations, CellWeights, FastStep, RecurrentKind, StepProducts } from "./kind.js";
-import { cudnnBlocksToKeras, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
+import { cudnnKernels, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
 import {
   dotColumns,
   expectShape,
@@ -65,13 +65,10 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     inputDim = k.shape[0];
     expectShape(layer, k, [inputDim, 3 * units], `units=${units}`);
     expectShape(layer, r, [units, 3 * units], `units=${units}`);
-    packed = storedKernels(k, r);
+    // Stored as they are, read when first used; CuDNN's layout is converted now.
+    packed = layer.className === "CuDNNGRU" ? cudnnKernels(k, r, inputDim, units, 3) : storedKernels(k, r);
     const b = tensorNamed(layer, "bias");
     if (layer.className === "CuDNNGRU") {
-      packed = {
-        kernel: cudnnBlocksToKeras(asFloats(k.data), inputDim, units, 3, "input"),
-        recurrentKernel: cudnnBlocksToKeras(asFloats(r.data), units, units, 3, "recurrent"),
-      };
       if (!b) throw new InspectError(`layer '${layer.name}' (CuDNNGRU) has no bias tensor`);
       expectShape(layer, b, [6 * units], `CuDNNGRU units=${units} (input and recurrent biases)`);
       bias = asFloats(b.data.subarray(0, 3 * units));

@@ -11,8 +11,9 @@
  *     transform_kernels(recurrent_kernel, lambda k: k.T)                      (recurrent kernel)
  */
 import { InspectError } from "../errors.js";
-import type { Layer } from "../model.js";
-import { expectShape, tensorNamed } from "./recurrent.js";
+import type { Layer, Tensor } from "../model.js";
+import type { CellWeights } from "./kind.js";
+import { asFloats, expectShape, tensorNamed } from "./recurrent.js";
 
 /** True when the layer stores Keras 1 per-gate arrays (W_i, U_i, ...). */
 export function hasKeras1GateTensors(layer: Layer): boolean {
@@ -99,4 +100,12 @@ export function cudnnBlocksToKeras(
     }
   }
   return out;
+}
+
+/** A CuDNN layer's kernel and recurrent kernel converted to Keras 2's layout (cudnnBlocksToKeras), for `gates` gate blocks. */
+export function cudnnKernels(k: Tensor, r: Tensor, inputDim: number, units: number, gates: number): Pick<CellWeights, "kernel" | "recurrentKernel"> {
+  return {
+    kernel: cudnnBlocksToKeras(asFloats(k.data), inputDim, units, gates, "input"),
+    recurrentKernel: cudnnBlocksToKeras(asFloats(r.data), units, units, gates, "recurrent"),
+  };
 }

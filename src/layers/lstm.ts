@@ -30,7 +30,7 @@ import {
   tensorNamed,
   asFloats,
 } from "./recurrent.js";
-import { cudnnBlocksToKeras, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
+import { cudnnKernels, hasKeras1GateTensors, keras1Assemble } from "./legacy-layouts.js";
 
 const GATES = ["i", "f", "c", "o"] as const;
 
@@ -68,15 +68,12 @@ function cellWeights(layer: Layer, model: Model): CellWeights {
     inputDim = k.shape[0];
     expectShape(layer, k, [inputDim, 4 * units], `units=${units}`);
     expectShape(layer, r, [units, 4 * units], `units=${units}`);
-    packed = storedKernels(k, r);
+    // Stored as they are, read when first used; CuDNN's layout is converted now.
+    packed = layer.className === "CuDNNLSTM" ? cudnnKernels(k, r, inputDim, units, 4) : storedKernels(k, r);
     const b = tensorNamed(layer, "bias") ?? tensorNamed(layer, "b");
     if (layer.className === "CuDNNLSTM") {
       // keras/engine/saving.py (_convert_rnn_weights), Keras 2.2.4: per gate block,
       // kernel = k.T.reshape(k.shape, order='F'), recurrent = r.T, bias = b[:4u] + b[4u:].
-      packed = {
-        kernel: cudnnBlocksToKeras(asFloats(k.data), inputDim, units, 4, "input"),
-        recurrentKernel: cudnnBlocksToKeras(asFloats(r.data), units, units, 4, "recurrent"),
-      };
       if (!b) throw new InspectError(`layer '${layer.name}' (CuDNNLSTM) has no bias tensor`);
       expectShape(layer, b, [8 * units], `CuDNNLSTM units=${units} (input and recurrent biases)`);
       bias = new Float64Array(4 * units);
