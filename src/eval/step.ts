@@ -6,7 +6,7 @@
 import { FileError, UsageError } from "../errors.js";
 import { fitToShape } from "../inputs.js";
 import { declaredInputShape } from "../layers/core.js";
-import type { Value } from "../layers/kind.js";
+import type { Shape, Value } from "../layers/kind.js";
 import { isRecurrentLayer, requireRecurrentKind } from "../layers/registry.js";
 import { type Layer, type Model, walkLayers } from "../model.js";
 import type { NdArray } from "../npy.js";
@@ -68,6 +68,15 @@ export function resolveLayer(model: Model, requested?: string): ResolvedLayer {
   return { layer: found.layer, path: found.path, callPath: found.path };
 }
 
+/** The InputLayer feeding `layer` directly: its one inbound tensor's layer (functional), or the layer before it (Sequential). */
+function feedingInputLayer(model: Model, layer: Layer): Layer | undefined {
+  const k = model.layers.indexOf(layer);
+  if (k < 0) return undefined;
+  const refs = layer.inbound.length === 1 ? layer.inbound[0] : [];
+  const from = layer.inbound.length === 0 ? model.layers[k - 1] : refs.length === 1 ? model.layers.find((l) => l.name === refs[0].layer) : undefined;
+  return from?.className === "InputLayer" ? from : undefined;
+}
+
 /** The per-sample input shape the model declares for each of its inputs (null dims: any). */
 export function modelInputShapes(model: Model): ((number | null)[] | undefined)[] {
   return declaredGraphInputShapes(graphOfModel(model)).map((shape) => shape?.slice(1));
@@ -116,11 +125,18 @@ export function evaluateStep(model: Model, req: StepRequest): { resolved: Resolv
     // A ConvLSTM takes (steps, spatial…, channels) per sample, checked when it runs; the others (steps, features).
     const inputDim = kind.featureMaps ? undefined : kind.cellWeights(inner, model).inputDim;
     const sampleShape = inputDim === undefined ? (inner.weights.find((w) => w.name === "kernel")?.shape ?? [0, 0, 0]).map(() => null) : [null, inputDim];
-    // The input goes straight to the layer, past the model's input; a feature count the layer's config declares must still be its kernel's.
-    const declared = declaredInputShape(callLayer) ?? declaredInputShape(inner);
-    const features = declared?.[declared.length - 1];
-    if (inputDim !== undefined && typeof features === "number" && features !== inputDim) {
-      throw new FileError(model.source, `layer '${resolved.path}' declares ${features} feature(s) per step (input shape ${JSON.stringify(declared)}) but its kernel takes ${inputDim}; the file contradicts itself`);
+    // The input goes straight to the layer, past the model's input; a feature count the config declares for
+    // it (the layer's own, or that of an InputLayer feeding it directly) must still be its kernel's.
+    const feeding = feedingInputLayer(model, callLayer);
+    const declarations: [string, Shape | undefined][] = [
+      [`layer '${resolved.path}'`, declaredInputShape(callLayer) ?? declaredInputShape(inner)],
+      [`the input layer '${feeding?.name}' feeding '${resolved.path}'`, feeding && declaredInputShape(feeding)],
+    ];
+    for (const [who, declared] of declarations) {
+      const features = declared?.[declared.length - 1];
+      if (inputDim !== undefined && typeof features === "number" && features !== inputDim) {
+        throw new FileError(model.source, `${who} declares ${features} feature(s) per step (input shape ${JSON.stringify(declared)}) but the kernel of '${resolved.path}' takes ${inputDim}; the file contradicts itself`);
+      }
     }
     const x = toValue(fitToShape(req.inputs[0], sampleShape, req.inputs[0].source ?? "--input"));
     const runOpts = { ...opts, path: resolved.callPath, initialState: initialState as Float64Array[] | undefined };

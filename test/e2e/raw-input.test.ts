@@ -68,6 +68,6 @@ describe("--raw-input on a layer whose config contradicts its kernel", () => {
     const r = runCli(["step", file, "--raw-input", "--input", "0.9;0.8;0.7"]);
     expect(r.status).toBe(2);
     expect(isCleanError(r), r.stderr).toBe(true);
-    expect(r.stderr).toMatch(/layer 'lstm_1' declares 0 feature\(s\) per step \(input shape \[null,3,0\]\) but its kernel takes 1; the file contradicts itself/);
+    expect(r.stderr).toMatch(/layer 'lstm_1' declares 0 feature\(s\) per step \(input shape \[null,3,0\]\) but the kernel of 'lstm_1' takes 1; the file contradicts itself/);
   });
 });

@@ -57,6 +57,42 @@ function config(dropoutInbound: unknown): string {
   });
 }
 
+/** A Keras 3 weights file of the seed LSTM (1 unit over 2 features) at layers/lstm/cell/vars/{0,1,2}. */
+async function seedLstmWeightsH5(): Promise<Uint8Array> {
+  const m = await h5wasm.ready;
+  const path = "/regression-lstm.weights.h5";
+  const f = new h5wasm.File(path, "w");
+  const layers = f.create_group("layers");
+  layers.create_group("input_layer").create_group("vars");
+  const lstm = layers.create_group("lstm");
+  lstm.create_group("vars");
+  const vars = lstm.create_group("cell").create_group("vars");
+  SEED_LSTM_1.weights.forEach((w, k) => vars.create_dataset({ name: String(k), data: Float32Array.from(w.data), shape: w.shape, dtype: "<f" }));
+  f.close();
+  const bytes = m.FS.readFile(path);
+  m.FS.unlink(path);
+  return bytes;
+}
+
+/** A Keras 3 functional model: an InputLayer of `batchShape` feeding the seed LSTM, whose own build_config says (None, 3, 2). */
+function inputFeedsLstmConfig(batchShape: unknown[]): string {
+  const input = { class_name: "__keras_tensor__", config: { shape: batchShape, dtype: "float32", keras_history: ["input_layer", 0, 0] } };
+  const lstm = { name: "lstm", units: 1, activation: "tanh", recurrent_activation: "sigmoid", use_bias: true, return_sequences: false };
+  return JSON.stringify({
+    module: "keras",
+    class_name: "Functional",
+    config: {
+      name: "functional",
+      layers: [
+        { module: "keras.layers", class_name: "InputLayer", config: { batch_shape: batchShape, dtype: "float32", name: "input_layer" }, name: "input_layer", inbound_nodes: [] },
+        { module: "keras.layers", class_name: "LSTM", config: lstm, build_config: { input_shape: [null, 3, 2] }, name: "lstm", inbound_nodes: [{ args: [input], kwargs: {} }] },
+      ],
+      input_layers: [["input_layer", 0, 0]],
+      output_layers: [["lstm", 0, 0]],
+    },
+  });
+}
+
 const METADATA = enc('{"keras_version": "3.6.0", "date_saved": "2024-01-01@00:00:00"}');
 
 const SEED_LSTM_1 = seedLstmWeights("lstm_1");
@@ -252,6 +288,17 @@ export async function writeRegressionFiles(only?: string[]): Promise<string[]> {
     out.set(loc, eocd + 56);
     out.set(plain.subarray(eocd), eocd + 76);
     files["zip64-billions.keras"] = out;
+  }
+  // seed exports-only-2, iteration 1043 (zip-config-semantic on a real Keras 3 GRU archive): the InputLayer's
+  // batch_shape [null, 120, 5] made [null, 120, 1.5]; step and explain --raw-input answered, reading only the
+  // GRU's own build_config. The seed LSTM behind an InputLayer declaring 1.5 features.
+  {
+    const lstmWeights = await seedLstmWeightsH5();
+    files["raw-input-feeding-shape.keras"] = writeZip([
+      { name: "metadata.json", content: METADATA },
+      { name: "config.json", content: enc(inputFeedsLstmConfig([null, 3, 1.5])) },
+      { name: "model.weights.h5", content: lstmWeights },
+    ]);
   }
   files["lambda-first.h5"] = await lambdaModel();
   files["global-heap-size-lies.h5"] = globalHeapSizeLies();
