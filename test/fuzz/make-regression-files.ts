@@ -39,22 +39,32 @@ async function denseWeightsH5(group = "dense"): Promise<Uint8Array> {
   return bytes;
 }
 
-function config(dropoutInbound: unknown): string {
-  const tensor = (from: string) => ({ class_name: "__keras_tensor__", config: { shape: [null, 3], dtype: "float32", keras_history: [from, 0, 0] } });
+/** A Keras 3 functional config: an InputLayer of `batchShape` named input_layer, then `layers`, the last one the output. */
+function functional(batchShape: unknown[], layers: { class_name: string; name: string; [key: string]: unknown }[]): string {
   return JSON.stringify({
     module: "keras",
     class_name: "Functional",
     config: {
       name: "functional",
       layers: [
-        { module: "keras.layers", class_name: "InputLayer", config: { batch_shape: [null, 3], dtype: "float32", name: "input_layer" }, name: "input_layer", inbound_nodes: [] },
-        { module: "keras.layers", class_name: "Dropout", config: { name: "dropout", rate: 0.5 }, name: "dropout", inbound_nodes: dropoutInbound },
-        { module: "keras.layers", class_name: "Dense", config: { name: "dense", units: 2, activation: "linear", use_bias: true }, name: "dense", inbound_nodes: [{ args: [tensor("dropout")], kwargs: {} }] },
+        { module: "keras.layers", class_name: "InputLayer", config: { batch_shape: batchShape, dtype: "float32", name: "input_layer" }, name: "input_layer", inbound_nodes: [] },
+        ...layers.map((l) => ({ module: "keras.layers", ...l })),
       ],
       input_layers: [["input_layer", 0, 0]],
-      output_layers: [["dense", 0, 0]],
+      output_layers: [[layers[layers.length - 1].name, 0, 0]],
     },
   });
+}
+
+function config(dropoutInbound: unknown): string {
+  const tensor = (from: string) => ({ class_name: "__keras_tensor__", config: { shape: [null, 3], dtype: "float32", keras_history: [from, 0, 0] } });
+  return functional(
+    [null, 3],
+    [
+      { class_name: "Dropout", config: { name: "dropout", rate: 0.5 }, name: "dropout", inbound_nodes: dropoutInbound },
+      { class_name: "Dense", config: { name: "dense", units: 2, activation: "linear", use_bias: true }, name: "dense", inbound_nodes: [{ args: [tensor("dropout")], kwargs: {} }] },
+    ],
+  );
 }
 
 /** A Keras 3 weights file of the seed LSTM (1 unit over 2 features) at layers/lstm/cell/vars/{0,1,2}. */
@@ -78,19 +88,7 @@ async function seedLstmWeightsH5(): Promise<Uint8Array> {
 function inputFeedsLstmConfig(batchShape: unknown[]): string {
   const input = { class_name: "__keras_tensor__", config: { shape: batchShape, dtype: "float32", keras_history: ["input_layer", 0, 0] } };
   const lstm = { name: "lstm", units: 1, activation: "tanh", recurrent_activation: "sigmoid", use_bias: true, return_sequences: false };
-  return JSON.stringify({
-    module: "keras",
-    class_name: "Functional",
-    config: {
-      name: "functional",
-      layers: [
-        { module: "keras.layers", class_name: "InputLayer", config: { batch_shape: batchShape, dtype: "float32", name: "input_layer" }, name: "input_layer", inbound_nodes: [] },
-        { module: "keras.layers", class_name: "LSTM", config: lstm, build_config: { input_shape: [null, 3, 2] }, name: "lstm", inbound_nodes: [{ args: [input], kwargs: {} }] },
-      ],
-      input_layers: [["input_layer", 0, 0]],
-      output_layers: [["lstm", 0, 0]],
-    },
-  });
+  return functional(batchShape, [{ class_name: "LSTM", config: lstm, build_config: { input_shape: [null, 3, 2] }, name: "lstm", inbound_nodes: [{ args: [input], kwargs: {} }] }]);
 }
 
 const METADATA = enc('{"keras_version": "3.6.0", "date_saved": "2024-01-01@00:00:00"}');
