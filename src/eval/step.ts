@@ -10,7 +10,7 @@ import type { Shape, Value } from "../layers/kind.js";
 import { isRecurrentLayer, requireRecurrentKind } from "../layers/registry.js";
 import { type Layer, type Model, walkLayers } from "../model.js";
 import type { NdArray } from "../npy.js";
-import { graphOfModel } from "./graph.js";
+import { type Call, callsInOrder, graphOfModel } from "./graph.js";
 import { batchCoupling, KERAS_PREDICT_BATCH_SIZE, predict, type PredictOptions } from "./predict.js";
 import { runBidirectional, runRecurrentLayer } from "./recurrent.js";
 import { declaredGraphInputShapes } from "./shapes.js";
@@ -68,12 +68,16 @@ export function resolveLayer(model: Model, requested?: string): ResolvedLayer {
   return { layer: found.layer, path: found.path, callPath: found.path };
 }
 
-/** The InputLayer feeding `layer` directly: its one inbound tensor's layer (functional), or the layer before it (Sequential). */
+/** The InputLayer whose output is `layer`'s one input in the model's graph, if any (none where the graph cannot be walked). */
 function feedingInputLayer(model: Model, layer: Layer): Layer | undefined {
-  const k = model.layers.indexOf(layer);
-  if (k < 0) return undefined;
-  const refs = layer.inbound.length === 1 ? layer.inbound[0] : [];
-  const from = layer.inbound.length === 0 ? model.layers[k - 1] : refs.length === 1 ? model.layers.find((l) => l.name === refs[0].layer) : undefined;
+  let calls: Call[];
+  try {
+    calls = callsInOrder(graphOfModel(model));
+  } catch {
+    return undefined;
+  }
+  const inputs = calls.find((c) => c.layer === layer)?.inputs ?? [];
+  const from = inputs.length === 1 ? model.layers.find((l) => l.name === inputs[0].layer) : undefined;
   return from?.className === "InputLayer" ? from : undefined;
 }
 

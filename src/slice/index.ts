@@ -13,7 +13,7 @@ import { activationName, hardSigmoidFor } from "../activations.js";
 import { UsageError } from "../errors.js";
 import type { Floats, RecurrentKindName } from "../eval/trace.js";
 import { recurrentKindOf } from "../layers/registry.js";
-import { type DType, type Layer, type Model, walkLayers } from "../model.js";
+import { type DType, type Layer, type Model, scanTensor, walkLayers } from "../model.js";
 import { EDGE_ITEMS } from "../abbreviate.js";
 import { asFloats, columns, type GateBlock, gateBlocks } from "../layers/recurrent.js";
 import { StatsAccumulator, tensorStats, type TensorStats } from "../stats.js";
@@ -273,7 +273,7 @@ export function sliceCell(model: Model, layer: Layer, path: string, direction: "
     let pass = passes.get(b.source);
     if (!pass) {
       const stored = b.source === "kernel" ? w.stored?.kernel : b.source === "recurrentKernel" ? w.stored?.recurrentKernel : undefined;
-      const scan: Scan = stored?.scan ? (visit) => stored.scan!(visit) : (visit) => visit(b.packed, 0);
+      const scan: Scan = stored ? (visit) => scanTensor(stored, visit) : (visit) => visit(b.packed, 0);
       pass = once(() => packedPass(scan, stored?.scan !== undefined, b.rows, b.cols, w.units));
       passes.set(b.source, pass);
     }
@@ -345,7 +345,7 @@ function plainReport(layer: Layer, path: string): PlainReport {
       const cols = t.shape.length === 0 ? 1 : t.shape[t.shape.length - 1];
       const rows = t.shape.length <= 1 ? 1 : t.shape.slice(0, -1).reduce((a, b) => a * b, 1);
       const data = once(() => asFloats(t.data));
-      const pass = once(() => packedPass(t.scan ? (visit) => t.scan!(visit) : (visit) => visit(data(), 0), t.scan !== undefined, rows, cols, cols));
+      const pass = once(() => packedPass((visit) => scanTensor(t, visit), t.scan !== undefined, rows, cols, cols));
       const plain = {
         name: t.name,
         shape: t.shape,
